@@ -1,0 +1,276 @@
+"""Bronze ingestion: every new Drive file loaded exactly once, bad input quarantined.
+
+A file is identified by the sha256 of its bytes. A listing entry whose path, size and
+modification time are already in ``audit.FileManifest`` is skipped without reading it, so a
+run over an unchanged Drive of 100,000 files costs a directory walk and one query. Content seen
+before under another name is recorded as a ``duplicate`` and not parsed again. Everything one
+run ingests (payloads, items, interactions, quarantine, manifest rows, the months it made
+stale) commits in one transaction.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+
+import pyarrow as pa
+
+from scout_assets.bronze.parsing import ParseContext, ParsedFile, concat_parsed, parse_drive_file
+from scout_assets.progress import track
+from scout_assets.resources.drive import DriveFile, DriveSource, sha256_hex
+from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse
+from scout_assets.sql_files import sql_text
+from scout_assets.time import manila_now
+
+INGESTED_FOLDERS = ("transactions", "interactions")
+
+# Below these sizes a process pool costs more to start than it saves.
+PARALLEL_MIN_FILES = 2_000
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+PARALLEL_WORKERS = 2
+
+MANIFEST_SCHEMA = pa.schema(
+    [
+        ("file_path", pa.string()),
+        ("file_hash", pa.string()),
+        ("file_size", pa.int64()),
+        ("modified_at", pa.timestamp("us")),
+        ("status", pa.string()),
+        ("duplicate_of", pa.string()),
+        ("payload_rows", pa.int32()),
+        ("interaction_rows", pa.int32()),
+        ("quarantined_rows", pa.int32()),
+        ("notes", pa.string()),
+    ]
+)
+
+
+@dataclass
+class IngestionResult:
+    """What one ingestion run did, for metadata, the CLI summary and the sensors."""
+
+    files_listed: int = 0
+    files_unchanged: int = 0
+    files_loaded: int = 0
+    files_duplicate: int = 0
+    files_quarantined: int = 0
+    payloads: int = 0
+    items: int = 0
+    interactions: int = 0
+    quarantined_rows: int = 0
+    pending_months: list[date] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.files_loaded or self.files_duplicate or self.files_quarantined)
+
+
+@dataclass
+class _Candidate:
+    file: DriveFile
+    data: bytes
+    file_hash: str
+
+
+def parse_context(warehouse: DuckDBWarehouse) -> ParseContext:
+    """What the parsers need to know from reference data: the stores and their devices."""
+    stores = warehouse.query("select StoreID, DeviceID from dbo.Stores").to_pylist()
+    return ParseContext(
+        now=manila_now(),
+        store_ids=frozenset(row["StoreID"] for row in stores),
+        device_stores={
+            row["DeviceID"].upper(): row["StoreID"] for row in stores if row["DeviceID"]
+        },
+    )
+
+
+def _known_listing(warehouse: DuckDBWarehouse) -> set[tuple[str, int, object]]:
+    rows = warehouse.query("select file_path, file_size, modified_at from audit.FileManifest")
+    return set(zip(*(rows.column(i).to_pylist() for i in range(3))))
+
+
+def _known_hashes(warehouse: DuckDBWarehouse, hashes: Sequence[str]) -> dict[str, str]:
+    """Hash -> path of the file first loaded with that content, for hashes already seen."""
+    if not hashes:
+        return {}
+    rows = warehouse.query(
+        """
+        select file_hash, arg_min(file_path, first_seen_at) as first_path
+        from audit.FileManifest
+        where file_hash = any($hashes)
+        group by file_hash
+        """,
+        {"hashes": list(set(hashes))},
+    )
+    return dict(zip(rows.column(0).to_pylist(), rows.column(1).to_pylist()))
+
+
+def _parse_chunk(chunk: list[tuple[str, bytes]], ctx: ParseContext) -> list[ParsedFile]:
+    """Parse several files (runs in a worker process)."""
+    return [parse_drive_file(data, path, ctx) for path, data in chunk]
+
+
+def _parse_all(candidates: list[_Candidate], ctx: ParseContext, log) -> list[ParsedFile]:
+    total_bytes = sum(len(c.data) for c in candidates)
+    jobs = [(c.file.path, c.data) for c in candidates]
+    if len(jobs) < PARALLEL_MIN_FILES and total_bytes < PARALLEL_MIN_BYTES:
+        return [parse_drive_file(data, path, ctx) for path, data in jobs]
+    # Parsing is CPU-bound Python (orjson + validation): one process per core. Spawned workers
+    # import only the parsing module, not Dagster.
+    chunk_size = max(1, min(2_000, len(jobs) // (PARALLEL_WORKERS * 4) or 1))
+    chunks = [jobs[i : i + chunk_size] for i in range(0, len(jobs), chunk_size)]
+    results: list[ParsedFile] = []
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(PARALLEL_WORKERS, mp_context=spawn) as pool:
+        futures = pool.map(_parse_chunk, chunks, [ctx] * len(chunks))
+        for parsed in track(futures, len(chunks), "parsing", log):
+            results.extend(parsed)
+    return results
+
+
+def _manifest_status(parsed: ParsedFile) -> str:
+    good_rows = parsed.payloads.num_rows + parsed.interactions.num_rows
+    return "quarantined" if good_rows == 0 and parsed.quarantine.num_rows > 0 else "loaded"
+
+
+def ingest_drive_files(
+    drive: DriveSource, warehouse: DuckDBWarehouse, batch_id: str, log=None, retry_count: int = 0
+) -> IngestionResult:
+    """Load every new transaction and interaction file from the Drive into bronze."""
+    result = IngestionResult()
+    listing = [f for f in drive.list_files() if f.folder in INGESTED_FOLDERS]
+    result.files_listed = len(listing)
+    known = _known_listing(warehouse)
+    changed = [f for f in listing if (f.path, f.size, f.modified_at) not in known]
+    result.files_unchanged = len(listing) - len(changed)
+    if not changed:
+        return result
+
+    candidates = [
+        _Candidate(f, data, sha256_hex(data))
+        for f, data in (
+            (f, drive.read_bytes(f.path)) for f in track(changed, len(changed), "reading", log)
+        )
+    ]
+    seen_before = _known_hashes(warehouse, [c.file_hash for c in candidates])
+    first_in_batch: dict[str, str] = {}
+    to_parse: list[_Candidate] = []
+    manifest_rows: list[dict] = []
+    for candidate in candidates:
+        original = seen_before.get(candidate.file_hash) or first_in_batch.get(candidate.file_hash)
+        if original is not None:
+            manifest_rows.append(_manifest_row(candidate, "duplicate", duplicate_of=original))
+        else:
+            first_in_batch[candidate.file_hash] = candidate.file.path
+            to_parse.append(candidate)
+
+    parsed_files = _parse_all(to_parse, parse_context(warehouse), log)
+    for candidate, parsed in zip(to_parse, parsed_files):
+        manifest_rows.append(_manifest_row(candidate, _manifest_status(parsed), parsed=parsed))
+
+    batch = concat_parsed(parsed_files)
+    manifest = pa.Table.from_pylist(manifest_rows, schema=MANIFEST_SCHEMA)
+    audit = AuditEntry("bronze.ingest_drive", batch_id, retry_count=retry_count)
+    with warehouse.transaction(audit) as tx:
+        result.pending_months = _load_batch(tx, batch, manifest, batch_id)
+        audit.count(
+            batch.payloads.num_rows + batch.interactions.num_rows + batch.quarantine.num_rows,
+            failed=batch.quarantine.num_rows,
+        )
+
+    statuses = manifest.column("status").to_pylist()
+    result.files_loaded = statuses.count("loaded")
+    result.files_duplicate = statuses.count("duplicate")
+    result.files_quarantined = statuses.count("quarantined")
+    result.payloads = batch.payloads.num_rows
+    result.items = batch.items.num_rows
+    result.interactions = batch.interactions.num_rows
+    result.quarantined_rows = batch.quarantine.num_rows
+    return result
+
+
+def _manifest_row(
+    candidate: _Candidate, status: str, duplicate_of: str | None = None, parsed=None
+) -> dict:
+    return {
+        "file_path": candidate.file.path,
+        "file_hash": candidate.file_hash,
+        "file_size": candidate.file.size,
+        "modified_at": candidate.file.modified_at,
+        "status": status,
+        "duplicate_of": duplicate_of,
+        "payload_rows": parsed.payloads.num_rows if parsed else 0,
+        "interaction_rows": parsed.interactions.num_rows if parsed else 0,
+        "quarantined_rows": parsed.quarantine.num_rows if parsed else 0,
+        "notes": "; ".join(parsed.notes)[:4000] or None if parsed else None,
+    }
+
+
+def _load_batch(tx, batch: ParsedFile, manifest: pa.Table, batch_id: str) -> list[date]:
+    """Write one parsed batch; returns the months whose transactions it changed."""
+    con = tx.con
+    now = manila_now()
+    params = {"batch_id": batch_id, "now": now}
+    con.register("new_manifest", manifest)
+    con.register("new_payloads", batch.payloads)
+    con.register("new_interactions", batch.interactions)
+    con.register("new_items", batch.items)
+    try:
+        con.execute(
+            """
+            create or replace temp table touched_transactions as
+            select distinct canonical_tx_id from new_payloads
+            union
+            select distinct canonical_tx_id from new_interactions
+            """
+        )
+        months_before = _touched_months(con)
+        con.execute(sql_text("bronze/insert_interactions.sql"), params)
+        con.execute(sql_text("bronze/insert_payloads.sql"), params)
+        con.execute(sql_text("bronze/resolve_late_timestamps.sql"))
+        months = sorted(months_before | _touched_months(con))
+        con.execute(sql_text("bronze/insert_items.sql"), {"batch_id": batch_id})
+        _insert_quarantine(con, batch.quarantine, params)
+        con.execute(
+            """
+            insert into audit.FileManifest by name
+            select *, $now as first_seen_at, $batch_id as batch_id from new_manifest
+            on conflict do update set file_size = excluded.file_size,
+                                      modified_at = excluded.modified_at
+            """,
+            params,
+        )
+        con.executemany(
+            "insert into audit.PendingMonths values (?, 'new input', ?, ?)",
+            [(month, batch_id, now) for month in months],
+        )
+        con.execute("drop table touched_transactions")
+    finally:
+        for name in ("new_manifest", "new_payloads", "new_interactions", "new_items"):
+            con.unregister(name)
+    return months
+
+
+def _touched_months(con) -> set[date]:
+    return {row[0] for row in con.execute(sql_text("bronze/touched_months.sql")).fetchall()}
+
+
+def _insert_quarantine(con, quarantine: pa.Table, params: dict) -> None:
+    if quarantine.num_rows == 0:
+        return
+    con.register("new_quarantine", quarantine)
+    try:
+        con.execute(
+            """
+            insert into audit.Quarantine by name
+            select q.*, m.file_hash, $batch_id as batch_id, $now as quarantined_at
+            from new_quarantine as q
+            left join new_manifest as m on m.file_path = q.source_file
+            """,
+            params,
+        )
+    finally:
+        con.unregister("new_quarantine")

@@ -1,0 +1,312 @@
+"""Reference data: stores, geography, Nielsen taxonomy and the brand map.
+
+Seeded from the real system's data shipped in ``scout_assets/reference_data`` (see its
+PROVENANCE.md) and updated from workbooks dropped in the Drive's ``supplements/`` folder.
+Reference tables are small, so they are rebuilt whole from seed + every current supplement;
+a content fingerprint per table means an unchanged input writes nothing.
+
+DataFrames are checked against dagster-pandas types as they cross into the warehouse, so a
+malformed workbook is quarantined with the offending column named and the rest still loads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pyarrow as pa
+from dagster_pandas import PandasColumn, create_dagster_pandas_dataframe_type
+
+from scout_assets.resources.drive import DriveFile, DriveSource, sha256_hex
+from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse
+from scout_assets.time import manila_now
+
+REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference_data"
+
+StoresFrame = create_dagster_pandas_dataframe_type(
+    name="StoresFrame",
+    description="dbo.Stores: one row per store, with its device and location.",
+    columns=[
+        PandasColumn.integer_column("StoreID", min_value=1, non_nullable=True, unique=True),
+        PandasColumn.string_column("StoreName"),
+        PandasColumn.string_column("DeviceID"),
+        PandasColumn.string_column("MunicipalityName"),
+        PandasColumn.string_column("ProvinceName"),
+        PandasColumn.string_column("Region", non_nullable=True),
+    ],
+)
+
+BrandMapFrame = create_dagster_pandas_dataframe_type(
+    name="BrandMapFrame",
+    description="Brand -> Nielsen category updates (brand_name, category_id).",
+    columns=[
+        PandasColumn.string_column("brand_name", non_nullable=True, unique=True),
+        PandasColumn.integer_column("category_id", min_value=1, non_nullable=True),
+    ],
+)
+
+AliasFrame = create_dagster_pandas_dataframe_type(
+    name="AliasFrame",
+    description="Brand aliases (brand_slug, alias).",
+    columns=[
+        PandasColumn.string_column("brand_slug", non_nullable=True),
+        PandasColumn.string_column("alias", non_nullable=True),
+    ],
+)
+
+STORE_COLUMNS = [
+    "StoreID", "StoreName", "DeviceID", "BarangayName", "MunicipalityName", "ProvinceName",
+    "Region", "GeoLatitude", "GeoLongitude",
+]  # fmt: skip
+
+
+class SupplementError(ValueError):
+    """A supplement workbook that cannot be used, with the reason."""
+
+
+@dataclass
+class ReferenceTables:
+    """Every reference table as it should stand, plus what was wrong with the supplements."""
+
+    tables: dict[str, pd.DataFrame]
+    supplements_loaded: list[tuple[DriveFile, str]] = field(default_factory=list)  # +sha256
+    supplements_rejected: list[tuple[DriveFile, str, str]] = field(default_factory=list)  # +why
+
+
+def _seed(name: str) -> pd.DataFrame:
+    return pd.read_csv(REFERENCE_DIR / name, keep_default_na=True)
+
+
+def _checked(frame_type, frame: pd.DataFrame, origin: str) -> pd.DataFrame:
+    result = dg.check_dagster_type(frame_type, frame)
+    if not result.success:
+        raise SupplementError(f"{origin}: {result.description}")
+    return frame
+
+
+def _read_sheets(path: str, data: bytes) -> list[tuple[str, pd.DataFrame]]:
+    """Every sheet of a workbook (or the one table of a CSV), with its name."""
+    try:
+        if path.lower().endswith(".csv"):
+            return [(path, pd.read_csv(io.BytesIO(data), encoding="utf-8-sig"))]
+        sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, engine="openpyxl")
+    except Exception as error:  # any unreadable workbook: the reason goes to quarantine
+        raise SupplementError(f"{path}: unreadable workbook ({type(error).__name__}: {error})")
+    return [(f"{path}[{name}]", frame) for name, frame in sheets.items()]
+
+
+def _kind_of(frame: pd.DataFrame) -> str | None:
+    columns = set(frame.columns)
+    if "StoreID" in columns:
+        return "stores"
+    if {"brand_name", "category_id"} <= columns:
+        return "brand_map"
+    if {"brand_slug", "alias"} <= columns:
+        return "aliases"
+    return None
+
+
+def _normalise_stores(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
+    frame = frame.dropna(how="all").copy()
+    for column in STORE_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = None
+    frame = frame[STORE_COLUMNS]
+    for column in ("StoreName", "DeviceID", "BarangayName", "MunicipalityName", "ProvinceName",
+                   "Region"):
+        frame[column] = frame[column].astype("string").str.strip().astype(object)
+        frame[column] = frame[column].where(frame[column].notna(), None)
+    frame["DeviceID"] = frame["DeviceID"].map(lambda v: v.upper() if isinstance(v, str) else v)
+    frame["source"] = origin
+    return _checked(StoresFrame, frame, origin)
+
+
+def build_reference_tables(drive: DriveSource | None) -> ReferenceTables:
+    """Seed + supplements -> every reference table, in memory."""
+    stores = _normalise_stores(_seed("stores_observed.csv"), "seed:stores_observed.csv")
+    brand_map = _seed("brand_category_mapping.csv")
+    aliases = _seed("brand_aliases.csv")
+    if (REFERENCE_DIR / "brand_aliases_extra.csv").exists():
+        aliases = pd.concat([aliases, _seed("brand_aliases_extra.csv")], ignore_index=True)
+    result = ReferenceTables(tables={})
+
+    for file in sorted(
+        (f for f in (drive.list_files() if drive else []) if f.folder == "supplements"),
+        key=lambda f: f.path,
+    ):
+        data = drive.read_bytes(file.path)
+        try:
+            updates = _apply_supplement(file.path, data)
+        except SupplementError as error:
+            result.supplements_rejected.append((file, sha256_hex(data), str(error)))
+            continue
+        for kind, frame in updates:
+            if kind == "stores":
+                stores = pd.concat([stores[~stores.StoreID.isin(frame.StoreID)], frame])
+            elif kind == "brand_map":
+                brand_map = pd.concat(
+                    [brand_map[~brand_map.brand_name.isin(frame.brand_name)], frame]
+                )
+            else:
+                aliases = pd.concat([aliases, frame])
+        result.supplements_loaded.append((file, sha256_hex(data)))
+
+    result.tables = _derive_tables(stores, brand_map, aliases.drop_duplicates())
+    return result
+
+
+def _apply_supplement(path: str, data: bytes) -> list[tuple[str, pd.DataFrame]]:
+    updates = []
+    for origin, frame in _read_sheets(path, data):
+        kind = _kind_of(frame)
+        if kind is None:
+            if frame.dropna(how="all").empty:
+                continue  # an empty sheet is not an error
+            raise SupplementError(
+                f"{origin}: unrecognised supplement with columns {list(frame.columns)} "
+                "(expected StoreID..., brand_name+category_id, or brand_slug+alias)"
+            )
+        if kind == "stores":
+            frame = _normalise_stores(frame, origin)
+        elif kind == "brand_map":
+            frame = frame[["brand_name", "category_id"]].dropna(how="all").copy()
+            frame["mapping_source"] = origin
+            frame = _checked(BrandMapFrame, frame, origin)
+        else:
+            frame = _checked(AliasFrame, frame[["brand_slug", "alias"]].dropna(), origin)
+        updates.append((kind, frame))
+    return updates
+
+
+def _derive_tables(
+    stores: pd.DataFrame, brand_map: pd.DataFrame, aliases: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
+    departments = _seed("nielsen_departments.csv")
+    groups = _seed("nielsen_category_groups.csv")
+    categories = (
+        _seed("nielsen_categories.csv")
+        .merge(groups.drop(columns=["sort_order"]), on="category_group_id", how="left")
+        .merge(departments[["department_id", "department_name"]], on="department_id", how="left")
+    )
+    provinces = (
+        stores.dropna(subset=["ProvinceName"])
+        .groupby("ProvinceName", as_index=False)["Region"].first()
+        .rename(columns={"ProvinceName": "province_name", "Region": "region_code"})
+    )
+    municipalities = (
+        stores.dropna(subset=["MunicipalityName", "ProvinceName"])
+        .groupby(["MunicipalityName", "ProvinceName"], as_index=False)["Region"].first()
+        .rename(columns={"MunicipalityName": "municipality_name",
+                         "ProvinceName": "province_name", "Region": "region_code"})
+    )
+    return {
+        "dbo.Stores": stores.sort_values("StoreID").reset_index(drop=True),
+        "dbo.Region": _seed("ph_regions.csv"),
+        "dbo.Province": provinces,
+        "dbo.Municipality": municipalities,
+        "dbo.TaxonomyDepartments": departments,
+        "dbo.TaxonomyCategories": categories,
+        "dbo.BrandCategoryMapping": brand_map.sort_values("brand_name").reset_index(drop=True),
+        "ref.nielsen_brand_map": _nielsen_brand_map(brand_map, categories),
+        "ref.brand_aliases": aliases.sort_values(["brand_slug", "alias"]).reset_index(drop=True),
+    }
+
+
+def _nielsen_brand_map(brand_map: pd.DataFrame, categories: pd.DataFrame) -> pd.DataFrame:
+    """Every known brand with its Nielsen category: the curated map wins over the seed list."""
+    seed_path = REFERENCE_DIR / "nielsen_brand_map.csv"
+    base = pd.read_csv(seed_path) if seed_path.exists() else brand_map.assign(confidence=1.0)
+    base = base[["brand_name", "category_id", "confidence"]].assign(source="seed")
+    curated = brand_map[["brand_name", "category_id"]].assign(
+        confidence=1.0, source=brand_map["mapping_source"]
+    )
+    merged = pd.concat([curated, base[~base.brand_name.isin(curated.brand_name)]])
+    named = merged.merge(
+        categories[["category_id", "category_name", "department_name"]], on="category_id",
+        how="left",
+    ).rename(columns={"category_name": "nielsen_category", "department_name": "nielsen_department"})
+    return named.sort_values("brand_name").reset_index(drop=True)
+
+
+def fingerprint(frame: pd.DataFrame) -> str:
+    """A content hash of a table, stable across runs."""
+    digest = hashlib.sha256()
+    digest.update(",".join(map(str, frame.columns)).encode())
+    digest.update(pd.util.hash_pandas_object(frame.astype(str), index=False).values.tobytes())
+    return digest.hexdigest()
+
+
+def write_reference_tables(
+    warehouse: DuckDBWarehouse, reference: ReferenceTables, batch_id: str
+) -> dict[str, int]:
+    """Replace the reference tables whose content changed; returns rows written per table."""
+    current = {
+        row["table_name"]: row["fingerprint"]
+        for row in warehouse.query(
+            "select table_name, fingerprint from ref.reference_fingerprints"
+        ).to_pylist()
+    }
+    changed = {
+        table: (frame, table_print)
+        for table, frame in reference.tables.items()
+        if current.get(table) != (table_print := fingerprint(frame))
+    }
+    recorded = {
+        (row["file_path"], row["file_hash"])
+        for row in warehouse.query(
+            "select file_path, file_hash from audit.FileManifest where file_path like 'supplements/%'"
+        ).to_pylist()
+    }
+    new_loaded = [(f, h) for f, h in reference.supplements_loaded if (f.path, h) not in recorded]
+    new_rejected = [r for r in reference.supplements_rejected if (r[0].path, r[1]) not in recorded]
+    if not changed and not new_loaded and not new_rejected:
+        return {}  # nothing new: a repeated run leaves the warehouse untouched
+
+    audit = AuditEntry("bronze.reference_data", batch_id)
+    now = manila_now()
+    with warehouse.transaction(audit) as tx:
+        for table, (frame, table_print) in changed.items():
+            tx.execute(f"delete from {table}")
+            tx.insert_arrow(table, pa.Table.from_pandas(frame, preserve_index=False))
+            tx.execute(
+                "insert or replace into ref.reference_fingerprints values (?, ?, ?)",
+                [table, table_print, now],
+            )
+        _record_supplements(tx, new_loaded, new_rejected, batch_id, now)
+        audit.count(sum(len(frame) for frame, _ in changed.values()), failed=len(new_rejected))
+    return {table: len(frame) for table, (frame, _) in changed.items()}
+
+
+def _record_supplements(tx, loaded, rejected, batch_id: str, now) -> None:
+    """Manifest and quarantine rows for supplement files not recorded before."""
+    for file, file_hash in loaded:
+        tx.execute(
+            """
+            insert into audit.FileManifest
+                (file_path, file_hash, file_size, modified_at, first_seen_at, status, batch_id)
+            values (?, ?, ?, ?, ?, 'loaded', ?) on conflict do nothing
+            """,
+            [file.path, file_hash, file.size, file.modified_at, now, batch_id],
+        )
+    for file, file_hash, reason in rejected:
+        path = file.path
+        tx.execute(
+            """
+            insert into audit.FileManifest (file_path, file_hash, file_size, modified_at,
+                                            first_seen_at, status, batch_id, notes)
+            values (?, ?, ?, ?, ?, 'quarantined', ?, ?)
+            """,
+            [path, file_hash, file.size, file.modified_at, now, batch_id, reason[:4000]],
+        )
+        tx.execute(
+            """
+            insert into audit.Quarantine
+                (batch_id, file_hash, source_file, reason, quarantined_at)
+            values (?, ?, ?, ?, ?)
+            """,
+            [batch_id, file_hash, path, reason[:4000], now],
+        )

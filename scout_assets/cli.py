@@ -1,0 +1,97 @@
+"""`scout`: run the pipeline, generate a demo Drive, and see what the warehouse holds."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import click
+
+from scout_assets.environment import DEFAULT_DRIVE_DIR, DEFAULT_WAREHOUSE
+
+
+def _quiet_dagster() -> None:
+    # Preview/beta warnings are for developers reading the code, not for operators.
+    warnings.filterwarnings("ignore", category=Warning, module="dagster.*")
+    warnings.filterwarnings("ignore", message=".*is currently in (beta|preview).*")
+    os.environ.setdefault("DAGSTER_CLI_QUIET", "1")
+
+
+@click.group()
+def main() -> None:
+    """Scout retail analytics: Drive files -> bronze -> silver -> gold -> platinum."""
+    _quiet_dagster()
+
+
+@main.command()
+@click.option("--drive-dir", envvar="SCOUT_DRIVE_DIR", default=DEFAULT_DRIVE_DIR,
+              show_default=True, type=click.Path(file_okay=False), help="The Drive folder.")
+@click.option("--warehouse", envvar="SCOUT_WAREHOUSE", default=DEFAULT_WAREHOUSE,
+              show_default=True, type=click.Path(dir_okay=False), help="The DuckDB file.")
+def run(drive_dir: str, warehouse: str) -> None:
+    """Ingest every new Drive file and rebuild every month it touches."""
+    from scout_assets.definitions import build_definitions
+    from scout_assets.environment import Settings
+    from scout_assets.reporting import print_run_summary
+    from scout_assets.runner import PipelineError, local_instance, run_pipeline
+
+    if not Path(drive_dir).is_dir():
+        _fail(f"Drive folder {drive_dir} does not exist (set --drive-dir or SCOUT_DRIVE_DIR)")
+    settings = Settings(warehouse_path=warehouse, drive_dir=drive_dir)
+    started = time.perf_counter()
+    try:
+        outcome = run_pipeline(build_definitions(settings), settings, local_instance())
+    except PipelineError as error:
+        _fail(str(error))
+    print_run_summary(settings, outcome, time.perf_counter() - started)
+
+
+@main.command()
+@click.argument("drive_dir", type=click.Path(file_okay=False))
+@click.option("--transactions", default=60_000, show_default=True, help="Real transactions.")
+@click.option("--months", default=12, show_default=True, help="Calendar months covered.")
+@click.option("--stores", default=40, show_default=True, help="Stores (>= the 7 real ones).")
+@click.option("--seed", default=7, show_default=True, help="Same seed, same Drive.")
+@click.option("--layout", default="mixed", show_default=True,
+              type=click.Choice(["mixed", "device-files", "ndjson"]))
+@click.option("--no-noise", is_flag=True, help="No duplicates, malformed files or bad values.")
+def generate(drive_dir, transactions, months, stores, seed, layout, no_noise) -> None:
+    """Write a realistic demo Drive folder (both payload dialects, real-world noise)."""
+    from scout_assets.demo.generate import generate_drive
+
+    summary = generate_drive(
+        Path(drive_dir), transactions=transactions, months=months, stores=stores, seed=seed,
+        layout=layout, noise=not no_noise, progress=sys.stderr.isatty(),
+    )
+    click.echo(
+        f"Demo Drive in {summary.drive_dir}: {summary.transactions:,} transactions over "
+        f"{len(summary.months)} months ({summary.months[0]}..{summary.months[-1]}), "
+        f"{summary.stores} stores, {summary.files_written:,} files "
+        f"({summary.reupload_files:,} re-uploads, {summary.malformed_files} malformed, "
+        f"{summary.conflicting_versions} conflicting versions, "
+        f"{summary.empty_timestamps:,} empty timestamps)"
+    )
+
+
+@main.command()
+@click.option("--warehouse", envvar="SCOUT_WAREHOUSE", default=DEFAULT_WAREHOUSE,
+              show_default=True, type=click.Path(dir_okay=False))
+def status(warehouse: str) -> None:
+    """What the warehouse holds, per table and month."""
+    from scout_assets.reporting import print_status
+
+    if not Path(warehouse).exists():
+        _fail(f"no warehouse at {warehouse}: run `scout run` first")
+    print_status(warehouse)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"scout: error: {message}", err=True)
+    sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Names shared across the code location: layers, pools, warehouse objects, check names.
+
+Kept in one place so a rename shows up in review as one diff.
+"""
+
+MANILA_TZ = "Asia/Manila"
+
+# Layer = asset key prefix = group name.
+BRONZE = "bronze"
+SILVER = "silver"
+GOLD = "gold"
+PLATINUM = "platinum"
+SERVING = "serving"
+
+# DuckDB allows one writing process: every asset that writes the warehouse shares this pool
+# (limit 1 in dagster.yaml), so concurrent runs and backfills queue instead of failing.
+WAREHOUSE_POOL = "warehouse"
+
+# The partition column every monthly table carries: the first day of the transaction's
+# Manila-local month. Deletes, inserts and publishes are keyed on it.
+MONTH_COLUMN = "txn_month"
+
+UNKNOWN_BRAND = "Unknown Brand"
+UNSPECIFIED_CATEGORY = "Unspecified"
+GENERAL_DEPARTMENT = "General Merchandise"
+
+OWNER_TAGS = {"domain": "retail-analytics", "owner": "team:scout-data"}
+WAREHOUSE_KINDS = {"duckdb", "sql"}
+
+# Every table `scout status` reports, with whether it is partitioned by month.
+WAREHOUSE_TABLES = [
+    ("audit.FileManifest", False),
+    ("audit.Quarantine", False),
+    ("dbo.PayloadTransactions", False),
+    ("dbo.PayloadItems", False),
+    ("dbo.SalesInteractions", False),
+    ("dbo.Stores", False),
+    ("dbo.Region", False),
+    ("dbo.Province", False),
+    ("dbo.Municipality", False),
+    ("dbo.TaxonomyDepartments", False),
+    ("dbo.TaxonomyCategories", False),
+    ("dbo.BrandCategoryMapping", False),
+    ("ref.nielsen_brand_map", False),
+    ("dbo.Transactions", True),
+    ("dbo.TransactionItems", True),
+    ("dbo.BrandSubstitutions", True),
+    ("dbo.TransactionBaskets", True),
+]

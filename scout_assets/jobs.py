@@ -1,0 +1,33 @@
+"""Jobs: the units an operator (or `scout run`) launches."""
+
+import dagster as dg
+
+from scout_assets.constants import BRONZE, GOLD, PLATINUM, SILVER
+from scout_assets.partitions import monthly_partitions
+
+# Bronze: reference data and every new Drive file.
+ingest_job = dg.define_asset_job(
+    name="ingest_drive",
+    selection=dg.AssetSelection.groups(BRONZE),
+    description="Load reference data and every new Drive file into bronze.",
+)
+
+# Silver -> gold -> platinum for a range of months (one run per range: single-run backfills).
+monthly_job = dg.define_asset_job(
+    name="build_months",
+    selection=dg.AssetSelection.groups(SILVER, GOLD, PLATINUM).intersect(
+        dg.AssetSelection.all().materializable()
+    )
+    - dg.AssetSelection.tag("scope", "monitor"),
+    partitions_def=monthly_partitions,
+    description="Rebuild silver, gold and platinum for the chosen months.",
+)
+
+# The unpartitioned monitors, refreshed after every run.
+monitors_job = dg.define_asset_job(
+    name="refresh_monitors",
+    selection=dg.AssetSelection.tag("scope", "monitor"),
+    description="Refresh the data-quality and pipeline monitors.",
+)
+
+jobs = [ingest_job, monthly_job, monitors_job]

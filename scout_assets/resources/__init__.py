@@ -1,0 +1,1 @@
+"""External systems behind small interfaces: the warehouse and the Drive."""

@@ -1,0 +1,243 @@
+"""The warehouse: where every layer's tables live, written one atomic unit at a time.
+
+``Warehouse`` is the interface every asset uses; ``DuckDBWarehouse`` is the embedded default.
+The ODBC adapters (SQL Server / Azure SQL, PostgreSQL) implement the same ``transaction``
+contract for publishing.
+
+Every write goes through ``transaction(audit)``: the data change and its
+``audit.ETLProcessingLog`` row commit together or not at all, so a crash or a kill at any point
+leaves the previous good state. A failed unit still leaves a ``failed`` log row, written after
+the rollback.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import pyarrow as pa
+
+from scout_assets.sql_files import ddl_files
+from scout_assets.time import manila_now
+
+
+@dataclass
+class AuditEntry:
+    """Who is writing what: becomes one ``audit.ETLProcessingLog`` row."""
+
+    process_name: str
+    batch_id: str
+    partition_key: str | None = None
+    retry_count: int = 0
+    started_at: datetime = field(default_factory=manila_now)
+    records_processed: int = 0
+    records_successful: int = 0
+    records_failed: int = 0
+
+    def count(self, processed: int, failed: int = 0) -> None:
+        """Add rows to the unit's totals (successful = processed - failed)."""
+        self.records_processed += processed
+        self.records_failed += failed
+        self.records_successful += processed - failed
+
+
+class WarehouseTransaction(ABC):
+    """One atomic unit of work inside the warehouse."""
+
+    audit: AuditEntry
+
+    @abstractmethod
+    def execute(self, sql: str, params: Sequence[Any] | dict | None = None) -> None: ...
+
+    @abstractmethod
+    def replace_months(
+        self, table: str, months: Sequence[date], rows: pa.Table, month_column: str
+    ) -> int:
+        """Delete ``months`` of ``table`` and insert ``rows`` (all inside those months)."""
+
+
+class Warehouse(dg.ConfigurableResource, ABC):
+    """Interface of every warehouse the pipeline writes."""
+
+    @abstractmethod
+    def transaction(self, audit: AuditEntry) -> Any:
+        """Context manager yielding a ``WarehouseTransaction``; commits with its audit row."""
+
+    @abstractmethod
+    def query(self, sql: str, params: Sequence[Any] | dict | None = None) -> pa.Table:
+        """Run a read-only query and return Arrow."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """Where the warehouse is, for messages (never includes secrets)."""
+
+
+_LOG_INSERT = """
+insert into audit.ETLProcessingLog
+    (process_name, batch_id, partition_key, start_time, end_time, status, records_processed,
+     records_successful, records_failed, duration_seconds, error_message, retry_count)
+values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+
+def audit_row(audit: AuditEntry, status: str, error: str | None = None) -> list[Any]:
+    """Parameters of ``_LOG_INSERT`` for a finished unit."""
+    ended = manila_now()
+    return [
+        audit.process_name,
+        audit.batch_id,
+        audit.partition_key,
+        audit.started_at,
+        ended,
+        status,
+        audit.records_processed,
+        audit.records_successful,
+        audit.records_failed,
+        (ended - audit.started_at).total_seconds(),
+        None if error is None else error[:4000],
+        audit.retry_count,
+    ]
+
+
+class DuckDBTransaction(WarehouseTransaction):
+    """A DuckDB transaction on an open connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, audit: AuditEntry):
+        self.con = con
+        self.audit = audit
+
+    def execute(self, sql: str, params: Sequence[Any] | dict | None = None) -> None:
+        self.con.execute(sql, params)
+
+    def rowcount(self, sql: str, params: Sequence[Any] | dict | None = None) -> int:
+        """Run a DML statement and return how many rows it changed."""
+        result = self.con.execute(sql, params).fetchone()
+        return int(result[0]) if result else 0
+
+    def replace_months(
+        self, table: str, months: Sequence[date], rows: pa.Table, month_column: str
+    ) -> int:
+        self.con.execute(f"delete from {table} where {month_column} = any(?)", [list(months)])
+        self.con.register("_replace_rows", rows)
+        try:
+            columns = ", ".join(f'"{name}"' for name in rows.column_names)
+            self.con.execute(f"insert into {table} ({columns}) select {columns} from _replace_rows")
+        finally:
+            self.con.unregister("_replace_rows")
+        return rows.num_rows
+
+    def replace_months_from_query(
+        self,
+        table: str,
+        months: Sequence[date],
+        select_sql: str,
+        params: dict[str, Any],
+        month_column: str,
+    ) -> int:
+        """Replace ``months`` of ``table`` with the rows of ``select_sql`` (bound params)."""
+        self.con.execute(f"delete from {table} where {month_column} = any($months)",
+                         {"months": list(months)})
+        inserted = self.rowcount(f"insert into {table} by name {select_sql}", params)
+        return inserted
+
+    def insert_arrow(self, table: str, rows: pa.Table) -> int:
+        """Append Arrow rows to ``table`` by column name."""
+        if rows.num_rows == 0:
+            return 0
+        self.con.register("_insert_rows", rows)
+        try:
+            self.con.execute(f"insert into {table} by name select * from _insert_rows")
+        finally:
+            self.con.unregister("_insert_rows")
+        return rows.num_rows
+
+
+# DuckDB opens one database instance per file per process; reuse it so that assets running
+# in one process (``materialize()``, the CLI) share it instead of fighting over the file lock.
+_INSTANCES: dict[str, duckdb.DuckDBPyConnection] = {}
+_INSTANCES_LOCK = threading.Lock()
+
+
+def _database(path: str) -> duckdb.DuckDBPyConnection:
+    with _INSTANCES_LOCK:
+        con = _INSTANCES.get(path)
+        if con is None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            con = duckdb.connect(path)
+            for ddl in ddl_files():
+                con.execute(ddl.read_text(encoding="utf-8"))
+            _INSTANCES[path] = con
+        return con
+
+
+def close_all_connections() -> None:
+    """Close every cached DuckDB instance (tests, and before another process needs the file)."""
+    with _INSTANCES_LOCK:
+        for con in _INSTANCES.values():
+            con.close()
+        _INSTANCES.clear()
+
+
+class DuckDBWarehouse(Warehouse):
+    """The embedded default: one DuckDB file, created with its schemas on first use."""
+
+    path: str = ".scout/warehouse.duckdb"
+
+    @contextmanager
+    def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor on the shared instance (cursors are cheap and thread-safe to hand out)."""
+        cursor = _database(str(Path(self.path).resolve())).cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+
+    @contextmanager
+    def transaction(self, audit: AuditEntry) -> Iterator[DuckDBTransaction]:
+        with self.connection() as con:
+            con.execute("begin transaction")
+            try:
+                tx = DuckDBTransaction(con, audit)
+                yield tx
+                con.execute(_LOG_INSERT, audit_row(audit, "success"))
+                con.execute("commit")
+            except BaseException as error:
+                con.execute("rollback")
+                self._log_failure(con, audit, error)
+                raise
+
+    @staticmethod
+    def _log_failure(con: duckdb.DuckDBPyConnection, audit: AuditEntry, error: BaseException):
+        # Best effort: the failure itself must surface even if logging it fails too.
+        try:
+            message = f"{type(error).__name__}: {error}"
+            con.execute(_LOG_INSERT, audit_row(audit, "failed", message))
+        except duckdb.Error:
+            pass
+
+    def query(self, sql: str, params: Sequence[Any] | dict | None = None) -> pa.Table:
+        with self.connection() as con:
+            return con.execute(sql, params).fetch_arrow_table()
+
+    def scalar(self, sql: str, params: Sequence[Any] | dict | None = None) -> Any:
+        """First column of the first row of a query (None when no row)."""
+        with self.connection() as con:
+            row = con.execute(sql, params).fetchone()
+            return None if row is None else row[0]
+
+    def describe(self) -> str:
+        return f"duckdb:{self.path}"
+
+
+def elapsed_since(start: float) -> float:
+    """Seconds since ``start`` (a ``time.perf_counter()`` reading), rounded for metadata."""
+    return round(time.perf_counter() - start, 3)

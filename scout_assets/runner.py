@@ -1,0 +1,117 @@
+"""The main job as one call: ingest, rebuild the months that changed, refresh the monitors.
+
+Runs through Dagster's Python API against the instance at DAGSTER_HOME, so every run shows
+in the UI exactly as if an operator had launched it there.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+
+from scout_assets.environment import Settings
+from scout_assets.partitions import monthly_partitions, partition_key
+from scout_assets.resources.warehouse import DuckDBWarehouse
+
+LOCAL_INSTANCE_CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "local" / "dagster.yaml"
+
+
+class PipelineError(RuntimeError):
+    """A run failed: the message says which step, which months and why, on one line."""
+
+
+@dataclass
+class PipelineOutcome:
+    """What `scout run` did."""
+
+    run_ids: list[str] = field(default_factory=list)
+    months_built: list[date] = field(default_factory=list)
+    months_outside_range: list[date] = field(default_factory=list)
+
+
+def local_instance() -> dg.DagsterInstance:
+    """The instance at DAGSTER_HOME (default ``.dagster/``), created with the local config."""
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster").resolve())))
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(LOCAL_INSTANCE_CONFIG.read_text())
+    return dg.DagsterInstance.get()
+
+
+def pending_months(warehouse: DuckDBWarehouse) -> list[date]:
+    """Months queued for rebuilding by new input."""
+    rows = warehouse.query("select distinct txn_month from audit.PendingMonths order by 1")
+    return rows.column(0).to_pylist()
+
+
+def contiguous_ranges(months: list[date]) -> list[tuple[date, date]]:
+    """[Jan, Feb, Mar, Jun] -> [(Jan, Mar), (Jun, Jun)]: one run per unbroken range."""
+    ranges: list[tuple[date, date]] = []
+    for month in sorted(months):
+        if ranges:
+            first, last = ranges[-1]
+            following = date(last.year + (last.month == 12), last.month % 12 + 1, 1)
+            if month == following:
+                ranges[-1] = (first, month)
+                continue
+        ranges.append((month, month))
+    return ranges
+
+
+def _raise_if_failed(result: dg.ExecuteInProcessResult, what: str) -> None:
+    if result.success:
+        return
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            message = error.message.strip().splitlines()[-1] if error else "unknown error"
+            raise PipelineError(f"{what}: step {event.step_key} failed: {message}")
+    raise PipelineError(f"{what}: run {result.run_id} failed")
+
+
+def run_pipeline(defs: dg.Definitions, settings: Settings, instance: dg.DagsterInstance):
+    """Ingest new files, rebuild every month they touched, refresh the monitors."""
+    outcome = PipelineOutcome()
+    warehouse = DuckDBWarehouse(path=settings.warehouse_path)
+
+    result = defs.get_job_def("ingest_drive").execute_in_process(
+        instance=instance, raise_on_error=False
+    )
+    outcome.run_ids.append(result.run_id)
+    _raise_if_failed(result, "ingestion")
+
+    valid_keys = set(monthly_partitions.get_partition_keys())
+    months = pending_months(warehouse)
+    outcome.months_outside_range = [m for m in months if partition_key(m) not in valid_keys]
+    buildable = [m for m in months if partition_key(m) in valid_keys]
+    monthly_job = defs.get_job_def("build_months")
+    for first, last in contiguous_ranges(buildable):
+        tags = {
+            "dagster/asset_partition_range_start": partition_key(first),
+            "dagster/asset_partition_range_end": partition_key(last),
+        }
+        result = monthly_job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+        outcome.run_ids.append(result.run_id)
+        _raise_if_failed(result, f"months {partition_key(first)}..{partition_key(last)}")
+    outcome.months_built = buildable
+
+    if buildable and _has_job(defs, "refresh_monitors"):
+        result = defs.get_job_def("refresh_monitors").execute_in_process(
+            instance=instance, raise_on_error=False
+        )
+        outcome.run_ids.append(result.run_id)
+        _raise_if_failed(result, "monitors")
+    return outcome
+
+
+def _has_job(defs: dg.Definitions, name: str) -> bool:
+    try:
+        defs.get_job_def(name)
+    except Exception:  # Dagster raises its own lookup error types across versions
+        return False
+    return True

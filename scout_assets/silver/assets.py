@@ -1,0 +1,98 @@
+"""Silver: one row per real transaction, its items with brand and category, in its month."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from scout_assets.constants import BRONZE, SILVER
+from scout_assets.monthly import (
+    clear_pending_months,
+    monthly_asset_kwargs,
+    rebuild_months,
+    run_started_manila,
+)
+from scout_assets.resources.warehouse import DuckDBWarehouse
+from scout_assets.silver.brand_cache import fill_brand_cache
+from scout_assets.sql_files import sql_text
+
+BRONZE_INPUT = [
+    [BRONZE, "payload_transactions"],
+    [BRONZE, "payload_items"],
+    [BRONZE, "sales_interactions"],
+    [BRONZE, "file_manifest"],
+]
+
+
+@dg.asset(**monthly_asset_kwargs(SILVER, "transactions", "dbo.Transactions", BRONZE_INPUT))
+def transactions(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
+    """Exactly one row per real transaction, in the Manila month of its resolved time.
+
+    Duplicates are removed by the dedupe rule (exact payload copies, business duplicates,
+    conflicting versions: the most complete version wins, then the latest file), and every
+    losing bronze version is flagged with the reason. Time: the payload's own timestamp, else
+    the interaction's TransactionDate, else the consent timestamp.
+    """
+
+    def flag_bronze_versions(tx, months):
+        tx.execute(sql_text("silver/flag_duplicates.sql"), {"months": months})
+
+    return rebuild_months(
+        context, warehouse, "dbo.Transactions", "silver/transactions.sql",
+        after=flag_bronze_versions,
+    )
+
+
+@dg.asset(
+    **monthly_asset_kwargs(
+        SILVER, "transaction_items", "dbo.TransactionItems",
+        [[SILVER, "transactions"], [BRONZE, "nielsen_brand_map"], [BRONZE, "brand_aliases"],
+         [BRONZE, "taxonomy_categories"]],
+    )
+)  # fmt: skip
+def transaction_items(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
+    """Every item of every kept transaction, with its brand and Nielsen category.
+
+    Brand: a brand-map name in the product name (word boundaries, longest wins), then aliases,
+    then fuzzy matching, then the device's own brand; else Unknown Brand. Category: the
+    brand's Nielsen mapping, then the device's category, then keyword rules; else
+    Unspecified / General Merchandise.
+    """
+
+    def match_new_names(tx, months):
+        added = fill_brand_cache(tx.con, months)
+        context.log.info(f"brand detection: {added:,} new distinct product names matched")
+
+    return rebuild_months(
+        context, warehouse, "dbo.TransactionItems", "silver/transaction_items.sql",
+        before=match_new_names,
+    )
+
+
+@dg.asset(
+    **monthly_asset_kwargs(
+        SILVER, "brand_substitutions", "dbo.BrandSubstitutions",
+        [[SILVER, "transaction_items"], [BRONZE, "sales_interactions"]],
+    )
+)  # fmt: skip
+def brand_substitutions(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
+    """What customers asked for and what they took instead, from items and interactions."""
+    return rebuild_months(
+        context, warehouse, "dbo.BrandSubstitutions", "silver/brand_substitutions.sql"
+    )
+
+
+@dg.asset(
+    **monthly_asset_kwargs(
+        SILVER, "transaction_baskets", "dbo.TransactionBaskets", [[SILVER, "transaction_items"]]
+    )
+)
+def transaction_baskets(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
+    """One row per transaction describing its basket: size bucket, brands, categories."""
+    queued_before = run_started_manila(context)
+    return rebuild_months(
+        context, warehouse, "dbo.TransactionBaskets", "silver/transaction_baskets.sql",
+        after=lambda tx, months: clear_pending_months(tx, months, queued_before),
+    )
+
+
+assets = [transactions, transaction_items, brand_substitutions, transaction_baskets]

@@ -1,0 +1,17 @@
+-- One row per write of one process (asset) for one partition: the pipeline's audit trail.
+create sequence if not exists audit.etl_log_seq;
+create table if not exists audit.ETLProcessingLog (
+    log_id              bigint default nextval('audit.etl_log_seq') primary key,
+    process_name        varchar not null,
+    batch_id            varchar not null,      -- the Dagster run id
+    partition_key       varchar,               -- YYYY-MM-DD month, NULL for unpartitioned
+    start_time          timestamp not null,
+    end_time            timestamp,
+    status              varchar not null,      -- success / failed / running / rollback
+    records_processed   bigint default 0,
+    records_successful  bigint default 0,
+    records_failed      bigint default 0,
+    duration_seconds    double,
+    error_message       varchar,
+    retry_count         integer default 0
+);

@@ -1,0 +1,13 @@
+-- Bad input, kept with its reason and raw text so nothing is silently lost.
+create sequence if not exists audit.quarantine_seq;
+create table if not exists audit.Quarantine (
+    quarantine_id    bigint default nextval('audit.quarantine_seq') primary key,
+    batch_id         varchar not null,
+    file_hash        varchar,
+    source_file      varchar not null,
+    source_member    varchar,
+    source_position  integer,
+    reason           varchar not null,
+    raw_text         varchar,
+    quarantined_at   timestamp not null
+);
