@@ -24,7 +24,8 @@ UNKNOWN_BRAND = "Unknown Brand"
 UNSPECIFIED_CATEGORY = "Unspecified"
 GENERAL_DEPARTMENT = "General Merchandise"
 
-OWNER_TAGS = {"domain": "retail-analytics", "owner": "team:scout-data"}
+OWNER_TAGS = {"domain": "retail-analytics"}
+OWNERS = ["team:scout-data"]
 WAREHOUSE_KINDS = {"duckdb", "sql"}
 
 # Every table `scout status` reports, with whether it is partitioned by month.

@@ -15,9 +15,7 @@ ingest_job = dg.define_asset_job(
 # Silver -> gold -> platinum for a range of months (one run per range: single-run backfills).
 monthly_job = dg.define_asset_job(
     name="build_months",
-    selection=dg.AssetSelection.groups(SILVER, GOLD, PLATINUM).intersect(
-        dg.AssetSelection.all().materializable()
-    )
+    selection=dg.AssetSelection.groups(SILVER, GOLD, PLATINUM)
     - dg.AssetSelection.tag("scope", "monitor"),
     partitions_def=monthly_partitions,
     description="Rebuild silver, gold and platinum for the chosen months.",

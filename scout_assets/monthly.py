@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 import dagster as dg
 
-from scout_assets.constants import MONTH_COLUMN, OWNER_TAGS, WAREHOUSE_KINDS, WAREHOUSE_POOL
+from scout_assets.constants import MONTH_COLUMN, OWNER_TAGS, OWNERS, WAREHOUSE_KINDS, WAREHOUSE_POOL
 from scout_assets.metadata import table_preview
 from scout_assets.partitions import context_months, monthly_partitions
 from scout_assets.resources.warehouse import AuditEntry, DuckDBTransaction, DuckDBWarehouse, elapsed_since
@@ -26,6 +26,7 @@ def monthly_asset_kwargs(layer: str, name: str, table: str, deps: Sequence) -> d
         pool=WAREHOUSE_POOL,
         kinds=WAREHOUSE_KINDS,
         tags=OWNER_TAGS,
+        owners=OWNERS,
         deps=deps,
         metadata={"warehouse_table": table, "partition_column": MONTH_COLUMN},
     )

@@ -1,6 +1,5 @@
 """Bronze: raw Drive input landed exactly once, with its lineage and its rejects."""
 
-from __future__ import annotations
 
 import time
 
@@ -8,7 +7,7 @@ import dagster as dg
 
 from scout_assets.bronze.ingestion import ingest_drive_files
 from scout_assets.bronze.reference import build_reference_tables, write_reference_tables
-from scout_assets.constants import BRONZE, OWNER_TAGS, WAREHOUSE_KINDS, WAREHOUSE_POOL
+from scout_assets.constants import BRONZE, OWNER_TAGS, OWNERS, WAREHOUSE_KINDS, WAREHOUSE_POOL
 from scout_assets.metadata import table_preview, table_rows
 from scout_assets.resources.drive import DriveSource
 from scout_assets.resources.warehouse import DuckDBWarehouse, elapsed_since
@@ -21,6 +20,7 @@ def _spec(name: str, table: str, description: str, deps=()) -> dg.AssetSpec:
         group_name=BRONZE,
         kinds=WAREHOUSE_KINDS,
         tags=OWNER_TAGS,
+        owners=OWNERS,
         deps=deps,
         metadata={"warehouse_table": table},
         skippable=True,
@@ -41,6 +41,8 @@ REFERENCE_SPECS = [
           "Every known brand with its Nielsen category and mapping confidence."),
     _spec("brand_aliases", "ref.brand_aliases",
           "Misspellings and speech-to-text variants of brand names."),
+    _spec("observed_category_map", "ref.observed_category_map",
+          "The devices' own category names mapped to Nielsen categories."),
 ]  # fmt: skip
 
 

@@ -131,7 +131,8 @@ def build_reference_tables(drive: DriveSource | None) -> ReferenceTables:
     brand_map = _seed("brand_category_mapping.csv")
     aliases = _seed("brand_aliases.csv")
     if (REFERENCE_DIR / "brand_aliases_extra.csv").exists():
-        aliases = pd.concat([aliases, _seed("brand_aliases_extra.csv")], ignore_index=True)
+        extra = _seed("brand_aliases_extra.csv")[["brand_slug", "alias"]]
+        aliases = pd.concat([aliases, extra], ignore_index=True)
     result = ReferenceTables(tables={})
 
     for file in sorted(
@@ -213,6 +214,9 @@ def _derive_tables(
         "dbo.BrandCategoryMapping": brand_map.sort_values("brand_name").reset_index(drop=True),
         "ref.nielsen_brand_map": _nielsen_brand_map(brand_map, categories),
         "ref.brand_aliases": aliases.sort_values(["brand_slug", "alias"]).reset_index(drop=True),
+        "ref.observed_category_map": _seed("observed_category_map.csv")[
+            ["observed_category", "category_name"]
+        ].merge(categories[["category_name", "department_name"]], on="category_name", how="left"),
     }
 
 

@@ -226,7 +226,7 @@ class DuckDBWarehouse(Warehouse):
 
     def query(self, sql: str, params: Sequence[Any] | dict | None = None) -> pa.Table:
         with self.connection() as con:
-            return con.execute(sql, params).fetch_arrow_table()
+            return con.execute(sql, params).to_arrow_table()
 
     def scalar(self, sql: str, params: Sequence[Any] | dict | None = None) -> Any:
         """First column of the first row of a query (None when no row)."""

@@ -1,16 +1,10 @@
 """Silver: one row per real transaction, its items with brand and category, in its month."""
 
-from __future__ import annotations
 
 import dagster as dg
 
 from scout_assets.constants import BRONZE, SILVER
-from scout_assets.monthly import (
-    clear_pending_months,
-    monthly_asset_kwargs,
-    rebuild_months,
-    run_started_manila,
-)
+from scout_assets.monthly import monthly_asset_kwargs, rebuild_months
 from scout_assets.resources.warehouse import DuckDBWarehouse
 from scout_assets.silver.brand_cache import fill_brand_cache
 from scout_assets.sql_files import sql_text
@@ -46,7 +40,7 @@ def transactions(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
     **monthly_asset_kwargs(
         SILVER, "transaction_items", "dbo.TransactionItems",
         [[SILVER, "transactions"], [BRONZE, "nielsen_brand_map"], [BRONZE, "brand_aliases"],
-         [BRONZE, "taxonomy_categories"]],
+         [BRONZE, "taxonomy_categories"], [BRONZE, "observed_category_map"]],
     )
 )  # fmt: skip
 def transaction_items(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
@@ -88,10 +82,8 @@ def brand_substitutions(context: dg.AssetExecutionContext, warehouse: DuckDBWare
 )
 def transaction_baskets(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
     """One row per transaction describing its basket: size bucket, brands, categories."""
-    queued_before = run_started_manila(context)
     return rebuild_months(
-        context, warehouse, "dbo.TransactionBaskets", "silver/transaction_baskets.sql",
-        after=lambda tx, months: clear_pending_months(tx, months, queued_before),
+        context, warehouse, "dbo.TransactionBaskets", "silver/transaction_baskets.sql"
     )
 
 

@@ -24,7 +24,7 @@ def load_matcher(con) -> BrandMatcher:
 def fill_brand_cache(con, months) -> int:
     """Match the months' product names missing from the cache; returns how many were added."""
     missing = con.execute(sql_text("silver/unmatched_product_names.sql"), {"months": months})
-    missing = missing.fetch_arrow_table()
+    missing = missing.to_arrow_table()
     if missing.num_rows == 0:
         return 0
     names = missing.column("product_name").to_pylist()

@@ -1,0 +1,126 @@
+"""Bronze ingestion against a real Drive folder and a real DuckDB file: exactly once, nothing
+lost, late data placed."""
+
+import io
+import os
+import zipfile
+from datetime import date, datetime
+
+import pytest
+
+from scout_assets.bronze.ingestion import ingest_drive_files
+from scout_assets.bronze.reference import build_reference_tables, write_reference_tables
+from scout_assets_tests.builders import device_payload, interaction, item, write_json, write_jsonl
+
+TX1 = "D47867D7-0000-4000-8000-000000000001"
+TX2 = "D47867D7-0000-4000-8000-000000000002"
+
+
+@pytest.fixture
+def ingest(drive, warehouse):
+    write_reference_tables(warehouse, build_reference_tables(drive), "seed")
+    runs = iter(range(1, 100))
+    return lambda: ingest_drive_files(drive, warehouse, f"batch-{next(runs)}")
+
+
+def _manifest(warehouse):
+    return {
+        row["file_path"]: row["status"]
+        for row in warehouse.query("select file_path, status from audit.FileManifest").to_pylist()
+    }
+
+
+def test_same_content_under_other_names_is_ingested_once(drive_dir, warehouse, ingest):
+    payload = device_payload(TX1, [item("Safeguard Classic Beige 85g", 40.08, brand="Safeguard")])
+    original = write_json(drive_dir / "transactions/scoutpi-0004/a.json", payload)
+    write_json(drive_dir / "transactions/scoutpi-0004/renamed.json", payload)
+    (drive_dir / "transactions/reupload.zip").write_bytes(_zip({"x/a.json": original.read_bytes()}))
+
+    result = ingest()
+
+    assert result.files_loaded == 2 and result.files_duplicate == 1  # the zip is new content
+    assert _manifest(warehouse)["transactions/scoutpi-0004/renamed.json"] == "duplicate"
+    # The zip's member is the same payload: stored as a second delivery, items stored once.
+    assert warehouse.scalar("select count(*) from dbo.PayloadTransactions") == 2
+    assert warehouse.scalar("select count(distinct payload_hash) from dbo.PayloadTransactions") == 1
+    assert warehouse.scalar("select count(*) from dbo.PayloadItems") == 1
+
+
+def test_a_repeated_run_with_no_new_input_writes_nothing(drive_dir, warehouse, ingest):
+    write_json(drive_dir / "transactions/scoutpi-0004/a.json",
+               device_payload(TX1, [item("Coke 1.5L", 75.0)]))
+    ingest()
+    log_rows = warehouse.scalar("select count(*) from audit.ETLProcessingLog")
+
+    again = ingest()
+
+    assert (again.files_unchanged, again.files_loaded, again.payloads) == (1, 0, 0)
+    assert warehouse.scalar("select count(*) from audit.ETLProcessingLog") == log_rows
+
+
+def test_an_edited_file_is_a_new_version(drive_dir, warehouse, ingest):
+    path = drive_dir / "transactions/scoutpi-0004/a.json"
+    write_json(path, device_payload(TX1, [item("Coke 1.5L", 75.0)]))
+    ingest()
+    write_json(path, device_payload(TX1, [item("Coke 1.5L", 75.0), item("Piattos 40g", 20.0)]))
+    os.utime(path, (1_900_000_000, 1_900_000_000))
+
+    result = ingest()
+
+    assert result.files_loaded == 1
+    versions = warehouse.query(
+        "select item_count from dbo.PayloadTransactions order by ingestion_timestamp, item_count"
+    ).column(0).to_pylist()
+    assert versions == [1, 2]
+
+
+def test_bad_input_is_quarantined_and_the_rest_still_loads(drive_dir, warehouse, ingest):
+    good = device_payload(TX1, [item("Coke 1.5L", 75.0)])
+    lines = [good, device_payload(TX2, [item("Sprite 1L", 50.0)], total=-5)]
+    (drive_dir / "transactions/batch.jsonl").write_text(
+        "\n".join(map(__import__("json").dumps, lines)) + '\n{"transactionId": "trunc', "utf-8"
+    )
+    (drive_dir / "transactions/empty.json").write_bytes(b"")
+    (drive_dir / "transactions/latin1.json").write_bytes('{"productName": "Pi\xf1a"}'.encode("latin-1"))
+    (drive_dir / "transactions/slip.zip").write_bytes(_zip({"../../x.json": b"{}"}))
+
+    result = ingest()
+
+    reasons = warehouse.query(
+        "select source_file, source_position, reason from audit.Quarantine order by 1, 2"
+    ).to_pylist()
+    by_file = {(r["source_file"], r["source_position"]): r["reason"] for r in reasons}
+    assert "negative" in by_file[("transactions/batch.jsonl", 2)]
+    assert "malformed JSON" in by_file[("transactions/batch.jsonl", 3)]
+    assert "empty" in by_file[("transactions/empty.json", None)]
+    assert "UTF-8" in by_file[("transactions/latin1.json", None)]
+    assert "unsafe" in by_file[("transactions/slip.zip", None)]
+    assert result.payloads == 1  # the good line of batch.jsonl
+    manifest = _manifest(warehouse)
+    assert manifest["transactions/batch.jsonl"] == "loaded"
+    assert manifest["transactions/empty.json"] == "quarantined"
+
+
+def test_late_interaction_gives_the_payload_its_time_and_queues_both_months(
+    drive_dir, warehouse, ingest
+):
+    # No timestamp: placed by consent (September) until the interaction says August.
+    write_json(drive_dir / "transactions/scoutpi-0004/a.json",
+               device_payload(TX1, [item("Coke 1.5L", 75.0)], consent="2025-09-01T01:00:00Z"))
+    first = ingest()
+    assert first.pending_months == [date(2025, 9, 1)]
+
+    write_jsonl(drive_dir / "interactions/late.jsonl", [interaction(TX1, "2025-08-31T21:15:00")])
+    second = ingest()
+
+    row = warehouse.query("select txn_ts, ts_source from dbo.PayloadTransactions").to_pylist()[0]
+    assert row == {"txn_ts": datetime(2025, 8, 31, 21, 15), "ts_source": "interaction"}
+    assert second.pending_months == [date(2025, 8, 1), date(2025, 9, 1)]
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
