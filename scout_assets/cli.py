@@ -31,7 +31,8 @@ def main() -> None:
               show_default=True, type=click.Path(file_okay=False), help="The Drive folder.")
 @click.option("--warehouse", envvar="SCOUT_WAREHOUSE", default=DEFAULT_WAREHOUSE,
               show_default=True, type=click.Path(dir_okay=False), help="The DuckDB file.")
-def run(drive_dir: str, warehouse: str) -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Show Dagster's event log on the console.")
+def run(drive_dir: str, warehouse: str, verbose: bool) -> None:
     """Ingest every new Drive file and rebuild every month it touches."""
     from scout_assets.definitions import build_definitions
     from scout_assets.environment import Settings
@@ -43,7 +44,10 @@ def run(drive_dir: str, warehouse: str) -> None:
     settings = Settings(warehouse_path=warehouse, drive_dir=drive_dir)
     started = time.perf_counter()
     try:
-        outcome = run_pipeline(build_definitions(settings), settings, local_instance())
+        outcome = run_pipeline(
+            build_definitions(settings), settings, local_instance(),
+            log_level="INFO" if verbose else "CRITICAL",
+        )
     except PipelineError as error:
         _fail(str(error))
     print_run_summary(settings, outcome, time.perf_counter() - started)
@@ -62,10 +66,13 @@ def generate(drive_dir, transactions, months, stores, seed, layout, no_noise) ->
     """Write a realistic demo Drive folder (both payload dialects, real-world noise)."""
     from scout_assets.demo.generate import generate_drive
 
-    summary = generate_drive(
-        Path(drive_dir), transactions=transactions, months=months, stores=stores, seed=seed,
-        layout=layout, noise=not no_noise, progress=sys.stderr.isatty(),
-    )
+    try:
+        summary = generate_drive(
+            Path(drive_dir), transactions=transactions, months=months, stores=stores,
+            seed=seed, layout=layout, noise=not no_noise, progress=sys.stderr.isatty(),
+        )
+    except (FileExistsError, ValueError) as error:
+        _fail(str(error))
     click.echo(
         f"Demo Drive in {summary.drive_dir}: {summary.transactions:,} transactions over "
         f"{len(summary.months)} months ({summary.months[0]}..{summary.months[-1]}), "

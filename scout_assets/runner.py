@@ -74,13 +74,22 @@ def _raise_if_failed(result: dg.ExecuteInProcessResult, what: str) -> None:
     raise PipelineError(f"{what}: run {result.run_id} failed")
 
 
-def run_pipeline(defs: dg.Definitions, settings: Settings, instance: dg.DagsterInstance):
-    """Ingest new files, rebuild every month they touched, refresh the monitors."""
+def run_pipeline(
+    defs: dg.Definitions,
+    settings: Settings,
+    instance: dg.DagsterInstance,
+    log_level: str = "INFO",
+) -> PipelineOutcome:
+    """Ingest new files, rebuild every month they touched, refresh the monitors.
+
+    ``log_level`` is the console's: the full event log is in the instance either way.
+    """
     outcome = PipelineOutcome()
     warehouse = DuckDBWarehouse(path=settings.warehouse_path)
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
 
     result = defs.get_job_def("ingest_drive").execute_in_process(
-        instance=instance, raise_on_error=False
+        instance=instance, raise_on_error=False, run_config=run_config
     )
     outcome.run_ids.append(result.run_id)
     _raise_if_failed(result, "ingestion")
@@ -95,14 +104,16 @@ def run_pipeline(defs: dg.Definitions, settings: Settings, instance: dg.DagsterI
             "dagster/asset_partition_range_start": partition_key(first),
             "dagster/asset_partition_range_end": partition_key(last),
         }
-        result = monthly_job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+        result = monthly_job.execute_in_process(
+            instance=instance, tags=tags, raise_on_error=False, run_config=run_config
+        )
         outcome.run_ids.append(result.run_id)
         _raise_if_failed(result, f"months {partition_key(first)}..{partition_key(last)}")
     outcome.months_built = buildable
 
     if buildable and _has_job(defs, "refresh_monitors"):
         result = defs.get_job_def("refresh_monitors").execute_in_process(
-            instance=instance, raise_on_error=False
+            instance=instance, raise_on_error=False, run_config=run_config
         )
         outcome.run_ids.append(result.run_id)
         _raise_if_failed(result, "monitors")

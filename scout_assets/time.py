@@ -8,4 +8,4 @@ MANILA = ZoneInfo("Asia/Manila")
 
 def manila_now() -> datetime:
     """Now, as naive Manila local time (how the warehouse stores times)."""
-    return datetime.now(MANILA).replace(tzinfo=None, microsecond=0)
+    return datetime.now(MANILA).replace(tzinfo=None)

@@ -18,7 +18,12 @@ from datetime import date
 
 import pyarrow as pa
 
-from scout_assets.bronze.parsing import ParseContext, ParsedFile, concat_parsed, parse_drive_file
+from scout_assets.bronze.parsing import (
+    ParseContext,
+    ParsedFile,
+    concat_parsed,
+    parse_drive_files,
+)
 from scout_assets.progress import track
 from scout_assets.resources.drive import DriveFile, DriveSource, sha256_hex
 from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse
@@ -108,32 +113,28 @@ def _known_hashes(warehouse: DuckDBWarehouse, hashes: Sequence[str]) -> dict[str
     return dict(zip(rows.column(0).to_pylist(), rows.column(1).to_pylist()))
 
 
-def _parse_chunk(chunk: list[tuple[str, bytes]], ctx: ParseContext) -> list[ParsedFile]:
-    """Parse several files (runs in a worker process)."""
-    return [parse_drive_file(data, path, ctx) for path, data in chunk]
-
-
 def _parse_all(candidates: list[_Candidate], ctx: ParseContext, log) -> list[ParsedFile]:
     total_bytes = sum(len(c.data) for c in candidates)
     jobs = [(c.file.path, c.data) for c in candidates]
     if len(jobs) < PARALLEL_MIN_FILES and total_bytes < PARALLEL_MIN_BYTES:
-        return [parse_drive_file(data, path, ctx) for path, data in jobs]
-    # Parsing is CPU-bound Python (orjson + validation): one process per core. Spawned workers
-    # import only the parsing module, not Dagster.
+        return parse_drive_files(jobs, ctx)
+    # Parsing is CPU-bound Python (orjson + validation): one process per core. Forked workers
+    # start at once (a spawned one would re-import Dagster, ~4 s); they only run the pure
+    # parsers, never the parent's locks, DuckDB handles or threads.
     chunk_size = max(1, min(2_000, len(jobs) // (PARALLEL_WORKERS * 4) or 1))
     chunks = [jobs[i : i + chunk_size] for i in range(0, len(jobs), chunk_size)]
     results: list[ParsedFile] = []
-    spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(PARALLEL_WORKERS, mp_context=spawn) as pool:
-        futures = pool.map(_parse_chunk, chunks, [ctx] * len(chunks))
+    fork = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(PARALLEL_WORKERS, mp_context=fork) as pool:
+        futures = pool.map(parse_drive_files, chunks, [ctx] * len(chunks))
         for parsed in track(futures, len(chunks), "parsing", log):
             results.extend(parsed)
     return results
 
 
 def _manifest_status(parsed: ParsedFile) -> str:
-    good_rows = parsed.payloads.num_rows + parsed.interactions.num_rows
-    return "quarantined" if good_rows == 0 and parsed.quarantine.num_rows > 0 else "loaded"
+    payloads, _items, interactions, quarantined = parsed.counts()
+    return "quarantined" if payloads + interactions == 0 and quarantined > 0 else "loaded"
 
 
 def ingest_drive_files(
@@ -141,7 +142,7 @@ def ingest_drive_files(
 ) -> IngestionResult:
     """Load every new transaction and interaction file from the Drive into bronze."""
     result = IngestionResult()
-    listing = [f for f in drive.list_files() if f.folder in INGESTED_FOLDERS]
+    listing = list(drive.list_files(folders=INGESTED_FOLDERS))
     result.files_listed = len(listing)
     known = _known_listing(warehouse)
     changed = [f for f in listing if (f.path, f.size, f.modified_at) not in known]
@@ -202,9 +203,9 @@ def _manifest_row(
         "modified_at": candidate.file.modified_at,
         "status": status,
         "duplicate_of": duplicate_of,
-        "payload_rows": parsed.payloads.num_rows if parsed else 0,
-        "interaction_rows": parsed.interactions.num_rows if parsed else 0,
-        "quarantined_rows": parsed.quarantine.num_rows if parsed else 0,
+        "payload_rows": parsed.counts()[0] if parsed else 0,
+        "interaction_rows": parsed.counts()[2] if parsed else 0,
+        "quarantined_rows": parsed.counts()[3] if parsed else 0,
         "notes": "; ".join(parsed.notes)[:4000] or None if parsed else None,
     }
 
@@ -214,10 +215,11 @@ def _load_batch(tx, batch: ParsedFile, manifest: pa.Table, batch_id: str) -> lis
     con = tx.con
     now = manila_now()
     params = {"batch_id": batch_id, "now": now}
-    con.register("new_manifest", manifest)
-    con.register("new_payloads", batch.payloads)
-    con.register("new_interactions", batch.interactions)
-    con.register("new_items", batch.items)
+    # One Arrow chunk per table: DuckDB scans thousands of tiny chunks (one per file) slowly.
+    con.register("new_manifest", manifest.combine_chunks())
+    con.register("new_payloads", batch.payloads.combine_chunks())
+    con.register("new_interactions", batch.interactions.combine_chunks())
+    con.register("new_items", batch.items.combine_chunks())
     try:
         con.execute(
             """
@@ -228,6 +230,10 @@ def _load_batch(tx, batch: ParsedFile, manifest: pa.Table, batch_id: str) -> lis
             """
         )
         months_before = _touched_months(con)
+        con.execute(
+            "delete from dbo.SalesInteractions where interaction_key in "
+            "(select lower(replace(trim(interaction_id), '-', '')) from new_interactions)"
+        )
         con.execute(sql_text("bronze/insert_interactions.sql"), params)
         con.execute(sql_text("bronze/insert_payloads.sql"), params)
         con.execute(sql_text("bronze/resolve_late_timestamps.sql"))
@@ -261,7 +267,7 @@ def _touched_months(con) -> set[date]:
 def _insert_quarantine(con, quarantine: pa.Table, params: dict) -> None:
     if quarantine.num_rows == 0:
         return
-    con.register("new_quarantine", quarantine)
+    con.register("new_quarantine", quarantine.combine_chunks())
     try:
         con.execute(
             """

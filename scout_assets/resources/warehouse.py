@@ -108,6 +108,14 @@ def audit_row(audit: AuditEntry, status: str, error: str | None = None) -> list[
     ]
 
 
+def bind(sql: str, params: Sequence[Any] | dict | None) -> Sequence[Any] | dict | None:
+    """The named parameters ``sql`` uses. Models share one parameter set ($months, $batch_id,
+    $now); DuckDB rejects parameters a statement does not mention."""
+    if not isinstance(params, dict):
+        return params
+    return {name: value for name, value in params.items() if f"${name}" in sql}
+
+
 class DuckDBTransaction(WarehouseTransaction):
     """A DuckDB transaction on an open connection."""
 
@@ -116,11 +124,11 @@ class DuckDBTransaction(WarehouseTransaction):
         self.audit = audit
 
     def execute(self, sql: str, params: Sequence[Any] | dict | None = None) -> None:
-        self.con.execute(sql, params)
+        self.con.execute(sql, bind(sql, params))
 
     def rowcount(self, sql: str, params: Sequence[Any] | dict | None = None) -> int:
         """Run a DML statement and return how many rows it changed."""
-        result = self.con.execute(sql, params).fetchone()
+        result = self.con.execute(sql, bind(sql, params)).fetchone()
         return int(result[0]) if result else 0
 
     def replace_months(

@@ -2,7 +2,12 @@
 -- interaction's TransactionDate, else the consent timestamp; unknown stays NULL).
 insert into dbo.PayloadTransactions by name
 with batch as (
-    select p.* exclude (validation_errors), p.validation_errors as parse_errors, m.file_hash
+    select
+        p.* exclude (validation_errors, transaction_id),
+        -- the documented dialect may carry only canonical_tx_id
+        coalesce(p.transaction_id, p.canonical_tx_id) as transaction_id,
+        p.validation_errors as parse_errors,
+        m.file_hash
     from new_payloads as p
     join new_manifest as m on m.file_path = p.source_file
 )
