@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from scout_assets.environment import DEFAULT_DRIVE_DIR, DEFAULT_WAREHOUSE
+from scout_assets.constants import DEFAULT_DRIVE_DIR, DEFAULT_WAREHOUSE
 
 
 def _quiet_dagster() -> None:

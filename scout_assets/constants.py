@@ -5,6 +5,10 @@ Kept in one place so a rename shows up in review as one diff.
 
 MANILA_TZ = "Asia/Manila"
 
+# The embedded local setup (README's `make run`).
+DEFAULT_WAREHOUSE = ".scout/warehouse.duckdb"
+DEFAULT_DRIVE_DIR = ".scout/drive"
+
 # Layer = asset key prefix = group name.
 BRONZE = "bronze"
 SILVER = "silver"

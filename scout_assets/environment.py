@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from scout_assets.constants import DEFAULT_DRIVE_DIR, DEFAULT_WAREHOUSE
 from scout_assets.resources.drive import LocalDrive
 from scout_assets.resources.warehouse import DuckDBWarehouse
 
-DEFAULT_WAREHOUSE = ".scout/warehouse.duckdb"
-DEFAULT_DRIVE_DIR = ".scout/drive"
 
 
 @dataclass(frozen=True)

@@ -60,15 +60,19 @@ def rebuild_months(
         retry_count=context.retry_number,
     )
     params = {"months": months, "batch_id": context.run_id, "now": manila_now()}
-    with warehouse.transaction(audit) as tx:
-        if before:
-            before(tx, months)
-        rows = tx.replace_months_from_query(table, months, sql_text(model), params, MONTH_COLUMN)
-        if after:
-            after(tx, months)
-        audit.count(rows)
-    context.log.info(f"{table}: {rows:,} rows for {audit.partition_key}")
-    return dg.MaterializeResult(metadata=month_metadata(warehouse, table, months, rows, started))
+    with warehouse.session():
+        with warehouse.transaction(audit) as tx:
+            if before:
+                before(tx, months)
+            rows = tx.replace_months_from_query(
+                table, months, sql_text(model), params, MONTH_COLUMN
+            )
+            if after:
+                after(tx, months)
+            audit.count(rows)
+        context.log.info(f"{table}: {rows:,} rows for {audit.partition_key}")
+        metadata = month_metadata(warehouse, table, months, rows, started)
+    return dg.MaterializeResult(metadata=metadata)
 
 
 def month_metadata(warehouse: DuckDBWarehouse, table: str, months: list, rows: int, started: float):

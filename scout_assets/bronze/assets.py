@@ -55,22 +55,23 @@ def reference_data(context: dg.AssetExecutionContext, drive: DriveSource, wareho
     column named, and the other workbooks still apply.
     """
     started = time.perf_counter()
-    reference = build_reference_tables(drive)
-    written = write_reference_tables(warehouse, reference, context.run_id)
-    for path, _hash, reason in reference.supplements_rejected:
-        context.log.error(f"supplement {path.path} quarantined: {reason}")
-    for spec in REFERENCE_SPECS:
-        table = spec.metadata["warehouse_table"]
-        yield dg.MaterializeResult(
-            asset_key=spec.key,
-            metadata={
-                "dagster/row_count": table_rows(warehouse, table),
-                "rewritten": table in written,
-                "preview": table_preview(warehouse, table),
-                "supplements_rejected": len(reference.supplements_rejected),
-                "seconds": elapsed_since(started),
-            },
-        )
+    with warehouse.session():
+        reference = build_reference_tables(drive)
+        written = write_reference_tables(warehouse, reference, context.run_id)
+        for file, _hash, reason in reference.supplements_rejected:
+            context.log.error(f"supplement {file.path} quarantined: {reason}")
+        for spec in REFERENCE_SPECS:
+            table = spec.metadata["warehouse_table"]
+            yield dg.MaterializeResult(
+                asset_key=spec.key,
+                metadata={
+                    "dagster/row_count": table_rows(warehouse, table),
+                    "rewritten": table in written,
+                    "preview": table_preview(warehouse, table),
+                    "supplements_rejected": len(reference.supplements_rejected),
+                    "seconds": elapsed_since(started),
+                },
+            )
 
 
 INGESTION_SPECS = [
@@ -96,6 +97,11 @@ def drive_ingestion(context: dg.AssetExecutionContext, drive: DriveSource, wareh
     whose transactions changed are queued in ``audit.PendingMonths`` for silver and above.
     """
     started = time.perf_counter()
+    with warehouse.session():
+        yield from _ingest(context, drive, warehouse, started)
+
+
+def _ingest(context, drive: DriveSource, warehouse: DuckDBWarehouse, started: float):
     result = ingest_drive_files(
         drive, warehouse, context.run_id, log=context.log, retry_count=context.retry_number
     )

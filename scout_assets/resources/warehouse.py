@@ -12,6 +12,7 @@ the rollback.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -169,30 +170,53 @@ class DuckDBTransaction(WarehouseTransaction):
         return rows.num_rows
 
 
-# DuckDB opens one database instance per file per process; reuse it so that assets running
-# in one process (``materialize()``, the CLI) share it instead of fighting over the file lock.
-_INSTANCES: dict[str, duckdb.DuckDBPyConnection] = {}
-_INSTANCES_LOCK = threading.Lock()
+# DuckDB shares one database instance between the connections a process opens on a file and
+# releases the file lock when the last one closes. Connections are therefore opened per unit
+# of work: the file stays free between steps, so runs queued behind the `warehouse` pool,
+# sensors and `scout status` can open it in turn.
+_SCHEMA_READY: set[str] = set()
+_SCHEMA_LOCK = threading.Lock()
+LOCK_WAIT_SECONDS = 120.0
 
 
-def _database(path: str) -> duckdb.DuckDBPyConnection:
-    with _INSTANCES_LOCK:
-        con = _INSTANCES.get(path)
-        if con is None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            con = duckdb.connect(path)
-            for ddl in ddl_files():
-                con.execute(ddl.read_text(encoding="utf-8"))
-            _INSTANCES[path] = con
-        return con
+def _connect(path: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the file, waiting (backoff with jitter) while another process holds its lock."""
+    delay, waited = 0.05, 0.0
+    while True:
+        try:
+            if not read_only:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            return duckdb.connect(path, read_only=read_only)
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower() or waited >= LOCK_WAIT_SECONDS:
+                raise
+            pause = delay * random.uniform(0.5, 1.5)
+            time.sleep(pause)
+            waited += pause
+            delay = min(delay * 2, 5.0)
+
+
+def _ensure_schema(con: duckdb.DuckDBPyConnection, path: str) -> None:
+    with _SCHEMA_LOCK:
+        if path in _SCHEMA_READY:
+            return
+        for ddl in ddl_files():
+            con.execute(ddl.read_text(encoding="utf-8"))
+        _SCHEMA_READY.add(path)
+
+
+# Open sessions per file: path -> [keeper connection, depth]. While a session is open, units
+# of work take cheap cursors on its instance instead of reopening (and checkpointing) the file.
+_SESSIONS: dict[str, list] = {}
 
 
 def close_all_connections() -> None:
-    """Close every cached DuckDB instance (tests, and before another process needs the file)."""
-    with _INSTANCES_LOCK:
-        for con in _INSTANCES.values():
-            con.close()
-        _INSTANCES.clear()
+    """Close open sessions and forget which files have their schema (tests)."""
+    with _SCHEMA_LOCK:
+        for keeper, _depth in _SESSIONS.values():
+            keeper.close()
+        _SESSIONS.clear()
+        _SCHEMA_READY.clear()
 
 
 class DuckDBWarehouse(Warehouse):
@@ -201,13 +225,35 @@ class DuckDBWarehouse(Warehouse):
     path: str = ".scout/warehouse.duckdb"
 
     @contextmanager
-    def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor on the shared instance (cursors are cheap and thread-safe to hand out)."""
-        cursor = _database(str(Path(self.path).resolve())).cursor()
+    def session(self) -> Iterator[None]:
+        """Keep the file open for a step's many small units (one open, one checkpoint)."""
+        path = str(Path(self.path).resolve())
+        with _SCHEMA_LOCK:
+            entry = _SESSIONS.get(path)
+            if entry is None:
+                entry = _SESSIONS[path] = [_connect(path), 0]
+            entry[1] += 1
         try:
-            yield cursor
+            yield
         finally:
-            cursor.close()
+            with _SCHEMA_LOCK:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    _SESSIONS.pop(path, None)
+                    entry[0].close()
+
+    @contextmanager
+    def connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for one unit of work; the schema is created on first use."""
+        path = str(Path(self.path).resolve())
+        keeper = _SESSIONS.get(path)
+        con = keeper[0].cursor() if keeper else _connect(path, read_only=read_only)
+        try:
+            if not read_only:
+                _ensure_schema(con, path)
+            yield con
+        finally:
+            con.close()
 
     @contextmanager
     def transaction(self, audit: AuditEntry) -> Iterator[DuckDBTransaction]:
