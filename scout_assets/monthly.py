@@ -55,11 +55,11 @@ def rebuild_months(
     months = context_months(context)
     audit = AuditEntry(
         process_name=".".join(context.asset_key.path),
-        batch_id=context.run_id,
+        batch_id=context.run.run_id,
         partition_key=partition_label(context),
         retry_count=context.retry_number,
     )
-    params = {"months": months, "batch_id": context.run_id, "now": manila_now()}
+    params = {"months": months, "batch_id": context.run.run_id, "now": manila_now()}
     with warehouse.session():
         with warehouse.transaction(audit) as tx:
             if before:
@@ -97,7 +97,7 @@ def month_metadata(warehouse: DuckDBWarehouse, table: str, months: list, rows: i
 
 def run_started_manila(context: dg.AssetExecutionContext):
     """When this run was created, as naive Manila time (how the warehouse stores times)."""
-    record = context.instance.get_run_record_by_id(context.run_id)
+    record = context.instance.get_run_record_by_id(context.run.run_id)
     if record is None or record.create_timestamp is None:
         return manila_now()
     return record.create_timestamp.astimezone(MANILA).replace(tzinfo=None)

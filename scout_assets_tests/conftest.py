@@ -49,7 +49,7 @@ def drive(settings: Settings) -> LocalDrive:
 
 @pytest.fixture
 def instance(tmp_path: Path):
-    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster_home")) as test_instance:
+    with dg.instance_for_test() as test_instance:
         yield test_instance
 
 

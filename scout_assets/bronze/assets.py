@@ -57,7 +57,7 @@ def reference_data(context: dg.AssetExecutionContext, drive: DriveSource, wareho
     started = time.perf_counter()
     with warehouse.session():
         reference = build_reference_tables(drive)
-        written = write_reference_tables(warehouse, reference, context.run_id)
+        written = write_reference_tables(warehouse, reference, context.run.run_id)
         for file, _hash, reason in reference.supplements_rejected:
             context.log.error(f"supplement {file.path} quarantined: {reason}")
         for spec in REFERENCE_SPECS:
@@ -103,7 +103,7 @@ def drive_ingestion(context: dg.AssetExecutionContext, drive: DriveSource, wareh
 
 def _ingest(context, drive: DriveSource, warehouse: DuckDBWarehouse, started: float):
     result = ingest_drive_files(
-        drive, warehouse, context.run_id, log=context.log, retry_count=context.retry_number
+        drive, warehouse, context.run.run_id, log=context.log, retry_count=context.retry_number
     )
     context.log.info(
         f"listed {result.files_listed:,} files: {result.files_unchanged:,} unchanged, "

@@ -135,6 +135,7 @@ def build_reference_tables(drive: DriveSource | None) -> ReferenceTables:
     if (REFERENCE_DIR / "brand_aliases_extra.csv").exists():
         extra = _seed("brand_aliases_extra.csv")[["brand_slug", "alias"]]
         aliases = pd.concat([aliases, extra], ignore_index=True)
+    brand_updates = brand_map.iloc[0:0]
     result = ReferenceTables(tables={})
 
     for file in sorted(
@@ -154,11 +155,14 @@ def build_reference_tables(drive: DriveSource | None) -> ReferenceTables:
                 brand_map = pd.concat(
                     [brand_map[~brand_map.brand_name.isin(frame.brand_name)], frame]
                 )
+                brand_updates = pd.concat(
+                    [brand_updates[~brand_updates.brand_name.isin(frame.brand_name)], frame]
+                )
             else:
                 aliases = pd.concat([aliases, frame])
         result.supplements_loaded.append((file, sha256_hex(data)))
 
-    result.tables = _derive_tables(stores, brand_map, aliases.drop_duplicates())
+    result.tables = _derive_tables(stores, brand_map, brand_updates, aliases.drop_duplicates())
     return result
 
 
@@ -186,7 +190,8 @@ def _apply_supplement(path: str, data: bytes) -> list[tuple[str, pd.DataFrame]]:
 
 
 def _derive_tables(
-    stores: pd.DataFrame, brand_map: pd.DataFrame, aliases: pd.DataFrame
+    stores: pd.DataFrame, brand_map: pd.DataFrame, brand_updates: pd.DataFrame,
+    aliases: pd.DataFrame,
 ) -> dict[str, pd.DataFrame]:
     departments = _seed("nielsen_departments.csv")
     groups = _seed("nielsen_category_groups.csv")
@@ -214,7 +219,7 @@ def _derive_tables(
         "dbo.TaxonomyDepartments": departments,
         "dbo.TaxonomyCategories": categories,
         "dbo.BrandCategoryMapping": brand_map.sort_values("brand_name").reset_index(drop=True),
-        "ref.nielsen_brand_map": _nielsen_brand_map(brand_map, categories),
+        "ref.nielsen_brand_map": _nielsen_brand_map(brand_updates, categories),
         "ref.brand_aliases": aliases.sort_values(["brand_slug", "alias"]).reset_index(drop=True),
         "ref.observed_category_map": _seed("observed_category_map.csv")[
             ["observed_category", "category_name"]
@@ -222,15 +227,15 @@ def _derive_tables(
     }
 
 
-def _nielsen_brand_map(brand_map: pd.DataFrame, categories: pd.DataFrame) -> pd.DataFrame:
-    """Every known brand with its Nielsen category: the curated map wins over the seed list."""
-    seed_path = REFERENCE_DIR / "nielsen_brand_map.csv"
-    base = pd.read_csv(seed_path) if seed_path.exists() else brand_map.assign(confidence=1.0)
-    base = base[["brand_name", "category_id", "confidence"]].assign(source="seed")
-    curated = brand_map[["brand_name", "category_id"]].assign(
-        confidence=1.0, source=brand_map["mapping_source"]
+def _nielsen_brand_map(brand_updates: pd.DataFrame, categories: pd.DataFrame) -> pd.DataFrame:
+    """Every known brand with its Nielsen category: the reconciled seed (one row per brand,
+    spellings merged; see reference_data/PROVENANCE.md), overridden by supplement updates."""
+    seed = pd.read_csv(REFERENCE_DIR / "nielsen_brand_map.csv")
+    seed = seed[["brand_name", "category_id", "confidence", "source"]]
+    updates = brand_updates[["brand_name", "category_id"]].assign(
+        confidence=1.0, source=brand_updates["mapping_source"]
     )
-    merged = pd.concat([curated, base[~base.brand_name.isin(curated.brand_name)]])
+    merged = pd.concat([seed[~seed.brand_name.isin(updates.brand_name)], updates])
     named = merged.merge(
         categories[["category_id", "category_name", "department_name"]], on="category_id",
         how="left",

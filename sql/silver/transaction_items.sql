@@ -36,6 +36,8 @@ categorised as (
     left join ref.nielsen_brand_map as brand_map on brand_map.brand_name = detected.brand_detected
     left join ref.observed_category_map as observed
         on lower(observed.observed_category) = lower(detected.category_hint)
+        -- an observed category with no Nielsen home leaves the keyword rules to decide
+        and observed.category_name <> 'Unspecified'
     left join dbo.TaxonomyCategories as by_keyword
         on by_keyword.category_name = detected.keyword_category
 )

@@ -1,0 +1,965 @@
+"""Brand detection: which brand a sari-sari product name refers to (silver layer).
+
+Business meaning: every item a store device reports carries a free-text product name
+("Safeguard Classic Beige 85g", "koka kola sakto", "yelo 1kg") and sometimes the device's own
+guess of the brand (``brandName``). Dashboards aggregate sales by brand, so each name gets one
+brand from the Nielsen brand map, or "Unknown Brand", together with the rule that decided it and
+a confidence.
+
+Rules, first that fires wins (the original system's rules, made deterministic):
+
+a. ``exact``: a brand-map name (confidence >= 0.9) occurs in the normalised product name on
+   word boundaries; the longest such name wins ("Lucky Me" beats "Lucky"). Confidence = the
+   map's confidence.
+b. ``alias``: a known alias or a generated variant of a brand occurs on word boundaries, the
+   longest winning. Variants: joined words ("cocacola"), a possessive dropped ("leslie"), and
+   sound-alike spellings matched on sound-folded text ("kopico", "dobe" for Dove). One
+   refinement of the strict order: an alias of another brand that strictly contains the exact
+   hit beats it ("palm olive" is Palmolive, not the brand Palm) - the longer phrase is the
+   better evidence. Confidence = 0.95 x the map's.
+c. ``fuzzy``: the best OSA similarity >= 0.80 between a brand key of 4+ letters and a
+   whole-word 1-3-gram of the name, spelled as written or sound-folded. See
+   ``BrandMatcher._fuzzy_best`` for why this scorer. Confidence = similarity x the map's.
+d. ``device hint``: the device's ``brandName`` names a known brand (after normalisation,
+   aliases - even the ambiguous ones - and sound-alike spelling). Confidence = 0.7 x the map's:
+   the device classifier is the weakest evidence (its own item confidences are often ~0.7).
+e. ``none``: "Unknown Brand", confidence 0.
+
+Guards against false brands on unbranded goods (pandesal, yelo, itlog...): whole-word matching
+only; aliases that are everyday words ("halo", "tan", "ten") or name two brands ("tm lucky me")
+are trusted only in device hints; no fuzzy or sound matching for very short keys (C2, TM, Sun);
+n-grams made only of generic words (pack words, flavours, category keywords) are not fuzzy
+candidates.
+
+Everything works on DISTINCT names and is vectorised inside one call: normalisation is a
+handful of regex passes over all names joined into one string; rules (a)/(b) are one
+Aho-Corasick pass over that string; rule (c) is a few ``process.cdist`` calls (multi-threaded)
+over the distinct n-grams of the still-unresolved names. Callers cache answers per
+``normalise_name`` key; when the brand map or the aliases change, ``affected_by_map_change``
+says which cached keys to re-match.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import ahocorasick
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from rapidfuzz import process
+from rapidfuzz.distance import OSA, Indel, Levenshtein
+
+from scout_assets.constants import UNKNOWN_BRAND
+
+REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference_data"
+
+METHOD_EXACT = "exact"
+METHOD_ALIAS = "alias"
+METHOD_FUZZY = "fuzzy"
+METHOD_HINT = "device hint"
+METHOD_NONE = "none"
+METHODS = (METHOD_EXACT, METHOD_ALIAS, METHOD_FUZZY, METHOD_HINT, METHOD_NONE)
+
+# The original system matched names only against map rows with confidence >= 0.9; rows below
+# (generic product types such as "Corned Beef") are kept for categories, never detected.
+MIN_CONFIDENCE = 0.9
+ALIAS_FACTOR = 0.95
+HINT_FACTOR = 0.7
+
+FUZZY_CUTOFF = 80
+# Keys shorter than this (C2, TM, TNT, Sun, Joy, 555, CDO, 3JM...) are never fuzzy-matched: with
+# 2-3 letters one edit already turns them into another word ("c3", "tnx", "son", "jay").
+FUZZY_MIN_KEY_LEN = 4
+FUZZY_MAX_WORDS = 3  # n-grams of 1..3 words: the longest brand names have 3 ("head and shoulders")
+# Similarity scorers rule (c) can use, normalised to [0, 1] (x100 = the usual rapidfuzz score),
+# each with the shortest/longest length ratio at which a similarity of c is still reachable.
+FUZZY_SCORERS = {
+    # 1 - edits / longer length; a swap of neighbours is 1 edit. Reachable: min/max >= c.
+    "osa": (OSA.normalized_similarity, lambda c: c),
+    # The same, but a swap is 2 edits.
+    "levenshtein": (Levenshtein.normalized_similarity, lambda c: c),
+    # = fuzz.ratio / 100: 1 - (insertions + deletions) / (sum of lengths). min/max >= c/(2-c).
+    "indel": (Indel.normalized_similarity, lambda c: c / (2 - c)),
+}
+FUZZY_SCORER = "osa"
+_CDIST_CHUNK = 20_000  # n-grams per cdist call: bounds one score matrix to ~25 MB
+
+# Aliases from brand_aliases.csv that are ordinary words in sari-sari product names ("halo" as in
+# halo-halo, "tan", "ten" (normalised "10"), "tent", "tint", "glob"). They are trusted only
+# inside a device's brandName field, where the context already says "this is a brand".
+RISKY_ALIAS_WORDS = frozenset({"halo", "tan", "ten", "10", "tent", "tint", "glob"})
+
+# Words that say what a product is or how it is sold, never which brand it is. An n-gram made
+# only of such words (or of numbers) is no fuzzy candidate: "bago" (new) is not a misspelt
+# Baguio, "cream" not a misspelt Cream-O. Category keywords are added by default.
+PACK_WORDS = frozenset(
+    """promo sachet tingi pack pcs pc piece pieces bottle can box bar bundle free buy take new
+    big small mini jumbo family size regular original classic flavor flavour per stick sticks
+    kilo kg g gm grams ml l liter litro pouch refill bag tie x and with for the of ang na ng sa
+    at para pang isang ni ko po lang yung yun pa naman bago libre sale isa dalawa tatlo pabili
+    piraso tali pesos piso
+    cream sour sweet spicy hot mild cheese choco chocolate vanilla strawberry orange lemon
+    apple mango pineapple ube melon grape milk coffee light lights menthol red blue green white
+    black pink gold fresh cool mint extra strong lite sugar zero plus king filter powder liquid
+    gel soap""".split()
+)
+
+
+@functools.lru_cache(maxsize=1)
+def default_generic_words() -> tuple[str, ...]:
+    """The category keywords (category_keywords.csv): words that describe, not brand, a product."""
+    return tuple(
+        pd.read_csv(REFERENCE_DIR / "category_keywords.csv", keep_default_na=False)["keyword"]
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Normalisation
+# ---------------------------------------------------------------------------------------------
+
+_PRE_REPLACE = [
+    ("\u2019", "'"),
+    ("\u2018", "'"),
+    ("`", "'"),
+    ("\u00b4", "'"),
+    # NFKD would spell the trade mark sign as "TM" (a brand!) glued to the word before it.
+    ("\u2122", " "),
+    ("\u00ae", " "),
+    ("\u00a9", " "),
+    ("&", " and "),
+    ("\r", " "),
+    ("\t", " "),
+]
+_COMBINING_MARKS = re.compile("[\u0300-\u036f]+")
+_APOSTROPHES = re.compile("'+")
+_NOT_ALNUM = re.compile(r"[^a-z0-9\n ]+")
+_SPACES = re.compile(r" {2,}")
+_LINE_EDGES = re.compile(r" *\n *")
+# Speech-to-text stretches vowels/letters ("luckymeee", "sooo"); English never writes a letter
+# three times in a row, so a run of 3+ becomes one letter. Digits are left alone ("555").
+_LETTER_RUNS = re.compile(r"([a-z])\1{2,}")
+# Word-level rewrites applied everywhere (both to product names and to brand keys):
+# - transcripts spell numbers out ("c two", "buy one take one"), catalogues use digits;
+# - "koka"/"kola": Filipino spelling of the hard c that transcribers produce for Coca-Cola
+#   (brand_aliases.csv shows the same k/c confusion in "kopico").
+_WORD_REWRITES = {
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "koka": "coca",
+    "kola": "cola",
+}
+_WORD_REWRITE_RE = re.compile(r"\b(" + "|".join(map(re.escape, _WORD_REWRITES)) + r")\b")
+# "n" / "'n'" between words is a spoken "and" (Jack 'n Jill, talk-n-text; "&" is already
+# "and"), but not between spelled-out letters ("t n t").
+_SPOKEN_AND = re.compile(r"(?<=[a-z]{2}) n (?=[a-z]{2})")
+# Spelled-out codes: a lone letter and a lone digit ("c 2" -> "c2"), consecutive lone letters
+# ("t n t" -> "tnt", "c d o" -> "cdo").
+_LETTER_DIGIT = re.compile(r"\b([a-z]) ([0-9])\b")
+_LONE_LETTERS = re.compile(r"\b[a-z](?: [a-z]\b)+")
+
+
+def _joined_letters(match: re.Match[str]) -> str:
+    """ "t n t" -> "tnt". The joined word can form a run or a number word ("n n n", "o n e"):
+    those rules are applied to it again, so that normalising twice changes nothing."""
+    word = _LETTER_RUNS.sub(r"\1", match.group().replace(" ", ""))
+    return _WORD_REWRITES.get(word, word)
+
+
+_SEPARATOR = "\n"
+
+
+def _clean_texts(texts: Iterable[object]) -> list[str]:
+    """Texts ready to be joined into one block: "" for None/NaN, no block separator inside."""
+    texts = list(texts)
+    if not all(type(t) is str for t in texts):
+        series = pd.Series(texts, dtype=object)
+        texts = series.where(series.notna(), "").astype(str).tolist()
+    if sum(t.count(_SEPARATOR) for t in texts):
+        texts = [t.replace(_SEPARATOR, " ") for t in texts]
+    return texts
+
+
+def _normalise_block(block: str) -> str:
+    """Normalise many names at once: ``block`` holds them separated by newlines."""
+    for old, new in _PRE_REPLACE:
+        block = block.replace(old, new)
+    if not block.isascii():  # accents: "nescafé" -> "nescafe"
+        block = _COMBINING_MARKS.sub("", unicodedata.normalize("NFKD", block))
+    block = block.lower()
+    block = _APOSTROPHES.sub("", block)  # "leslie's" -> "leslies", "jack 'n jill" -> "jack n jill"
+    block = _NOT_ALNUM.sub(" ", block)  # hyphens, dots, other scripts -> word breaks
+    block = _LETTER_RUNS.sub(r"\1", block)
+    block = _SPACES.sub(" ", block)
+    block = _LINE_EDGES.sub(_SEPARATOR, block).strip(" ")
+    block = _WORD_REWRITE_RE.sub(lambda m: _WORD_REWRITES[m.group(1)], block)
+    block = _SPOKEN_AND.sub(" and ", block)
+    block = _LETTER_DIGIT.sub(r"\1\2", block)
+    return _LONE_LETTERS.sub(_joined_letters, block)
+
+
+def normalise_names(texts: Iterable[str | None]) -> list[str]:
+    """The matching key of each product name (see ``normalise_name``), vectorised: each step
+    is one regex pass over all names joined into one block."""
+    cleaned = _clean_texts(texts)
+    if not cleaned:
+        return []
+    return _normalise_block(_SEPARATOR.join(cleaned)).split(_SEPARATOR)
+
+
+def normalise_name(text: str | None) -> str:
+    """The key under which a product name is matched and cached.
+
+    Lower case, accents stripped (NFKD), "&"/"n" -> "and", apostrophes dropped, every other
+    punctuation mark or hyphen -> a space, single spaces, letter runs of 3+ collapsed, spelled-out
+    numbers as digits, spelled-out codes joined ("c 2" -> "c2", "t n t" -> "tnt"),
+    "koka kola" -> "coca cola". Idempotent.
+    """
+    return normalise_names([text])[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Sound-alike folding
+# ---------------------------------------------------------------------------------------------
+
+# Applied to both the names and the brand keys (never shown to anyone):
+# each rule merges spellings that speech-to-text and Filipino orthography use interchangeably,
+# derived from brand_aliases.csv: k/c ("kopico"), y/i ("oyshi"), g/j ("majik"), v/b ("bois",
+# "vois"), ea/e ("gret"), doubled letters ("piatos", "roler"), silent final e ("palmoliv",
+# "sprit"), gu/g ("safegard"); plus ph/f, qu/kw, x/ks, z/s, ee/i, oo/u of our own.
+_SOUND_RULES: list[tuple[str | re.Pattern[str], str]] = [  # plain strings: str.replace (fast)
+    ("ph", "f"),
+    ("ck", "k"),
+    ("qu", "kw"),
+    (re.compile(r"c(?=[eiy])"), "s"),
+    ("c", "k"),
+    ("x", "ks"),
+    ("z", "s"),
+    ("v", "b"),
+    (re.compile(r"gu(?=[aeiou])"), "g"),
+    (re.compile(r"g(?=[ei])"), "j"),
+    ("y", "i"),
+    ("ea", "e"),
+    ("ee", "i"),
+    ("oo", "u"),
+    *((letter * 2, letter) for letter in "abcdefghijklmnopqrstuvwxyz"),
+    # Silent final e; the literal first lets the regex engine skip to each "e" quickly.
+    (re.compile(r"e(?<=[a-z]{4})(?![a-z0-9])"), ""),
+    # Tagalog does not distinguish e/i and o/u ("colget", "durny"), and a final e/i after a
+    # consonant is voiced by some speakers and dropped by others ("del monti", "tidi", "tid").
+    ("e", "i"),
+    ("o", "u"),
+    (re.compile(r"i(?<=[a-z]{4})(?![a-z0-9])"), ""),
+]
+
+
+def _fold_words(words: Sequence[str]) -> list[str]:
+    """Sound-alike spelling of single words (one joined block, one pass per rule)."""
+    if not words:
+        return []
+    block = _SEPARATOR.join(words)
+    for rule, replacement in _SOUND_RULES:
+        block = (
+            block.replace(rule, replacement)
+            if isinstance(rule, str)
+            else rule.sub(replacement, block)
+        )
+    return block.split(_SEPARATOR)
+
+
+def _words_of(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """All words of ``texts`` in order (object array) and the number of words of each text."""
+    counts = np.array([t.count(" ") + 1 if t else 0 for t in texts], np.int64)
+    words = " ".join(texts).split()
+    return np.fromiter(words, dtype=object, count=len(words)), counts
+
+
+def _fold_word_array(words: np.ndarray) -> np.ndarray:
+    """Sound-alike spelling of each word; only distinct words are folded (a few thousand
+    distinct words make up hundreds of thousands of names)."""
+    codes, distinct = pd.factorize(words)
+    return np.array(_fold_words(list(distinct)) or [""], dtype=object)[codes]
+
+
+def sound_keys(normalised: Sequence[str]) -> list[str]:
+    """Sound-alike spelling of already normalised names. No rule crosses a space, so a name's
+    sound key is its folded words joined again."""
+    if not normalised:
+        return []
+    words, counts = _words_of(normalised)
+    folded = _fold_word_array(words)
+    # Interleave words with " " and a "\n" after each text's last word, join once, split lines.
+    separators = np.full(len(words), " ", dtype=object)
+    ends = np.cumsum(counts)[counts > 0] - 1
+    separators[ends] = _SEPARATOR
+    pieces = np.empty(2 * len(words), dtype=object)
+    pieces[0::2], pieces[1::2] = folded, separators
+    lines = iter("".join(pieces.tolist()).split(_SEPARATOR))
+    return [next(lines) if count else "" for count in counts]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reference data
+# ---------------------------------------------------------------------------------------------
+
+
+def load_brand_map(path: Path | None = None) -> pd.DataFrame:
+    """The Nielsen brand map (brand_name, category_id, confidence, source)."""
+    return pd.read_csv(path or REFERENCE_DIR / "nielsen_brand_map.csv", keep_default_na=False)
+
+
+def load_aliases(paths: Sequence[Path] | None = None) -> pd.DataFrame:
+    """Brand aliases (brand_slug, alias): the original list plus our reconciliation extras."""
+    paths = paths or [
+        REFERENCE_DIR / "brand_aliases.csv",
+        REFERENCE_DIR / "brand_aliases_extra.csv",
+    ]
+    frames = [pd.read_csv(p, keep_default_na=False)[["brand_slug", "alias"]] for p in paths]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _as_frame(rows: object, columns: Sequence[str]) -> pd.DataFrame:
+    """Accept a pandas DataFrame, a pyarrow Table or an iterable of tuples with ``columns``."""
+    if isinstance(rows, pa.Table):
+        rows = rows.to_pandas()
+    if isinstance(rows, pd.DataFrame):
+        return rows[list(columns)].reset_index(drop=True)
+    return pd.DataFrame(list(rows or []), columns=list(columns))
+
+
+# ---------------------------------------------------------------------------------------------
+# Key tables: every string that identifies a brand, with what it may be used for
+# ---------------------------------------------------------------------------------------------
+
+KIND_EXACT = "exact"  # the brand's own name: rule (a), hints, fuzzy anchor
+KIND_ALIAS = "alias"  # alias or generated variant: rule (b), hints, fuzzy anchor
+KIND_HINT = "hint"  # risky alias: device hints only
+KIND_SOUND = "sound"  # sound-alike spelling of an exact/alias key: rule (b), hints
+
+
+def _compact(text: str) -> str:
+    return text.replace(" ", "")
+
+
+def _name_variants(norm: str, raw: str) -> set[str]:
+    """Spellings people and transcribers use for a multi-word or possessive brand name.
+
+    Joined words ("coca cola" -> "cocacola", "datuputi" in brand_aliases.csv); an apostrophe
+    heard as a break ("eight o'clock" -> "eight o clock"); a possessive dropped ("leslie's" ->
+    "leslie", as said aloud). Single letters and digits are kept ("v cut" -> "vcut").
+    """
+    variants = {_compact(norm)}
+    if "'" in raw or "\u2019" in raw:
+        spaced = normalise_name(re.sub("['\u2019]", " ", raw))
+        variants.add(spaced)
+        if norm.endswith("s") and re.search(r"['\u2019]s\b", raw):
+            variants.add(norm[:-1])
+    return {v for v in variants if v and v != norm}
+
+
+def _resolve_slug(slug_norm: str, by_norm: dict[str, int], by_compact: dict[str, int]) -> int:
+    """Brand id for an alias slug ("coca-cola" -> Coca-Cola, "magic-flakes" -> Magic), or -1."""
+    if slug_norm in by_norm:
+        return by_norm[slug_norm]
+    if _compact(slug_norm) in by_compact:
+        return by_compact[_compact(slug_norm)]
+    # A product line named after its brand ("magic flakes"): the longest brand word-prefix.
+    words = slug_norm.split()
+    for n in range(len(words) - 1, 0, -1):
+        prefix = " ".join(words[:n])
+        if prefix in by_norm:
+            return by_norm[prefix]
+    return -1
+
+
+@dataclass(frozen=True)
+class KeyTable:
+    """All keys of a matcher: ``key`` (normalised text), ``brand_id``, ``kind``."""
+
+    frame: pd.DataFrame
+    dropped: pd.DataFrame  # keys discarded because they named two brands or were unresolvable
+
+    def of_kind(self, *kinds: str) -> pd.DataFrame:
+        return self.frame[self.frame["kind"].isin(kinds)]
+
+
+def _build_keys(
+    names: list[str], norms: list[str], aliases: pd.DataFrame, skip_words: frozenset[str]
+) -> KeyTable:
+    """Derive every key of every brand and drop the ambiguous ones (see module docstring)."""
+    by_norm = {n: i for i, n in enumerate(norms)}
+    by_compact = {_compact(n): i for i, n in enumerate(norms)}
+    rows: list[tuple[str, int, str, str]] = []  # key, brand_id, kind, origin
+    for i, (raw, norm) in enumerate(zip(names, norms)):
+        rows.append((norm, i, KIND_EXACT, raw))
+        rows += [(v, i, KIND_ALIAS, f"variant of {raw}") for v in _name_variants(norm, raw)]
+
+    dropped: list[tuple[str, str, str]] = []
+    slug_norms = normalise_names(aliases["brand_slug"])
+    alias_norms = normalise_names(aliases["alias"])
+    for slug, slug_norm, alias, alias_norm in zip(
+        aliases["brand_slug"], slug_norms, aliases["alias"], alias_norms
+    ):
+        brand_id = _resolve_slug(slug_norm, by_norm, by_compact)
+        if brand_id < 0:
+            dropped.append((alias_norm, slug, "slug names no brand of the map"))
+            continue
+        kind = KIND_HINT if _is_risky_alias(alias_norm, brand_id, by_norm) else KIND_ALIAS
+        rows.append((alias_norm, brand_id, kind, f"alias {alias!r} of {slug}"))
+        if " " in alias_norm:
+            rows.append((_compact(alias_norm), brand_id, kind, f"joined alias {alias!r}"))
+
+    frame = pd.DataFrame(rows, columns=["key", "brand_id", "kind", "origin"])
+    literal, ambiguous = _drop_ambiguous(frame[frame["key"] != ""])
+    dropped += [(k, o, "names two brands") for k, o in zip(ambiguous["key"], ambiguous["origin"])]
+    # Sound keys live in their own namespace (they are matched against sound-folded names).
+    sound, ambiguous = _drop_ambiguous(_sound_rows(literal, skip_words))
+    dropped += [
+        (k, o, "sounds like two brands") for k, o in zip(ambiguous["key"], ambiguous["origin"])
+    ]
+    frame = pd.concat([literal, sound], ignore_index=True)
+    return KeyTable(frame, pd.DataFrame(dropped, columns=["key", "origin", "reason"]))
+
+
+def _is_risky_alias(alias_norm: str, brand_id: int, by_norm: dict[str, int]) -> bool:
+    """Aliases too ambiguous for product names: common words, <= 3 characters, or phrases that
+    name two brands ("tm lucky me" = TM + Lucky Me: it would steal every Lucky Me item).
+    "palm olive" stays usable: it contains the brand Palm, but not its own brand's name."""
+    if alias_norm in RISKY_ALIAS_WORDS or len(_compact(alias_norm)) <= 3:
+        return True
+    padded = f" {alias_norm} "
+    named = {i for n, i in by_norm.items() if f" {n} " in padded}
+    return brand_id in named and len(named) > 1
+
+
+_KIND_RANK = {KIND_EXACT: 0, KIND_ALIAS: 1, KIND_HINT: 2, KIND_SOUND: 3}
+
+
+def _drop_ambiguous(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One key -> one brand. A brand's own name beats another brand's alias of the same text;
+    a key claimed by two brands at the same rank identifies neither and is dropped."""
+    frame = frame.assign(rank=frame["kind"].map(_KIND_RANK)).sort_values(
+        ["key", "rank"], kind="stable"
+    )
+    best = frame.groupby("key")["rank"].transform("min")
+    frame = frame[frame["rank"] == best]
+    brands_per_key = frame.groupby("key")["brand_id"].transform("nunique")
+    ambiguous = frame[brands_per_key > 1]
+    kept = frame[brands_per_key == 1].drop_duplicates("key")
+    return kept.drop(columns="rank"), ambiguous
+
+
+def _sound_rows(frame: pd.DataFrame, skip_words: frozenset[str]) -> pd.DataFrame:
+    """Sound-alike keys of exact/alias keys ("dove" -> "dob" also finds "dobe"). Not for keys
+    that sound like a generic word (a brand sounding like "soap"), and not when too short:
+    under 3 letters for a brand's own name ("c2" -> "k2" is not how anyone says C2), under 4
+    for an alias (the misspelling "pesi" of Pepsi sounds like "pes", i.e. "pesos")."""
+    base = frame[frame["kind"].isin([KIND_EXACT, KIND_ALIAS])]
+    sounds = sound_keys(base["key"].tolist())
+    rows = base.assign(key=sounds, kind=KIND_SOUND, origin="sounds like " + base["key"])
+    generic_sounds = set(sound_keys(sorted(skip_words)))
+    min_letters = np.where(base["kind"] == KIND_EXACT, 3, 4)
+    letters = rows["key"].map(lambda k: len(_compact(k))).to_numpy()
+    return rows[(letters >= min_letters) & ~rows["key"].isin(generic_sounds).to_numpy()]
+
+
+# ---------------------------------------------------------------------------------------------
+# Literal matching: Aho-Corasick over all names joined into one string
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Hits:
+    """Best literal match per text: brand id (-1 = none), start/end offsets in the text."""
+
+    brand: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+
+    @property
+    def length(self) -> np.ndarray:
+        return self.end - self.start
+
+
+class _LiteralIndex:
+    """Finds keys inside texts on word boundaries; per text keeps the longest (then leftmost)."""
+
+    def __init__(self, keys: pd.DataFrame) -> None:
+        self._brand = keys["brand_id"].to_numpy(np.int32)
+        self._length = keys["key"].str.len().to_numpy(np.int32)
+        self._automaton = ahocorasick.Automaton()
+        for i, key in enumerate(keys["key"]):
+            # Padding with spaces makes every hit a whole-word hit: "ola" never hits "colas".
+            self._automaton.add_word(f" {key} ", i)
+        if len(keys):
+            self._automaton.make_automaton()
+
+    def best(self, texts: Sequence[str]) -> _Hits:
+        n = len(texts)
+        none = _Hits(np.full(n, -1, np.int32), np.zeros(n, np.int64), np.zeros(n, np.int64))
+        if n == 0 or len(self._automaton) == 0:
+            return none
+        # Lines " t1 \n t2 \n ..." - a key (no newline) cannot span two texts.
+        block = " " + " \n ".join(texts) + " "
+        found = np.array(list(self._automaton.iter(block)), dtype=np.int64).reshape(-1, 2)
+        if len(found) == 0:
+            return none
+        ends, key_ids = found[:, 0], found[:, 1]
+        line_starts = np.concatenate(
+            ([0], np.cumsum(np.fromiter(map(len, texts), np.int64, n) + 3)[:-1])
+        )
+        length = self._length[key_ids]
+        # key " k " ends at `ends` (inclusive, trailing space); text offset of k's first letter:
+        line = np.searchsorted(line_starts, ends, side="right") - 1
+        start = ends - (length + 1) - line_starts[line]
+        order = np.lexsort((start, -length, line))
+        first = order[np.unique(line[order], return_index=True)[1]]
+        result = _Hits(none.brand.copy(), none.start.copy(), none.end.copy())
+        result.brand[line[first]] = self._brand[key_ids[first]]
+        result.start[line[first]] = start[first]
+        result.end[line[first]] = start[first] + length[first]
+        return result
+
+
+def _as_series(values: object) -> pd.Series:
+    """A list, array, Arrow array or Series of optional strings as an object Series."""
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values.to_pandas().astype(object)
+    if isinstance(values, pd.Series):
+        return values.astype(object).reset_index(drop=True)
+    return pd.Series(list(values), dtype=object)
+
+
+def _distinct_keys(names: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Distinct normalised keys of ``names`` and, per name, the index of its key. Raw names are
+    deduplicated first so that normalisation runs once per distinct spelling."""
+    raw_codes, raw_distinct = pd.factorize(names)
+    raw_codes = np.where(raw_codes < 0, len(raw_distinct), raw_codes)  # missing -> "" (last)
+    # Names differing only in case are frequent ("SAFEGUARD 85G"): lower-case, dedupe again.
+    lowered = _SEPARATOR.join(_clean_texts(list(raw_distinct) + [""])).lower().split(_SEPARATOR)
+    low_codes, low_distinct = pd.factorize(pd.Series(lowered, dtype=object))
+    keys = normalise_names(list(low_distinct))
+    key_codes, distinct = pd.factorize(pd.Series(keys, dtype=object))
+    return key_codes[low_codes[raw_codes]], list(distinct)
+
+
+# ---------------------------------------------------------------------------------------------
+# The matcher
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """Per distinct normalised name: brand id (-1 = none), method code, score in [0, 1]."""
+
+    brand: np.ndarray
+    method: np.ndarray  # index into METHODS
+    score: np.ndarray
+
+
+class BrandMatcher:
+    """Assigns brands to product names with the rules of the module docstring.
+
+    ``brand_map``: rows of (brand_name, confidence) - a DataFrame/Arrow table with those columns
+    (e.g. nielsen_brand_map.csv) or an iterable of pairs. ``aliases``: rows of (brand_slug, alias)
+    as in brand_aliases.csv; a slug names a brand through normalisation ("coca-cola" ->
+    Coca-Cola) or as a product line of it ("magic-flakes" -> Magic). ``generic_words``: words
+    that describe rather than brand a product, never fuzzy candidates on their own (default:
+    the category keywords). ``fuzzy_scorer``: a key of FUZZY_SCORERS (for comparisons only).
+    """
+
+    def __init__(
+        self,
+        brand_map: object,
+        aliases: object = (),
+        *,
+        min_confidence: float = MIN_CONFIDENCE,
+        fuzzy_cutoff: float = FUZZY_CUTOFF,
+        fuzzy_scorer: str = FUZZY_SCORER,
+        generic_words: Iterable[str] | None = None,
+        workers: int = -1,
+    ) -> None:
+        brands = _as_frame(brand_map, ["brand_name", "confidence"])
+        brands = brands[brands["confidence"].astype(float) >= min_confidence]
+        brands = brands.sort_values("confidence", ascending=False, kind="stable")
+        norms = normalise_names(brands["brand_name"])
+        keep = ~pd.Series(norms).duplicated().to_numpy() & (pd.Series(norms) != "").to_numpy()
+        self.brand_names: list[str] = brands["brand_name"].astype(str)[keep].tolist()
+        self.confidence = brands["confidence"].astype(float)[keep].to_numpy()
+        self.fuzzy_cutoff = fuzzy_cutoff
+        self.fuzzy_scorer = fuzzy_scorer
+        self.workers = workers
+        if generic_words is None:
+            generic_words = default_generic_words()
+        generic = {w for phrase in normalise_names(generic_words) for w in phrase.split()}
+        self.skip_words = frozenset(PACK_WORDS | RISKY_ALIAS_WORDS | generic)
+        aliases = _as_frame(aliases, ["brand_slug", "alias"])
+        self.keys = _build_keys(
+            self.brand_names, [n for n, k in zip(norms, keep) if k], aliases, self.skip_words
+        )
+        self._index_keys()
+
+    @classmethod
+    def from_reference_data(cls, **options: object) -> BrandMatcher:
+        """The production matcher: nielsen_brand_map.csv and both alias files."""
+        return cls(load_brand_map(), load_aliases(), **options)
+
+    def _index_keys(self) -> None:
+        keys = self.keys
+        self._exact = _LiteralIndex(keys.of_kind(KIND_EXACT))
+        self._alias = _LiteralIndex(keys.of_kind(KIND_ALIAS))
+        self._sound = _LiteralIndex(keys.of_kind(KIND_SOUND))
+        self._hint = _LiteralIndex(keys.of_kind(KIND_EXACT, KIND_ALIAS, KIND_HINT))
+        anchors = keys.of_kind(KIND_EXACT, KIND_ALIAS)
+        anchors = anchors[anchors["key"].map(lambda k: len(_compact(k)) >= FUZZY_MIN_KEY_LEN)]
+        # Longest keys first: argmax then prefers the longer key among equal scores.
+        anchors = anchors.iloc[np.argsort(-anchors["key"].str.len().to_numpy(), kind="stable")]
+        self._fuzzy_keys: list[str] = anchors["key"].tolist()
+        self._fuzzy_brand = anchors["brand_id"].to_numpy(np.int32)
+        # Sound forms get the same 4-letter minimum ("pesi" -> "pis" would match "pesos").
+        self._fuzzy_sounds = [
+            k if len(_compact(k)) >= FUZZY_MIN_KEY_LEN else "\x00"
+            for k in sound_keys(self._fuzzy_keys)
+        ]
+
+    # -- public API ---------------------------------------------------------------------------
+
+    @property
+    def fuzzy_keys(self) -> pd.DataFrame:
+        """The (key, brand) pairs rule (c) compares against (for evaluation and debugging)."""
+        return pd.DataFrame(
+            {"key": self._fuzzy_keys, "brand": [self.brand_names[i] for i in self._fuzzy_brand]}
+        )
+
+    def match(
+        self, names: Sequence[str | None], hints: Sequence[str | None] | None = None
+    ) -> pa.Table:
+        """Brand, method and confidence for each (product name, device hint) pair.
+
+        Pass distinct pairs (repeats are fine, only slower to hand back). Returns a table aligned
+        with the input: brand (str, "Unknown Brand" when none), method, confidence (float).
+        """
+        names = _as_series(names)
+        hints = pd.Series([None] * len(names), dtype=object) if hints is None else _as_series(hints)
+        if len(hints) != len(names):
+            raise ValueError(f"names and hints differ in length: {len(names)} != {len(hints)}")
+        codes, distinct = _distinct_keys(names)
+        decision = self._decide(distinct)
+        brand = decision.brand[codes]
+        method = decision.method[codes]
+        score = decision.score[codes]
+        self._apply_hints(hints, brand, method, score)
+        return self._to_table(brand, method, score)
+
+    # -- rules --------------------------------------------------------------------------------
+
+    def _decide(self, texts: list[str]) -> _Decision:
+        """Rules (a)-(c) over distinct normalised names."""
+        n = len(texts)
+        brand = np.full(n, -1, np.int32)
+        method = np.full(n, METHODS.index(METHOD_NONE), np.int8)
+        score = np.zeros(n)
+        exact = self._exact.best(texts)
+        alias = self._alias.best(texts)
+        # Sound-alike spellings only matter where no literal key was found.
+        unmatched = np.flatnonzero((exact.brand < 0) & (alias.brand < 0))
+        sound = _Hits(np.full(n, -1, np.int32), np.zeros(n, np.int64), np.zeros(n, np.int64))
+        sound.brand[unmatched] = self._sound.best(sound_keys([texts[i] for i in unmatched])).brand
+        # An alias of another brand strictly containing the exact hit is the better evidence.
+        nests = (
+            (alias.brand >= 0)
+            & (alias.brand != exact.brand)
+            & (alias.start <= exact.start)
+            & (alias.end >= exact.end)
+            & (alias.length > exact.length)
+        )
+        use_exact = (exact.brand >= 0) & ~nests
+        use_alias = ~use_exact & (alias.brand >= 0)
+        use_sound = ~use_exact & ~use_alias & (sound.brand >= 0)
+        for mask, hits, code, factor in (
+            (use_exact, exact, METHOD_EXACT, 1.0),
+            (use_alias, alias, METHOD_ALIAS, ALIAS_FACTOR),
+            (use_sound, sound, METHOD_ALIAS, ALIAS_FACTOR),
+        ):
+            brand[mask] = hits.brand[mask]
+            method[mask] = METHODS.index(code)
+            score[mask] = factor
+        todo = np.flatnonzero(brand < 0)
+        fuzzy_brand, fuzzy_score = self._fuzzy_best([texts[i] for i in todo])
+        hit = fuzzy_brand >= 0
+        brand[todo[hit]] = fuzzy_brand[hit]
+        method[todo[hit]] = METHODS.index(METHOD_FUZZY)
+        score[todo[hit]] = fuzzy_score[hit] / 100.0
+        return _Decision(brand, method, score)
+
+    def _fuzzy_best(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Rule (c): best brand (or -1) and score (0-100) per text.
+
+        Every whole-word 1-3-gram of the name, as written and sound-folded, is compared with
+        every brand key of 4+ letters (names, aliases, joined variants) in a few
+        ``process.cdist`` calls; the best pair >= 80 wins, ties going to the longer key.
+
+        Why OSA similarity on n-grams. On the 7,888 distinct names of the labelled set that
+        reach this rule (``python -m scout_assets.silver.brand_eval --compare-scorers``), share
+        of branded names right / branded names wrong / unbranded names given a brand:
+
+            partial_ratio(key, whole name)     74.8% / 8.5% / 25.7%
+            token_set_ratio(key, whole name)    9.2% / 2.8% /  0.2%
+            WRatio(key, whole name)            42.4% / 14.6% / 2.2%
+            ratio(key, whole name)              8.4% / 0.0% /  0.1%
+            Indel = ratio(key, n-grams)        80.6% / 1.1% /  3.5%
+            Levenshtein(key, n-grams)          67.5% / 0.5% /  0.0%
+            OSA(key, n-grams)  [chosen]        74.6% / 0.4% /  0.0%
+
+        Whole-name scorers either find a brand inside any longer word ("ola" scores 100 in
+        "colas" with partial_ratio) or drown a short brand in the rest of the name. On whole
+        words, Indel (``fuzz.ratio``) counts a changed letter as two edits but two extra letters
+        as two as well, so "bawang" (garlic) ~ "boybawang" and "tolang" ~ "tang" reach 80: 3.5%
+        false brands, over the 1% budget. Levenshtein/OSA count one edit per typo, normalised by
+        the longer word: any single typo in a 5-letter brand still scores 80 while two extra
+        letters score 67; OSA also counts a swap of neighbours ("safegaurd") as one typo.
+        """
+        n = len(texts)
+        brand, score = np.full(n, -1, np.int32), np.zeros(n)
+        owners, grams, sounds = self._ngrams(texts)
+        if len(grams) == 0 or not self._fuzzy_keys:
+            return brand, score
+        gram_codes, distinct = pd.factorize(grams)
+        first_seen = np.unique(gram_codes, return_index=True)[1]
+        best_key, best_score = self._best_keys(list(distinct), self._fuzzy_keys)
+        # Also compare sound-alike spellings: a typo on top of a speech variant ("safigoard").
+        sound_key, sound_score = self._best_keys(sounds[first_seen].tolist(), self._fuzzy_sounds)
+        by_sound = sound_score > best_score
+        best_key, best_score = (
+            np.where(by_sound, sound_key, best_key),
+            np.maximum(sound_score, best_score),
+        )
+        occ_score, occ_key = best_score[gram_codes], best_key[gram_codes]
+        order = np.lexsort((occ_key, -occ_score, owners))  # best score, then longest key
+        first = order[np.unique(owners[order], return_index=True)[1]]
+        first = first[occ_score[first] > 0]
+        brand[owners[first]] = self._fuzzy_brand[occ_key[first]]
+        score[owners[first]] = np.round(occ_score[first] * 100, 1)
+        return brand, score
+
+    def _best_keys(self, grams: list[str], keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Index and similarity (0 = below the cutoff) of the best of ``keys`` per n-gram.
+
+        A similarity >= c is only reachable between lengths close enough (every scorer counts
+        at least one edit per letter of length difference), so n-grams are grouped by length
+        and compared only with keys of a compatible length: ~3x fewer pairs.
+        """
+        scorer, reachable = FUZZY_SCORERS[self.fuzzy_scorer]
+        cut = self.fuzzy_cutoff / 100
+        ratio = reachable(cut)
+        gram_len = np.fromiter(map(len, grams), np.int64, len(grams))
+        key_len = np.fromiter(map(len, keys), np.int64, len(keys))
+        best_key = np.zeros(len(grams), np.int64)
+        best_score = np.zeros(len(grams), np.float32)
+        for length in np.unique(gram_len):
+            cols = np.flatnonzero(
+                (key_len >= ratio * length - 1e-9) & (key_len * ratio <= length + 1e-9)
+            )
+            rows = np.flatnonzero(gram_len == length)
+            if len(cols) == 0:
+                continue
+            candidates = [keys[j] for j in cols]
+            for lo in range(0, len(rows), _CDIST_CHUNK):
+                chunk = rows[lo : lo + _CDIST_CHUNK]
+                matrix = process.cdist(
+                    [grams[i] for i in chunk],
+                    candidates,
+                    scorer=scorer,
+                    # A hair below the cutoff: 1 - 1/5 must count as 0.80 despite float rounding.
+                    score_cutoff=cut - 1e-6,
+                    workers=self.workers,
+                    dtype=np.float32,
+                )
+                best = matrix.argmax(axis=1)
+                best_key[chunk] = cols[best]
+                best_score[chunk] = matrix[np.arange(len(chunk)), best]
+        return best_key, best_score
+
+    def _ngrams(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Owner index, text and sound-alike text of every whole-word 1..3-gram that could be a
+        brand: 4+ letters, not only generic words or numbers (vectorised over all words)."""
+        words, counts = _words_of(texts)
+        sounds = _fold_word_array(words)
+        owner = np.repeat(np.arange(len(texts)), counts)
+        idle = pd.Series(words, dtype=object).isin(self.skip_words).to_numpy()
+        idle |= np.fromiter((w[:1].isdigit() for w in words), bool, len(words))
+        letters = np.fromiter(map(len, words), np.int64, len(words))
+        all_owners, all_grams, all_sounds = [], [], []
+        for size in range(1, FUZZY_MAX_WORDS + 1):
+            m = len(words) - size + 1
+            if m <= 0:
+                break
+            same_text = owner[:m] == owner[size - 1 : size - 1 + m]
+            all_idle = np.logical_and.reduce([idle[k : k + m] for k in range(size)])
+            length = np.sum([letters[k : k + m] for k in range(size)], axis=0)
+            at = np.flatnonzero(same_text & ~all_idle & (length >= FUZZY_MIN_KEY_LEN))
+            gram, sound = words[at], sounds[at]
+            for k in range(1, size):
+                gram = gram + " " + words[at + k]
+                sound = sound + " " + sounds[at + k]
+            all_owners.append(owner[at])
+            all_grams.append(gram)
+            all_sounds.append(sound)
+        if not all_grams:
+            return np.zeros(0, np.int64), np.zeros(0, object), np.zeros(0, object)
+        return np.concatenate(all_owners), np.concatenate(all_grams), np.concatenate(all_sounds)
+
+    def _apply_hints(
+        self, hints: pd.Series, brand: np.ndarray, method: np.ndarray, score: np.ndarray
+    ) -> None:
+        """Rule (d): for names still without a brand, trust the device's brandName if it names a
+        known brand literally, through an alias (risky ones included) or by sound."""
+        todo = np.flatnonzero(brand < 0)
+        if len(todo) == 0:
+            return
+        pending = hints.iloc[todo].reset_index(drop=True)
+        has_hint = pending.notna().to_numpy() & (pending.astype(str).str.strip() != "").to_numpy()
+        todo = todo[has_hint]
+        if len(todo) == 0:
+            return
+        codes, distinct = pd.factorize(pd.Series(normalise_names(pending[has_hint]), dtype=object))
+        texts = list(distinct)
+        hint_brand = self._hint.best(texts).brand
+        by_sound = self._sound.best(sound_keys(texts)).brand
+        hint_brand = np.where(hint_brand >= 0, hint_brand, by_sound)[codes]
+        hit = hint_brand >= 0
+        brand[todo[hit]] = hint_brand[hit]
+        method[todo[hit]] = METHODS.index(METHOD_HINT)
+        score[todo[hit]] = HINT_FACTOR
+
+    def _to_table(self, brand: np.ndarray, method: np.ndarray, score: np.ndarray) -> pa.Table:
+        names = pa.array(self.brand_names + [UNKNOWN_BRAND], pa.string())
+        ids = np.where(brand >= 0, brand, len(self.brand_names))
+        confidence = np.where(brand >= 0, score * np.append(self.confidence, 0.0)[ids], 0.0)
+        return pa.table(
+            {
+                "brand": names.take(pa.array(ids)),
+                "method": pa.array(METHODS, pa.string()).take(pa.array(method.astype(np.int32))),
+                "confidence": pa.array(np.round(confidence, 4), pa.float64()),
+            }
+        )
+
+    # -- cache invalidation support -----------------------------------------------------------
+
+    def signatures(self) -> dict[str, tuple]:
+        """Per brand: what decides its matches (confidence and every key by kind)."""
+        grouped = self.keys.frame.groupby("brand_id")
+        sig = {}
+        for i, name in enumerate(self.brand_names):
+            keys = grouped.get_group(i) if i in grouped.groups else self.keys.frame.iloc[:0]
+            by_kind = {k: frozenset(keys.loc[keys["kind"] == k, "key"]) for k in _KIND_RANK}
+            sig[name] = (float(self.confidence[i]), by_kind)
+        return sig
+
+    def restricted_to(self, brand_names: Iterable[str]) -> BrandMatcher:
+        """The same matcher knowing only ``brand_names`` (same keys, same tie-breaks)."""
+        wanted = {self.brand_names.index(b) for b in brand_names if b in self.brand_names}
+        clone = object.__new__(BrandMatcher)
+        clone.__dict__.update(self.__dict__)
+        frame = self.keys.frame[self.keys.frame["brand_id"].isin(wanted)]
+        clone.keys = KeyTable(frame, self.keys.dropped)
+        clone._index_keys()
+        return clone
+
+
+# ---------------------------------------------------------------------------------------------
+# Cache invalidation
+# ---------------------------------------------------------------------------------------------
+
+
+def affected_by_map_change(
+    cached: pa.Table | pd.DataFrame,
+    old_brand_map: object,
+    new_brand_map: object,
+    old_aliases: object,
+    new_aliases: object,
+    **matcher_options: object,
+) -> np.ndarray:
+    """Which cached brand answers must be re-matched after the brand map or aliases changed.
+
+    ``cached`` holds one row per cached answer: ``name_key`` (``normalise_name`` of the product
+    name), ``brand`` and ``method`` as the old matcher returned them, and optionally ``hint_key``
+    (the device hint the answer was computed with; without it rows are assumed hint-less, so an
+    added brand is not checked against hints).
+
+    A brand "changed" when it was removed or added, its confidence changed, or any of its
+    effective keys changed (its own name, an alias, a generated variant, or a key it lost or
+    won because another brand now claims the same text). Returned mask = True exactly for:
+
+    1. rows whose cached brand changed - all its rows, except that if only its alias/variant
+       keys changed, rows it won by the exact rule stay valid (aliases never override its own
+       exact hit);
+    2. rows that the changed brands could now win: the new matcher restricted to the changed
+       brands is run over all cached keys (cheap: a few brands), and each row it assigns to a
+       brand other than the cached one is re-matched by the full new matcher; it is flagged
+       only if that full answer differs from the cached brand/method.
+
+    Nothing else can change: rules only compare the keys of a name's candidate brands, and the
+    winner of an unchanged row is neither a changed brand nor beaten by one.
+    """
+    frame = _as_frame(
+        cached,
+        ["name_key", "brand", "method"] + (["hint_key"] if _has_col(cached, "hint_key") else []),
+    )
+    old = BrandMatcher(old_brand_map, old_aliases, **matcher_options)
+    new = BrandMatcher(new_brand_map, new_aliases, **matcher_options)
+    redefined, rekeyed = _changed_brands(old.signatures(), new.signatures())
+
+    lost = frame["brand"].isin(redefined) | (
+        frame["brand"].isin(rekeyed) & (frame["method"] != METHOD_EXACT)
+    )
+    gained = np.zeros(len(frame), bool)
+    changed_now = [b for b in redefined | rekeyed if b in new.brand_names]
+    if changed_now:
+        hints = frame["hint_key"].tolist() if "hint_key" in frame else None
+        restricted = new.restricted_to(changed_now).match(frame["name_key"].tolist(), hints)
+        found = restricted.column("brand").to_numpy(zero_copy_only=False)
+        candidates = np.flatnonzero(
+            (found != UNKNOWN_BRAND) & (found != frame["brand"].to_numpy()) & ~lost.to_numpy()
+        )
+        if len(candidates):
+            sub = frame.iloc[candidates]
+            full = new.match(sub["name_key"].tolist(), sub["hint_key"].tolist() if hints else None)
+            differs = (
+                full.column("brand").to_numpy(zero_copy_only=False) != sub["brand"].to_numpy()
+            ) | (full.column("method").to_numpy(zero_copy_only=False) != sub["method"].to_numpy())
+            gained[candidates[differs]] = True
+    return lost.to_numpy() | gained
+
+
+def _has_col(table: pa.Table | pd.DataFrame, column: str) -> bool:
+    return column in (table.column_names if isinstance(table, pa.Table) else table.columns)
+
+
+def _changed_brands(old: dict[str, tuple], new: dict[str, tuple]) -> tuple[set[str], set[str]]:
+    """(brands whose confidence/own name changed or that appeared/disappeared,
+    brands whose other keys only changed)."""
+    redefined, rekeyed = set(), set()
+    for brand in old.keys() | new.keys():
+        if brand not in old or brand not in new:
+            redefined.add(brand)
+            continue
+        (old_conf, old_keys), (new_conf, new_keys) = old[brand], new[brand]
+        if old_conf != new_conf or old_keys[KIND_EXACT] != new_keys[KIND_EXACT]:
+            redefined.add(brand)
+        elif old_keys != new_keys:
+            rekeyed.add(brand)
+    return redefined, rekeyed
