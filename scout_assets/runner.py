@@ -68,10 +68,20 @@ def _raise_if_failed(result: dg.ExecuteInProcessResult, what: str) -> None:
         return
     for event in result.all_events:
         if event.is_step_failure:
-            error = event.step_failure_data.error
-            message = error.message.strip().splitlines()[-1] if error else "unknown error"
-            raise PipelineError(f"{what}: step {event.step_key} failed: {message}")
+            raise PipelineError(
+                f"{what}: step {event.step_key} failed: {_root_cause(event.step_failure_data.error)}"
+            )
     raise PipelineError(f"{what}: run {result.run_id} failed")
+
+
+def _root_cause(error) -> str:
+    """The innermost error of Dagster's wrapped chain, on one line."""
+    if error is None:
+        return "unknown error"
+    while error.cause is not None:
+        error = error.cause
+    message = " ".join(error.message.split())
+    return message if len(message) <= 400 else message[:400] + "..."
 
 
 def run_pipeline(

@@ -13,6 +13,7 @@ the rollback.
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -114,7 +115,10 @@ def bind(sql: str, params: Sequence[Any] | dict | None) -> Sequence[Any] | dict 
     $now); DuckDB rejects parameters a statement does not mention."""
     if not isinstance(params, dict):
         return params
-    return {name: value for name, value in params.items() if f"${name}" in sql}
+    code = re.sub(r"--[^\n]*", "", sql)  # a comment may name a parameter the code does not use
+    return {
+        name: value for name, value in params.items() if re.search(rf"\${name}\b", code)
+    }
 
 
 class DuckDBTransaction(WarehouseTransaction):

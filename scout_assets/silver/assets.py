@@ -27,12 +27,16 @@ def transactions(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
     the interaction's TransactionDate, else the consent timestamp.
     """
 
+    def rank_versions(tx, months):
+        tx.execute(sql_text("silver/month_versions.sql"), {"months": months})
+
     def flag_bronze_versions(tx, months):
-        tx.execute(sql_text("silver/flag_duplicates.sql"), {"months": months})
+        tx.execute(sql_text("silver/flag_duplicates.sql"))
+        tx.execute("drop table month_versions")
 
     return rebuild_months(
         context, warehouse, "dbo.Transactions", "silver/transactions.sql",
-        after=flag_bronze_versions,
+        before=rank_versions, after=flag_bronze_versions,
     )
 
 

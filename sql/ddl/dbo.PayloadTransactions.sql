@@ -1,5 +1,7 @@
 -- Bronze: every transaction payload ever ingested (both dialects), before deduplication.
+create sequence if not exists dbo.payload_id_seq;
 create table if not exists dbo.PayloadTransactions (
+    payload_id          bigint not null default nextval('dbo.payload_id_seq'),  -- one delivery
     payload_hash        varchar not null,
     file_hash           varchar not null,
     source_file         varchar not null,

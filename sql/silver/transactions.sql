@@ -1,8 +1,9 @@
 -- dbo.Transactions for $months: the winning version of every transaction placed in them.
+-- month_versions is dbo.v_payload_versions for $months (silver/month_versions.sql).
 with winners as (
     select *
-    from dbo.v_payload_versions
-    where is_winner and txn_month = any($months)
+    from month_versions
+    where is_winner
 ),
 
 item_sums as (

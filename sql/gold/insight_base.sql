@@ -1,0 +1,66 @@
+-- dbo.v_insight_base for $months: the flat per-transaction record the cross-tabs are built on.
+-- After the original view of the same name (jgtolentino/scout-agentic-analytics,
+-- apps/dal-agent/out/schema_extraction/02_definitions.sql), which read these fields out of the
+-- payload JSON; here they come from silver: the primary item, the transaction's interaction
+-- (the earliest, as silver picks it) and its substitutions.
+with flat as (
+    select *
+    from dbo.v_transactions_flat_production
+    where txn_month = any($months)
+),
+
+interaction as (
+    select canonical_tx_id, age_bracket, gender, customer_type, emotional_state,
+           suggestion_accepted
+    from dbo.SalesInteractions
+    semi join flat using (canonical_tx_id)
+    qualify row_number() over (
+        partition by canonical_tx_id order by transaction_date nulls last, interaction_key
+    ) = 1
+),
+
+substitution as (
+    -- Items and interactions both report substitutions; the first stated reason describes it.
+    select
+        canonical_tx_id,
+        first(substitution_reason order by item_sequence nulls last)
+            filter (where substitution_reason is not null) as substitution_reason
+    from dbo.BrandSubstitutions
+    where txn_month = any($months)
+    group by canonical_tx_id
+),
+
+basket as (
+    select canonical_tx_id, basket_size, item_count
+    from dbo.TransactionBaskets
+    where txn_month = any($months)
+)
+
+select
+    flat.canonical_tx_id,
+    flat.txn_month,
+    flat.txn_ts,
+    flat.transaction_date,
+    flat.store_id,
+    flat.device_id,
+    flat.total_amount as amount,
+    flat.category,
+    flat.nielsen_category,
+    flat.brand,
+    flat.pack_size,
+    flat.daypart,
+    flat.weekday_weekend,
+    interaction.age_bracket,
+    interaction.gender,
+    interaction.customer_type,
+    flat.payment_method,
+    interaction.emotional_state as emotions,
+    substitution.canonical_tx_id is not null as substitution_event,
+    substitution.substitution_reason,
+    coalesce(basket.basket_size, 'empty') as basket_size,
+    coalesce(basket.item_count, flat.item_count) as item_count,
+    interaction.suggestion_accepted
+from flat
+left join interaction using (canonical_tx_id)
+left join substitution using (canonical_tx_id)
+left join basket using (canonical_tx_id);

@@ -1,0 +1,83 @@
+-- dbo.v_nielsen_complete_analytics for $months: transactions with data_quality_score >= 0.7,
+-- the Nielsen taxonomy, geography, customer insights, substitutions and pack sizes.
+-- After the original view of the same name (jgtolentino/scout-agentic-analytics,
+-- apps/dal-agent/documentation/SCOUT_ETL_PIPELINE_COMPLETE_GUIDE.md, "Nielsen Complete
+-- Analytics View"): brand map first, then the transaction's own category; defaults
+-- Unspecified / General Merchandise / Unknown Brand; a missing pack size reads Standard.
+-- The transactions below the filter are counted by the reconciliation check.
+with flat as (
+    select *
+    from dbo.v_transactions_flat_production
+    where txn_month = any($months)
+      and data_quality_score >= 0.7
+),
+
+insight as (
+    select canonical_tx_id, age_bracket, gender, customer_type, emotions,
+           substitution_event, substitution_reason, suggestion_accepted
+    from dbo.v_insight_base
+    where txn_month = any($months)
+),
+
+pack_sizes as (
+    -- In item order; sorting a small list per basket is far cheaper than an ordered string_agg.
+    select
+        canonical_tx_id,
+        array_to_string(
+            list_transform(
+                list_sort(list({'item': item_sequence,
+                                'size': coalesce(nullif(trim(pack_size), ''), 'Standard')})),
+                line -> line.size
+            ),
+            ', '
+        ) as pack_size
+    from dbo.TransactionItems
+    where txn_month = any($months)
+    group by canonical_tx_id
+),
+
+taxonomy as (
+    select
+        flat.canonical_tx_id,
+        coalesce(brand_map.brand_name, flat.brand, 'Unknown Brand') as brand_name,
+        coalesce(brand_map.nielsen_category, flat.nielsen_category, 'Unspecified')
+            as nielsen_category,
+        coalesce(brand_map.nielsen_department, flat.nielsen_department, 'General Merchandise')
+            as nielsen_department
+    from flat
+    left join ref.nielsen_brand_map as brand_map on brand_map.brand_name = flat.brand
+)
+
+select
+    flat.canonical_tx_id,
+    flat.transaction_id,
+    flat.txn_month,
+    flat.txn_ts as transaction_timestamp,
+    flat.transaction_date,
+    hour(flat.txn_ts) as hour_of_day,
+    flat.daypart,
+    flat.weekday_weekend,
+    flat.total_amount as transaction_value,
+    flat.total_items as basket_size,
+    flat.payment_method,
+    taxonomy.brand_name,
+    taxonomy.nielsen_category,
+    taxonomy.nielsen_department,
+    coalesce(pack_sizes.pack_size, 'Standard') as pack_size,
+    insight.age_bracket,
+    insight.gender,
+    insight.customer_type,
+    insight.emotions,
+    flat.store_id,
+    flat.store_name,
+    flat.region,
+    flat.province_name,
+    flat.municipality_name,
+    coalesce(insight.substitution_event, false) as substitution_event,
+    insight.substitution_reason,
+    insight.suggestion_accepted,
+    flat.data_quality_score
+from flat
+join taxonomy using (canonical_tx_id)
+left join insight using (canonical_tx_id)
+left join pack_sizes using (canonical_tx_id);

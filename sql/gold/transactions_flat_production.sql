@@ -1,0 +1,80 @@
+-- dbo.v_transactions_flat_production for $months: one row per active transaction, flattened.
+-- After the original view of the same name (jgtolentino/scout-agentic-analytics,
+-- apps/dal-agent/documentation/SCOUT_ETL_PIPELINE_COMPLETE_GUIDE.md, "Primary Transaction View"):
+-- the primary brand and category are the most expensive item's; there the tie between equally
+-- priced items was left to chance, here the earlier item in the payload wins.
+-- data_quality_score is silver's rule (items sum to the total within a centavo: 1.0, else 0.8).
+with transactions as (
+    select canonical_tx_id, transaction_id, txn_month, txn_ts, store_id, device_id,
+           total_amount, total_items, payment_method, daypart, weekday_weekend,
+           audio_transcript, quality_score
+    from dbo.Transactions
+    where txn_month = any($months)
+      and processing_status = 'active'
+),
+
+stores as (
+    select
+        stores.StoreID as store_id,
+        stores.StoreName as store_name,
+        stores.BarangayName as barangay_name,
+        stores.MunicipalityName as municipality_name,
+        stores.ProvinceName as province_name,
+        stores.Region as region_code,
+        region.region_name as region
+    from dbo.Stores as stores
+    left join dbo.Region as region on region.region_code = stores.Region
+),
+
+basket as (
+    -- One pass over the items: the primary item (highest price, then earliest) and counts.
+    select
+        canonical_tx_id,
+        arg_max(
+            {'brand': brand_detected, 'category': category_detected,
+             'nielsen_category': nielsen_category, 'nielsen_department': nielsen_department,
+             'pack_size': pack_size},
+            {'price': coalesce(total_price, -1e15), 'earlier': -item_sequence}
+        ) as primary_item,
+        count(*) as item_count,
+        len(list_distinct(list(brand_detected))) as brand_count,
+        len(list_distinct(list(category_detected))) as category_count,
+        avg(extraction_confidence) as extraction_confidence
+    from dbo.TransactionItems
+    where txn_month = any($months)
+    group by canonical_tx_id
+)
+
+select
+    t.canonical_tx_id,
+    t.transaction_id,
+    t.txn_month,
+    t.txn_ts,
+    t.txn_ts::date as transaction_date,
+    t.store_id,
+    stores.store_name,
+    stores.barangay_name,
+    stores.municipality_name,
+    stores.province_name,
+    stores.region_code,
+    stores.region,
+    t.device_id,
+    t.total_amount,
+    t.total_items,
+    t.payment_method,
+    t.daypart,
+    t.weekday_weekend,
+    t.audio_transcript,
+    basket.primary_item.brand as brand,
+    basket.primary_item.category as category,
+    basket.primary_item.nielsen_category as nielsen_category,
+    basket.primary_item.nielsen_department as nielsen_department,
+    basket.primary_item.pack_size as pack_size,
+    coalesce(basket.item_count, 0) as item_count,
+    coalesce(basket.brand_count, 0) as brand_count,
+    coalesce(basket.category_count, 0) as category_count,
+    t.quality_score as data_quality_score,
+    basket.extraction_confidence
+from transactions as t
+left join stores using (store_id)
+left join basket using (canonical_tx_id);
