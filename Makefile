@@ -40,5 +40,8 @@ ui: install ## Dagster webserver + daemon on http://127.0.0.1:3000
 status: install ## what the warehouse holds, per table and month
 	$(BIN)/scout status
 
+eval-brands: install ## the labelled brand-detection evaluation (precision, recall, worst brands)
+	$(BIN)/python -m scout_assets.silver.brand_eval
+
 clean: ## remove the generated warehouse, Drive and Dagster home
 	rm -rf .scout .dagster
