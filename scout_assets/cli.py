@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import time
@@ -20,7 +21,27 @@ def _quiet_dagster() -> None:
     os.environ.setdefault("DAGSTER_CLI_QUIET", "1")
 
 
-@click.group()
+class LazyGroup(click.Group):
+    """Commands that live in their feature's module, imported only when invoked: `scout` stays
+    quick to start, and so do the parse workers that re-import it."""
+
+    LAZY = {
+        "export": "scout_assets.export:export",
+        "publish": "scout_assets.serving.cli:publish",
+        "ddl": "scout_assets.serving.cli:ddl",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.LAZY:
+            module, attribute = self.LAZY[name].split(":")
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup)
 def main() -> None:
     """Scout retail analytics: Drive files -> bronze -> silver -> gold -> platinum."""
     _quiet_dagster()

@@ -51,4 +51,10 @@ WAREHOUSE_TABLES = [
     ("dbo.TransactionItems", True),
     ("dbo.BrandSubstitutions", True),
     ("dbo.TransactionBaskets", True),
+    ("dbo.v_transactions_flat_production", True),
+    ("dbo.v_insight_base", True),
+    ("dbo.v_nielsen_complete_analytics", True),
+    ("dbo.v_xtab_time_brand_category_abs", True),
+    ("dbo.v_data_quality_monitor", False),
+    ("dbo.v_pipeline_realtime_monitor", False),
 ]

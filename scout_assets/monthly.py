@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 import dagster as dg
 
 from scout_assets.constants import MONTH_COLUMN, OWNER_TAGS, OWNERS, WAREHOUSE_KINDS, WAREHOUSE_POOL
+from scout_assets.errors import RETRY_POLICY, classified
 from scout_assets.metadata import table_preview
 from scout_assets.partitions import context_months, monthly_partitions
 from scout_assets.resources.warehouse import AuditEntry, DuckDBTransaction, DuckDBWarehouse, elapsed_since
@@ -24,6 +25,7 @@ def monthly_asset_kwargs(layer: str, name: str, table: str, deps: Sequence) -> d
         # One run rebuilds a whole range of months in one statement per table.
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=WAREHOUSE_POOL,
+        retry_policy=RETRY_POLICY,  # transient errors only: see scout_assets/errors.py
         kinds=WAREHOUSE_KINDS,
         tags=OWNER_TAGS,
         owners=OWNERS,
@@ -45,11 +47,13 @@ def rebuild_months(
     model: str,
     before: Callable[[DuckDBTransaction, list], None] | None = None,
     after: Callable[[DuckDBTransaction, list], None] | None = None,
+    checks: Callable[[DuckDBTransaction, list], list[dg.AssetCheckResult]] | None = None,
 ) -> dg.MaterializeResult:
     """Replace this run's months of ``table`` with ``sql/<model>`` in one transaction.
 
     ``before``/``after`` run inside the same transaction (e.g. fill a cache, flag bronze rows),
-    so the month, its side effects and its audit row commit together.
+    so the month, its side effects and its audit row commit together. ``checks`` runs last in
+    it and returns the asset's check results (their verdicts commit with the month).
     """
     started = time.perf_counter()
     months = context_months(context)
@@ -60,7 +64,8 @@ def rebuild_months(
         retry_count=context.retry_number,
     )
     params = {"months": months, "batch_id": context.run.run_id, "now": manila_now()}
-    with warehouse.session():
+    check_results = []
+    with classified(context, f"{table} {audit.partition_key}"), warehouse.session():
         with warehouse.transaction(audit) as tx:
             if before:
                 before(tx, months)
@@ -69,10 +74,12 @@ def rebuild_months(
             )
             if after:
                 after(tx, months)
+            if checks:
+                check_results = checks(tx, months)
             audit.count(rows)
         context.log.info(f"{table}: {rows:,} rows for {audit.partition_key}")
         metadata = month_metadata(warehouse, table, months, rows, started)
-    return dg.MaterializeResult(metadata=metadata)
+    return dg.MaterializeResult(metadata=metadata, check_results=check_results)
 
 
 def month_metadata(warehouse: DuckDBWarehouse, table: str, months: list, rows: int, started: float):

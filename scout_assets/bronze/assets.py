@@ -8,8 +8,10 @@ import dagster as dg
 from scout_assets.bronze.ingestion import ingest_drive_files
 from scout_assets.bronze.reference import build_reference_tables, write_reference_tables
 from scout_assets.constants import BRONZE, OWNER_TAGS, OWNERS, WAREHOUSE_KINDS, WAREHOUSE_POOL
+from scout_assets.errors import RETRY_POLICY, classified
 from scout_assets.metadata import table_preview, table_rows
 from scout_assets.resources.drive import DriveSource
+from scout_assets.resources.reference_source import ReferenceSource
 from scout_assets.resources.warehouse import DuckDBWarehouse, elapsed_since
 
 
@@ -46,17 +48,24 @@ REFERENCE_SPECS = [
 ]  # fmt: skip
 
 
-@dg.multi_asset(specs=REFERENCE_SPECS, pool=WAREHOUSE_POOL, can_subset=False)
-def reference_data(context: dg.AssetExecutionContext, drive: DriveSource, warehouse: DuckDBWarehouse):
+@dg.multi_asset(specs=REFERENCE_SPECS, pool=WAREHOUSE_POOL, can_subset=False,
+                retry_policy=RETRY_POLICY)
+def reference_data(
+    context: dg.AssetExecutionContext,
+    drive: DriveSource,
+    warehouse: DuckDBWarehouse,
+    reference_source: ReferenceSource,
+):
     """Reference data seeded from the real system and updated from Drive supplements.
 
-    Rebuilt whole from the shipped seed plus every workbook in ``supplements/``; a table whose
+    Rebuilt whole from the shipped seed (or, when configured, the production database's
+    stores, geography and brand mapping) plus every workbook in ``supplements/``; a table whose
     content did not change is not rewritten. A malformed workbook is quarantined with the
     column named, and the other workbooks still apply.
     """
     started = time.perf_counter()
-    with warehouse.session():
-        reference = build_reference_tables(drive)
+    with classified(context, "reference data"), warehouse.session():
+        reference = build_reference_tables(drive, reference_source.server_tables())
         written = write_reference_tables(warehouse, reference, context.run.run_id)
         for file, _hash, reason in reference.supplements_rejected:
             context.log.error(f"supplement {file.path} quarantined: {reason}")
@@ -88,7 +97,8 @@ INGESTION_SPECS = [
 ]  # fmt: skip
 
 
-@dg.multi_asset(specs=INGESTION_SPECS, pool=WAREHOUSE_POOL, can_subset=False)
+@dg.multi_asset(specs=INGESTION_SPECS, pool=WAREHOUSE_POOL, can_subset=False,
+                retry_policy=RETRY_POLICY)
 def drive_ingestion(context: dg.AssetExecutionContext, drive: DriveSource, warehouse: DuckDBWarehouse):
     """New Drive files (transactions and interactions) loaded into bronze, exactly once.
 
@@ -97,7 +107,7 @@ def drive_ingestion(context: dg.AssetExecutionContext, drive: DriveSource, wareh
     whose transactions changed are queued in ``audit.PendingMonths`` for silver and above.
     """
     started = time.perf_counter()
-    with warehouse.session():
+    with classified(context, "ingestion"), warehouse.session():
         yield from _ingest(context, drive, warehouse, started)
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 from dagster_pandas import PandasColumn, create_dagster_pandas_dataframe_type
 
+from scout_assets.operations.taxonomy import invalidate_after_change, taxonomy_before_change
 from scout_assets.resources.drive import DriveFile, DriveSource, sha256_hex
 from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse
 from scout_assets.time import manila_now
@@ -127,10 +128,18 @@ def _normalise_stores(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
     return _checked(StoresFrame, frame, origin)
 
 
-def build_reference_tables(drive: DriveSource | None) -> ReferenceTables:
-    """Seed + supplements -> every reference table, in memory."""
-    stores = _normalise_stores(_seed("stores_observed.csv"), "seed:stores_observed.csv")
-    brand_map = _seed("brand_category_mapping.csv")
+def build_reference_tables(
+    drive: DriveSource | None, server_tables: dict[str, pd.DataFrame] | None = None
+) -> ReferenceTables:
+    """Seed (or the production server's tables) + supplements -> every reference table."""
+    server_tables = server_tables or {}
+    if "dbo.Stores" in server_tables:
+        stores = _normalise_stores(server_tables["dbo.Stores"], "server:dbo.Stores")
+    else:
+        stores = _normalise_stores(_seed("stores_observed.csv"), "seed:stores_observed.csv")
+    brand_map = server_tables.get("dbo.BrandCategoryMapping")
+    if brand_map is None:
+        brand_map = _seed("brand_category_mapping.csv")
     aliases = _seed("brand_aliases.csv")
     if (REFERENCE_DIR / "brand_aliases_extra.csv").exists():
         extra = _seed("brand_aliases_extra.csv")[["brand_slug", "alias"]]
@@ -163,6 +172,10 @@ def build_reference_tables(drive: DriveSource | None) -> ReferenceTables:
         result.supplements_loaded.append((file, sha256_hex(data)))
 
     result.tables = _derive_tables(stores, brand_map, brand_updates, aliases.drop_duplicates())
+    # The server's geography is authoritative; without it, it is derived from the stores.
+    for table in ("dbo.Region", "dbo.Province", "dbo.Municipality"):
+        if table in server_tables:
+            result.tables[table] = server_tables[table].reset_index(drop=True)
     return result
 
 
@@ -280,6 +293,7 @@ def write_reference_tables(
     audit = AuditEntry("bronze.reference_data", batch_id)
     now = manila_now()
     with warehouse.transaction(audit) as tx:
+        previous_taxonomy = taxonomy_before_change(tx, changed)
         for table, (frame, table_print) in changed.items():
             tx.execute(f"delete from {table}")
             tx.insert_arrow(table, pa.Table.from_pandas(frame, preserve_index=False))
@@ -287,6 +301,9 @@ def write_reference_tables(
                 "insert or replace into ref.reference_fingerprints values (?, ?, ?)",
                 [table, table_print, now],
             )
+        # A new brand map or taxonomy: forget the brand answers it invalidates, queue the
+        # months whose items it alters (scout_assets/operations/taxonomy.py).
+        invalidate_after_change(tx, previous_taxonomy, batch_id, now)
         _record_supplements(tx, new_loaded, new_rejected, batch_id, now)
         audit.count(sum(len(frame) for frame, _ in changed.values()), failed=len(new_rejected))
     return {table: len(frame) for table, (frame, _) in changed.items()}

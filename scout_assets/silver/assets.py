@@ -3,6 +3,12 @@
 
 import dagster as dg
 
+from scout_assets.checks.silver import (
+    ITEMS_CHECK_SPECS,
+    TRANSACTIONS_CHECK_SPECS,
+    items_checks,
+    transactions_checks,
+)
 from scout_assets.constants import BRONZE, SILVER
 from scout_assets.monthly import monthly_asset_kwargs, rebuild_months
 from scout_assets.resources.warehouse import DuckDBWarehouse
@@ -17,7 +23,10 @@ BRONZE_INPUT = [
 ]
 
 
-@dg.asset(**monthly_asset_kwargs(SILVER, "transactions", "dbo.Transactions", BRONZE_INPUT))
+@dg.asset(
+    **monthly_asset_kwargs(SILVER, "transactions", "dbo.Transactions", BRONZE_INPUT),
+    check_specs=TRANSACTIONS_CHECK_SPECS,
+)
 def transactions(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
     """Exactly one row per real transaction, in the Manila month of its resolved time.
 
@@ -36,7 +45,7 @@ def transactions(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
 
     return rebuild_months(
         context, warehouse, "dbo.Transactions", "silver/transactions.sql",
-        before=rank_versions, after=flag_bronze_versions,
+        before=rank_versions, after=flag_bronze_versions, checks=transactions_checks(context),
     )
 
 
@@ -45,7 +54,8 @@ def transactions(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
         SILVER, "transaction_items", "dbo.TransactionItems",
         [[SILVER, "transactions"], [BRONZE, "nielsen_brand_map"], [BRONZE, "brand_aliases"],
          [BRONZE, "taxonomy_categories"], [BRONZE, "observed_category_map"]],
-    )
+    ),
+    check_specs=ITEMS_CHECK_SPECS,
 )  # fmt: skip
 def transaction_items(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
     """Every item of every kept transaction, with its brand and Nielsen category.
@@ -62,7 +72,7 @@ def transaction_items(context: dg.AssetExecutionContext, warehouse: DuckDBWareho
 
     return rebuild_months(
         context, warehouse, "dbo.TransactionItems", "silver/transaction_items.sql",
-        before=match_new_names,
+        before=match_new_names, checks=items_checks(context),
     )
 
 

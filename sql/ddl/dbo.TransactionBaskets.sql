@@ -1,6 +1,8 @@
 -- Silver: one row per transaction describing its basket.
+-- No primary key: DuckDB's delete + insert of a month is ~10x slower with one; uniqueness is
+-- enforced by a blocking asset check instead.
 create table if not exists dbo.TransactionBaskets (
-    canonical_tx_id      varchar primary key,
+    canonical_tx_id      varchar not null,
     txn_month            date not null,
     txn_ts               timestamp not null,
     store_id             integer,

@@ -1,4 +1,6 @@
 -- Silver: one row per item of every unique transaction, brand and category detected.
+-- No primary key: DuckDB's delete + insert of a month is ~10x slower with one; uniqueness is
+-- enforced by a blocking asset check instead.
 create table if not exists dbo.TransactionItems (
     canonical_tx_id        varchar not null,
     transaction_id         varchar not null,
@@ -20,6 +22,5 @@ create table if not exists dbo.TransactionItems (
     nielsen_department     varchar not null,
     item_errors            varchar,
     processing_batch_id    varchar not null,
-    extracted_timestamp    timestamp not null,
-    primary key (canonical_tx_id, item_sequence)
+    extracted_timestamp    timestamp not null
 );

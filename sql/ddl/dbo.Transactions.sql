@@ -1,6 +1,8 @@
 -- Silver: exactly one row per real transaction (canonical_tx_id), placed in its Manila month.
+-- No primary key: DuckDB's delete + insert of a month is ~10x slower with one; uniqueness is
+-- enforced by a blocking asset check instead.
 create table if not exists dbo.Transactions (
-    canonical_tx_id    varchar primary key,
+    canonical_tx_id    varchar not null,
     transaction_id     varchar not null,
     txn_ts             timestamp not null,     -- Manila local time
     txn_month          date not null,

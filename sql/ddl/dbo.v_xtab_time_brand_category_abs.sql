@@ -9,7 +9,7 @@ create table if not exists dbo.v_xtab_time_brand_category_abs (
     transaction_date                date not null,
     year                            integer not null,
     month                           integer not null,
-    week                            integer not null,   -- T-SQL DATEPART(week): Sunday-start, week 1 holds 1 Jan
+    week                            integer not null,   -- T-SQL DATEPART(week), see the model
     hour                            integer not null,
     daypart                         varchar not null,
     weekday_weekend                 varchar not null,

@@ -39,7 +39,7 @@ basket as (
         count(*) as item_count,
         len(list_distinct(list(brand_detected))) as brand_count,
         len(list_distinct(list(category_detected))) as category_count,
-        avg(extraction_confidence) as extraction_confidence
+        round(avg(extraction_confidence), 4) as extraction_confidence
     from dbo.TransactionItems
     where txn_month = any($months)
     group by canonical_tx_id

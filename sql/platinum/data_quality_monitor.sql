@@ -103,7 +103,7 @@ aged as (
             round(brand_detection_rate, 2) as brand_detection_rate,
             round(categorization_rate, 2) as categorization_rate
         ),
-        epoch(($now::timestamp - latest_record)) / 3600.0 as hours_since_latest
+        round(epoch($now::timestamp - latest_record) / 3600.0, 2) as hours_since_latest
     from per_table
 )
 

@@ -50,7 +50,7 @@ process as (
         recent.avg_duration_seconds,
         coalesce(recent.total_records_processed, 0) as total_records_processed,
         recent.avg_records_per_run,
-        epoch($now::timestamp - latest.last_run_time) / 60.0 as minutes_since_last_run
+        round(epoch($now::timestamp - latest.last_run_time) / 60.0, 1) as minutes_since_last_run
     from latest
     left join recent using (process_name)
 )

@@ -1,0 +1,182 @@
+"""What is served, and each served object's model as the DuckDB DDL defines it.
+
+The model (columns, DuckDB types, nullability, primary key) is read by running ``sql/ddl`` in an
+in-memory DuckDB, so the target DDL and the publisher follow the DuckDB contract by construction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import duckdb
+
+from scout_assets.constants import BRONZE, GOLD, MONTH_COLUMN, PLATINUM, SILVER
+from scout_assets.sql_files import SQL_DIR, ddl_files
+
+REFERENCE = "reference"
+AUDIT = "audit"
+
+
+@dataclass(frozen=True)
+class ServedObject:
+    """A table the consumers read on the serving warehouse."""
+
+    table: str
+    layer: str
+    monthly: bool  # replaced month by month (MONTH_COLUMN); else replaced whole
+    asset: tuple[str, ...] | None  # the Dagster asset that writes it in DuckDB
+    append_only: bool = False  # only new rows are published (a log)
+
+    @property
+    def columnstore(self) -> bool:
+        """Gold and platinum are scanned by dashboards: clustered columnstore on SQL Server."""
+        return self.layer in (GOLD, PLATINUM)
+
+
+SERVED_OBJECTS: list[ServedObject] = [
+    ServedObject("dbo.Transactions", SILVER, True, (SILVER, "transactions")),
+    ServedObject("dbo.TransactionItems", SILVER, True, (SILVER, "transaction_items")),
+    ServedObject("dbo.BrandSubstitutions", SILVER, True, (SILVER, "brand_substitutions")),
+    ServedObject("dbo.TransactionBaskets", SILVER, True, (SILVER, "transaction_baskets")),
+    ServedObject(
+        "dbo.v_transactions_flat_production", GOLD, True, (GOLD, "transactions_flat_production")
+    ),
+    ServedObject("dbo.v_insight_base", GOLD, True, (GOLD, "insight_base")),
+    ServedObject(
+        "dbo.v_nielsen_complete_analytics", GOLD, True, (GOLD, "nielsen_complete_analytics")
+    ),
+    ServedObject(
+        "dbo.v_xtab_time_brand_category_abs",
+        PLATINUM,
+        True,
+        (PLATINUM, "xtab_time_brand_category_abs"),
+    ),
+    ServedObject("dbo.Stores", REFERENCE, False, (BRONZE, "stores")),
+    ServedObject("dbo.Region", REFERENCE, False, (BRONZE, "region")),
+    ServedObject("dbo.Province", REFERENCE, False, (BRONZE, "province")),
+    ServedObject("dbo.Municipality", REFERENCE, False, (BRONZE, "municipality")),
+    ServedObject("dbo.TaxonomyDepartments", REFERENCE, False, (BRONZE, "taxonomy_departments")),
+    ServedObject("dbo.TaxonomyCategories", REFERENCE, False, (BRONZE, "taxonomy_categories")),
+    ServedObject("dbo.BrandCategoryMapping", REFERENCE, False, (BRONZE, "brand_category_mapping")),
+    ServedObject("ref.nielsen_brand_map", REFERENCE, False, (BRONZE, "nielsen_brand_map")),
+    ServedObject("dbo.v_data_quality_monitor", PLATINUM, False, (PLATINUM, "data_quality_monitor")),
+    ServedObject(
+        "dbo.v_pipeline_realtime_monitor", PLATINUM, False, (PLATINUM, "pipeline_realtime_monitor")
+    ),
+    # Written by every asset's transaction, so no one asset to depend on; only new rows move.
+    ServedObject("audit.ETLProcessingLog", AUDIT, False, None, append_only=True),
+]
+
+SERVED_BY_TABLE = {served.table: served for served in SERVED_OBJECTS}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    duck_type: str  # as DuckDB reports it: VARCHAR, DECIMAL(12,2), TIMESTAMP, ...
+    nullable: bool = True
+    identity: bool = False  # DuckDB fills it from a sequence: the target numbers its own rows
+
+
+@dataclass(frozen=True)
+class TableModel:
+    """One table as the target must hold it."""
+
+    table: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...] = ()
+    description: str = ""
+    source: str = ""  # the DuckDB DDL file it comes from
+
+    @property
+    def published_columns(self) -> list[str]:
+        """Columns copied from DuckDB (identity columns are numbered by the target)."""
+        return [c.name for c in self.columns if not c.identity]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name.lower() == name.lower())
+
+
+# The publisher's own record on the target: what was published, when, with which fingerprint.
+PUBLISH_LOG = TableModel(
+    table="audit.PublishLog",
+    columns=(
+        Column("object_name", "VARCHAR", nullable=False),
+        Column("partition_key", "VARCHAR", nullable=False),  # YYYY-MM-DD, or 'all'
+        Column("fingerprint", "VARCHAR", nullable=False),  # content hash, or a log watermark
+        Column("row_count", "BIGINT", nullable=False),
+        Column("batch_id", "VARCHAR", nullable=False),
+        Column("published_at", "TIMESTAMP", nullable=False),
+    ),
+    primary_key=("object_name", "partition_key"),
+    description="-- Serving: what the publisher last wrote, per object and month (the skip rule).",
+    source="scout_assets/serving/objects.py",
+)
+WHOLE_TABLE = "all"
+
+
+def _description(ddl_text: str) -> str:
+    """The leading comment of a DDL file (its business meaning)."""
+    lines = []
+    for line in ddl_text.splitlines():
+        if not line.startswith("--"):
+            break
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+@cache
+def duckdb_models() -> dict[str, TableModel]:
+    """Every served object that the DuckDB DDL defines, as a ``TableModel``.
+
+    Objects whose DDL file does not exist yet are absent (a layer still being written)."""
+    con = duckdb.connect()
+    try:
+        for path in ddl_files():
+            con.execute(path.read_text(encoding="utf-8"))
+        models = {}
+        for served in SERVED_OBJECTS:
+            path = SQL_DIR / "ddl" / f"{served.table}.sql"
+            if path.exists():
+                models[served.table] = _model(con, served.table, path.read_text(encoding="utf-8"))
+        return models
+    finally:
+        con.close()
+
+
+def _model(con: duckdb.DuckDBPyConnection, table: str, ddl_text: str) -> TableModel:
+    schema, _, name = table.partition(".")
+    rows = con.execute(
+        "select column_name, data_type, is_nullable, column_default from information_schema.columns"
+        " where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, name],
+    ).fetchall()
+    if not rows:
+        raise ValueError(f"sql/ddl/{table}.sql does not define {table}")
+    keys = con.execute(
+        "select constraint_column_names from duckdb_constraints()"
+        " where schema_name = ? and table_name = ? and constraint_type = 'PRIMARY KEY'",
+        [schema, name],
+    ).fetchall()
+    columns = tuple(
+        Column(
+            name=column,
+            duck_type=data_type,
+            nullable=nullable == "YES",
+            identity=bool(default and re.match(r"nextval\(", str(default), re.IGNORECASE)),
+        )
+        for column, data_type, nullable, default in rows
+    )
+    model = TableModel(
+        table=table,
+        columns=columns,
+        primary_key=tuple(keys[0][0]) if keys else (),
+        description=_description(ddl_text),
+        source=f"sql/ddl/{table}.sql",
+    )
+    served = SERVED_BY_TABLE[table]
+    if served.monthly and not any(c.name == MONTH_COLUMN for c in columns):
+        raise ValueError(f"{table} is published by month but has no {MONTH_COLUMN} column")
+    return model

@@ -1,0 +1,78 @@
+"""Fixtures for the serving tests: a real PostgreSQL (psqlODBC) target and a filled DuckDB.
+
+The server is started once per session (see ``pg_server``) and each test gets its own database.
+Without PostgreSQL, unixODBC or psqlODBC the server tests skip and say why; under CI=true they
+fail instead, so CI cannot pass without having run them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from datetime import date
+
+import pytest
+
+from scout_assets.resources.odbc_warehouse import OdbcWarehouse
+from scout_assets.resources.warehouse import DuckDBWarehouse
+from scout_assets_tests.serving import pg_server, sample
+
+MONTHS = [date(2025, 2, 1), date(2025, 3, 1)]
+_databases = itertools.count(1)
+
+
+def _unavailable(error: Exception) -> None:
+    reason = f"PostgreSQL tests need a local server: {error}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL server for the whole session."""
+    try:
+        server = pg_server.start()
+    except pg_server.ServerUnavailable as error:
+        _unavailable(error)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def psqlodbc() -> str:
+    """The psqlODBC driver (name or library path), for tests that need no server."""
+    try:
+        return pg_server.find_driver()
+    except pg_server.ServerUnavailable as error:
+        _unavailable(error)
+
+
+def target_for(server: pg_server.PgServer, database: str, **settings) -> OdbcWarehouse:
+    defaults = dict(
+        dialect="postgres",
+        host=server.host,
+        port=server.port,
+        database=database,
+        user=server.user,
+        password=server.password,
+        driver=server.driver,
+        connect_timeout_seconds=10,
+        retry_delay_seconds=0.05,
+    )
+    return OdbcWarehouse(**{**defaults, **settings})
+
+
+@pytest.fixture
+def pg_target(postgres) -> OdbcWarehouse:
+    """An empty database on the session's server, as the serving warehouse."""
+    name = f"scout_{next(_databases)}"
+    pg_server.create_database(postgres, name)
+    return target_for(postgres, name, chunk_rows=500)
+
+
+@pytest.fixture
+def source(warehouse: DuckDBWarehouse) -> DuckDBWarehouse:
+    """The test's DuckDB warehouse with every served table filled for ``MONTHS``."""
+    sample.fill(warehouse, MONTHS)
+    return warehouse

@@ -1,0 +1,70 @@
+"""`scout publish` and `scout ddl` as an operator runs them."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from scout_assets.resources.warehouse import close_all_connections
+from scout_assets.serving.cli import ddl, publish
+
+
+def test_ddl_check_passes_on_the_committed_files():
+    result = CliRunner().invoke(ddl, ["--check"])
+    assert result.exit_code == 0, result.output
+    assert "up to date" in result.output
+
+
+@pytest.fixture
+def pg_env(postgres, pg_target, monkeypatch):
+    for name, value in {
+        "SCOUT_PG_HOST": postgres.host,
+        "SCOUT_PG_PORT": str(postgres.port),
+        "SCOUT_PG_DATABASE": pg_target.database,
+        "SCOUT_PG_USER": postgres.user,
+        "SCOUT_PG_PASSWORD": postgres.password,
+        "SCOUT_PG_DRIVER": postgres.driver,
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.mark.postgres
+def test_publish_then_publish_again_moves_nothing(source, pg_env):
+    close_all_connections()
+    first = CliRunner().invoke(publish, ["--target", "postgres", "--warehouse", source.path])
+    assert first.exit_code == 0, first.output
+    assert "0 unchanged" in first.output and "dbo.Transactions" in first.output
+
+    again = CliRunner().invoke(
+        publish,
+        [
+            "--target",
+            "postgres",
+            "--warehouse",
+            source.path,
+            "--from",
+            "2025-03",
+            "--to",
+            "2025-03",
+        ],
+    )
+    assert again.exit_code == 0, again.output
+    assert "0 unit(s) published" in again.output and ", 0 rows" in again.output
+
+
+@pytest.mark.postgres
+def test_publish_with_a_wrong_password_says_so_once(source, pg_env, monkeypatch):
+    monkeypatch.setenv("SCOUT_PG_PASSWORD", "wrong")
+    result = CliRunner().invoke(publish, ["--target", "postgres", "--warehouse", source.path])
+    assert result.exit_code == 1
+    assert "refused the login" in result.output and "not retried" in result.output
+
+
+def test_publish_without_settings_names_the_variables(tmp_path, monkeypatch):
+    for name in ("SCOUT_PG_HOST", "SCOUT_PG_DATABASE", "SCOUT_PG_USER", "SCOUT_PG_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    warehouse = tmp_path / "w.duckdb"
+    warehouse.touch()
+    result = CliRunner().invoke(publish, ["--target", "postgres", "--warehouse", str(warehouse)])
+    assert result.exit_code == 1
+    assert "SCOUT_PG_HOST, SCOUT_PG_DATABASE, SCOUT_PG_USER, SCOUT_PG_PASSWORD" in result.output
