@@ -98,7 +98,7 @@ def run_pipeline(
     warehouse = DuckDBWarehouse(path=settings.warehouse_path)
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
 
-    result = defs.get_job_def("ingest_drive").execute_in_process(
+    result = defs.resolve_job_def("ingest_drive").execute_in_process(
         instance=instance, raise_on_error=False, run_config=run_config
     )
     outcome.run_ids.append(result.run_id)
@@ -108,7 +108,7 @@ def run_pipeline(
     months = pending_months(warehouse)
     outcome.months_outside_range = [m for m in months if partition_key(m) not in valid_keys]
     buildable = [m for m in months if partition_key(m) in valid_keys]
-    monthly_job = defs.get_job_def("build_months")
+    monthly_job = defs.resolve_job_def("build_months")
     for first, last in contiguous_ranges(buildable):
         tags = {
             "dagster/asset_partition_range_start": partition_key(first),
@@ -121,18 +121,11 @@ def run_pipeline(
         _raise_if_failed(result, f"months {partition_key(first)}..{partition_key(last)}")
     outcome.months_built = buildable
 
-    if buildable and _has_job(defs, "refresh_monitors"):
-        result = defs.get_job_def("refresh_monitors").execute_in_process(
+    if buildable:
+        result = defs.resolve_job_def("refresh_monitors").execute_in_process(
             instance=instance, raise_on_error=False, run_config=run_config
         )
         outcome.run_ids.append(result.run_id)
         _raise_if_failed(result, "monitors")
     return outcome
 
-
-def _has_job(defs: dg.Definitions, name: str) -> bool:
-    try:
-        defs.get_job_def(name)
-    except Exception:  # Dagster raises its own lookup error types across versions
-        return False
-    return True
