@@ -2,7 +2,12 @@
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv from PATH, else bootstrapped into .tools/ (a private venv: works where the system pip is
+# externally managed).
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := .tools/bin/uv
+endif
 DEMO_DRIVE ?= .scout/drive
 TRANSACTIONS ?= 60000
 MONTHS ?= 12
@@ -13,11 +18,12 @@ export SCOUT_WAREHOUSE ?= .scout/warehouse.duckdb
 
 .PHONY: install run demo-drive test ui status bench eval-brands clean
 
-$(UV):
-	python3 -m pip install --quiet --user uv
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet uv
 
-$(BIN)/scout: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --extra dev
+$(BIN)/scout: pyproject.toml uv.lock | $(filter .tools/bin/uv,$(UV))
+	$(UV) sync --frozen --extra dev --python python3.11
 	@touch $@
 
 install: $(BIN)/scout ## create .venv with every dependency (pinned by uv.lock)
@@ -32,13 +38,22 @@ run: demo-drive ## the main job: demo Drive -> DuckDB warehouse, then a summary
 test: install ## the test suite (starts its own PostgreSQL where needed)
 	$(BIN)/pytest
 
-ui: install ## Dagster webserver + daemon on http://127.0.0.1:3000
-	mkdir -p $(DAGSTER_HOME)
+ui: install ## Dagster webserver + daemon on http://127.0.0.1:3000, sensors on: drop files in the Drive folder
+	mkdir -p $(DAGSTER_HOME) $(SCOUT_DRIVE_DIR)/transactions $(SCOUT_DRIVE_DIR)/interactions $(SCOUT_DRIVE_DIR)/supplements
 	test -f $(DAGSTER_HOME)/dagster.yaml || cp deploy/local/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	@echo "Drive folder: $(SCOUT_DRIVE_DIR) (the drive_sensor checks it every 30 s)"
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 status: install ## what the warehouse holds, per table and month
 	$(BIN)/scout status
+
+BENCH_TRANSACTIONS ?= 100000
+BENCH_LAYOUT ?= both
+BENCH_FLAGS ?=
+
+bench: install ## speed and memory vs the pandas way; writes docs/PERFORMANCE.md (BENCH_TRANSACTIONS=1000000 BENCH_LAYOUT=ndjson for the 1M target)
+	$(BIN)/python -m bench.run --transactions $(BENCH_TRANSACTIONS) --layout $(BENCH_LAYOUT) \
+		--out docs/PERFORMANCE.md $(BENCH_FLAGS)
 
 eval-brands: install ## the labelled brand-detection evaluation (precision, recall, worst brands)
 	$(BIN)/python -m scout_assets.silver.brand_eval

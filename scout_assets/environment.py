@@ -9,10 +9,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from scout_assets.constants import DEFAULT_DRIVE_DIR, DEFAULT_WAREHOUSE
-from scout_assets.resources.drive import LocalDrive
-from scout_assets.resources.warehouse import DuckDBWarehouse
+import dagster as dg
 
+from scout_assets.constants import DEFAULT_DRIVE_DIR, DEFAULT_WAREHOUSE
+from scout_assets.resources.drive import DriveSource, LocalDrive
+from scout_assets.resources.google_drive import CREDENTIALS_ENV, GoogleDrive
+from scout_assets.resources.odbc_warehouse import (
+    DIALECTS,
+    OPTIONAL_ENV_VARS,
+    odbc_warehouse_from_env,
+)
+from scout_assets.resources.reference_source import ReferenceSource
+from scout_assets.resources.warehouse import DuckDBWarehouse
+from scout_assets.serving.assets import SERVING_RESOURCE
+
+DRIVE_KINDS = ("local", "google")
+ODBC_OPTION_VARS = {name for options in OPTIONAL_ENV_VARS.values() for name in options.values()}
 
 
 @dataclass(frozen=True)
@@ -21,19 +33,62 @@ class Settings:
 
     warehouse_path: str = DEFAULT_WAREHOUSE
     drive_dir: str = DEFAULT_DRIVE_DIR
+    drive_kind: str = "local"  # local: the folder drive_dir; google: the Drive API
+    gdrive_folder_id: str | None = None  # Google Drive folder holding transactions/ etc.
+    publish_target: str | None = None  # mssql / postgres: where the serving assets publish
+    reference_server: str | None = None  # mssql / postgres: read reference tables from there
+    odbc_options: tuple[tuple[str, str], ...] = ()  # non-secret ODBC settings (driver, port)
 
 
 def settings_from_env(env: Mapping[str, str]) -> Settings:
     """Settings from environment variables, defaults for the embedded local setup."""
+    kind = (env.get("SCOUT_DRIVE_KIND") or "local").strip().lower()
+    if kind not in DRIVE_KINDS:
+        raise ValueError(f"SCOUT_DRIVE_KIND must be one of {', '.join(DRIVE_KINDS)}, not {kind!r}")
+    folder_id = env.get("SCOUT_GDRIVE_FOLDER_ID") or None
+    if kind == "google" and folder_id is None:
+        raise ValueError("SCOUT_DRIVE_KIND=google needs SCOUT_GDRIVE_FOLDER_ID (the folder's id)")
     return Settings(
         warehouse_path=env.get("SCOUT_WAREHOUSE") or DEFAULT_WAREHOUSE,
         drive_dir=env.get("SCOUT_DRIVE_DIR") or DEFAULT_DRIVE_DIR,
+        drive_kind=kind,
+        gdrive_folder_id=folder_id,
+        publish_target=_odbc_dialect(env, "SCOUT_PUBLISH_TARGET"),
+        reference_server=_odbc_dialect(env, "SCOUT_REFERENCE_SERVER"),
+        odbc_options=tuple(
+            sorted((name, value) for name, value in env.items() if name in ODBC_OPTION_VARS)
+        ),
     )
+
+
+def _odbc_dialect(env: Mapping[str, str], name: str) -> str | None:
+    value = (env.get(name) or "").strip().lower() or None
+    if value not in (None, *DIALECTS):
+        raise ValueError(f"{name} must be one of {', '.join(DIALECTS)}, not {value!r}")
+    return value
+
+
+def build_drive(settings: Settings) -> DriveSource:
+    """The local folder (default) or Google Drive; the key only ever through dg.EnvVar."""
+    if settings.drive_kind == "google":
+        return GoogleDrive(
+            folder_id=settings.gdrive_folder_id, credentials_json=dg.EnvVar(CREDENTIALS_ENV)
+        )
+    return LocalDrive(root=settings.drive_dir)
 
 
 def build_resources(settings: Settings) -> dict[str, object]:
     """The resources every asset, check and sensor uses, for these settings."""
-    return {
+    options = dict(settings.odbc_options)
+    resources: dict[str, object] = {
         "warehouse": DuckDBWarehouse(path=settings.warehouse_path),
-        "drive": LocalDrive(root=settings.drive_dir),
+        "drive": build_drive(settings),
+        "reference_source": ReferenceSource(
+            server=odbc_warehouse_from_env(settings.reference_server, options)
+            if settings.reference_server
+            else None
+        ),
     }
+    if settings.publish_target:
+        resources[SERVING_RESOURCE] = odbc_warehouse_from_env(settings.publish_target, options)
+    return resources
