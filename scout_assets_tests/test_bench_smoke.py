@@ -1,0 +1,28 @@
+"""The benchmark command works end to end on a tiny Drive (figures are not asserted: the
+machine is shared, and at 300 transactions they measure start-up, not the pipeline)."""
+
+import json
+
+from bench.run import main
+from bench.stages import STAGES
+
+
+def test_the_benchmark_runs_every_scenario_and_writes_its_report(tmp_path):
+    out = tmp_path / "PERFORMANCE.md"
+
+    main(["--transactions", "300", "--months", "2", "--work-dir", str(tmp_path / "work"),
+          "--out", str(out)])  # fmt: skip
+
+    report = out.read_text()
+    for heading in ("## Machine", "## Targets", "pandas baseline", "Incremental runs"):
+        assert heading in report
+    for stage in STAGES:
+        assert f"| {stage} |" in report
+    results = json.loads(out.with_suffix(".json").read_text())["results"]
+    assert [r["layout"] for r in results] == ["device-files", "ndjson"]
+    for r in results:
+        assert r["full"]["transactions_in_warehouse"] == 300
+        assert r["baseline"]["transactions"] == 300
+        assert r["incremental"]["months_built"] == 1
+        assert r["incremental"]["transactions_in_warehouse"] == 300 + 150
+        assert r["noop"]["months_built"] == 0
