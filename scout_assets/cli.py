@@ -29,6 +29,9 @@ class LazyGroup(click.Group):
         "export": "scout_assets.export:export",
         "publish": "scout_assets.serving.cli:publish",
         "ddl": "scout_assets.serving.cli:ddl",
+        "rollback": "scout_assets.operations.cli:rollback",
+        "doctor": "scout_assets.operations.cli:doctor",
+        "backfill": "scout_assets.operations.cli:backfill",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -447,11 +447,15 @@ class _TableBuilder:
             [pa.field(f.name, _CENTAVOS) if f.type == MONEY else f for f in schema]
         )
         self.final = pa.struct(list(schema))
-        self.empty = schema.empty_table()
+        self._empty: pa.Table | None = None
 
     def table(self, rows: list[tuple]) -> pa.Table:
         if not rows:
-            return self.empty
+            # Built on first use: Schema.empty_table() imports pandas (~2 s), which a worker
+            # that never meets an empty table should not pay for.
+            if self._empty is None:
+                self._empty = self.schema.empty_table()
+            return self._empty
         return pa.Table.from_struct_array(pa.array(rows, self.staging).view(self.final))
 
 
