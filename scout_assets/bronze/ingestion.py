@@ -157,10 +157,15 @@ def ingest_drive_files(
     if not changed:
         return result
 
-    candidates = [
+    # Where the listing carries a sha256 (the Drive API's sha256Checksum), content already in
+    # the manifest is recorded as a duplicate without being downloaded.
+    listed_known = _known_hashes(warehouse, [f.checksum for f in changed if f.checksum])
+    to_read = [f for f in changed if f.checksum not in listed_known]
+    candidates = [_Candidate(f, b"", f.checksum) for f in changed if f.checksum in listed_known]
+    candidates += [
         _Candidate(f, data, sha256_hex(data))
         for f, data in (
-            (f, drive.read_bytes(f.path)) for f in track(changed, len(changed), "reading", log)
+            (f, drive.read_bytes(f.path)) for f in track(to_read, len(to_read), "reading", log)
         )
     ]
     result.phase_seconds["reading_hashing"] = time.perf_counter() - clock - sum(
@@ -265,10 +270,11 @@ def _load_batch(tx, batch: ParsedFile, manifest: pa.Table, batch_id: str) -> lis
             """,
             params,
         )
-        con.executemany(
-            "insert into audit.PendingMonths values (?, 'new input', ?, ?)",
-            [(month, batch_id, now) for month in months],
-        )
+        if months:  # a batch of duplicates or rejects touches no month
+            con.executemany(
+                "insert into audit.PendingMonths values (?, 'new input', ?, ?)",
+                [(month, batch_id, now) for month in months],
+            )
         con.execute("drop table touched_transactions")
     finally:
         for name in ("new_manifest", "new_payloads", "new_interactions", "new_items"):

@@ -124,3 +124,32 @@ def _zip(members: dict[str, bytes]) -> bytes:
         for name, data in members.items():
             archive.writestr(name, data)
     return buffer.getvalue()
+
+
+def test_content_the_listing_vouches_for_is_not_downloaded_again(drive_dir, warehouse, ingest):
+    """A Drive whose listing carries sha256 checksums (as the Drive API's does)."""
+    from dataclasses import replace
+
+    from scout_assets.bronze.ingestion import ingest_drive_files
+    from scout_assets.resources.drive import LocalDrive, sha256_hex
+
+    downloads = []
+
+    class ChecksummedDrive(LocalDrive):
+        def list_files(self, folders=("transactions", "interactions", "supplements")):
+            for file in super().list_files(folders):
+                yield replace(file, checksum=sha256_hex(super().read_bytes(file.path)))
+
+        def read_bytes(self, path):
+            downloads.append(path)
+            return super().read_bytes(path)
+
+    payload = device_payload(TX1, [item("Coke 1.5L", 75.0)])
+    write_json(drive_dir / "transactions/scoutpi-0004/a.json", payload)
+    ingest()
+    write_json(drive_dir / "transactions/scoutpi-0004/copy of a.json", payload)
+
+    result = ingest_drive_files(ChecksummedDrive(root=str(drive_dir)), warehouse, "batch-2")
+
+    assert result.files_duplicate == 1 and downloads == []
+    assert _manifest(warehouse)["transactions/scoutpi-0004/copy of a.json"] == "duplicate"
