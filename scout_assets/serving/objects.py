@@ -28,6 +28,9 @@ class ServedObject:
     monthly: bool  # replaced month by month (MONTH_COLUMN); else replaced whole
     asset: tuple[str, ...] | None  # the Dagster asset that writes it in DuckDB
     append_only: bool = False  # only new rows are published (a log)
+    # The key on the target when the DuckDB table has none (DuckDB's month rewrites are much
+    # faster without a primary key; the servers keep one for their consumers).
+    key: tuple[str, ...] = ()
 
     @property
     def columnstore(self) -> bool:
@@ -36,10 +39,13 @@ class ServedObject:
 
 
 SERVED_OBJECTS: list[ServedObject] = [
-    ServedObject("dbo.Transactions", SILVER, True, (SILVER, "transactions")),
-    ServedObject("dbo.TransactionItems", SILVER, True, (SILVER, "transaction_items")),
+    ServedObject("dbo.Transactions", SILVER, True, (SILVER, "transactions"),
+                 key=("canonical_tx_id",)),
+    ServedObject("dbo.TransactionItems", SILVER, True, (SILVER, "transaction_items"),
+                 key=("canonical_tx_id", "item_sequence")),
     ServedObject("dbo.BrandSubstitutions", SILVER, True, (SILVER, "brand_substitutions")),
-    ServedObject("dbo.TransactionBaskets", SILVER, True, (SILVER, "transaction_baskets")),
+    ServedObject("dbo.TransactionBaskets", SILVER, True, (SILVER, "transaction_baskets"),
+                 key=("canonical_tx_id",)),
     ServedObject(
         "dbo.v_transactions_flat_production", GOLD, True, (GOLD, "transactions_flat_production")
     ),
@@ -172,7 +178,7 @@ def _model(con: duckdb.DuckDBPyConnection, table: str, ddl_text: str) -> TableMo
     model = TableModel(
         table=table,
         columns=columns,
-        primary_key=tuple(keys[0][0]) if keys else (),
+        primary_key=tuple(keys[0][0]) if keys else SERVED_BY_TABLE[table].key,
         description=_description(ddl_text),
         source=f"sql/ddl/{table}.sql",
     )

@@ -16,13 +16,9 @@ begin
         [basket_size]          nvarchar(16) not null,
         [basket_value]         decimal(12, 2),
         [brands]               nvarchar(max),
-        [products]             nvarchar(max)
+        [products]             nvarchar(max),
+        constraint PK_TransactionBaskets primary key clustered ([txn_month], [canonical_tx_id])
     ) on ps_scout_month ([txn_month]);
-end
-go
-if not exists (select 1 from sys.indexes where name = N'CIX_TransactionBaskets' and object_id = object_id(N'dbo.TransactionBaskets'))
-begin
-    create clustered index CIX_TransactionBaskets on dbo.TransactionBaskets ([txn_month]) on ps_scout_month ([txn_month]);
 end
 go
 if not exists (select 1 from sys.indexes where name = N'IX_Basket_Value' and object_id = object_id(N'dbo.TransactionBaskets'))

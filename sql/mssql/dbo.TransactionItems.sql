@@ -25,13 +25,9 @@ begin
         [nielsen_department]     nvarchar(max) not null,
         [item_errors]            nvarchar(max),
         [processing_batch_id]    nvarchar(64) not null,
-        [extracted_timestamp]    datetime2(6) not null
+        [extracted_timestamp]    datetime2(6) not null,
+        constraint PK_TransactionItems primary key clustered ([txn_month], [canonical_tx_id], [item_sequence])
     ) on ps_scout_month ([txn_month]);
-end
-go
-if not exists (select 1 from sys.indexes where name = N'CIX_TransactionItems' and object_id = object_id(N'dbo.TransactionItems'))
-begin
-    create clustered index CIX_TransactionItems on dbo.TransactionItems ([txn_month]) on ps_scout_month ([txn_month]);
 end
 go
 if not exists (select 1 from sys.indexes where name = N'IX_TxItems_Canonical' and object_id = object_id(N'dbo.TransactionItems'))

@@ -24,13 +24,9 @@ begin
         [payload_hash]       nvarchar(64) not null,
         [source_file]        nvarchar(max) not null,
         [processing_status]  nvarchar(16) not null,
-        [etl_batch_id]       nvarchar(64) not null
+        [etl_batch_id]       nvarchar(64) not null,
+        constraint PK_Transactions primary key clustered ([txn_month], [canonical_tx_id])
     ) on ps_scout_month ([txn_month]);
-end
-go
-if not exists (select 1 from sys.indexes where name = N'CIX_Transactions' and object_id = object_id(N'dbo.Transactions'))
-begin
-    create clustered index CIX_Transactions on dbo.Transactions ([txn_month]) on ps_scout_month ([txn_month]);
 end
 go
 if not exists (select 1 from sys.indexes where name = N'IX_Tx_Canonical' and object_id = object_id(N'dbo.Transactions'))

@@ -14,8 +14,8 @@ create table if not exists dbo.transactionbaskets (
     basket_size          varchar(16) not null,
     basket_value         numeric(12, 2),
     brands               text,
-    products             text
+    products             text,
+    primary key (txn_month, canonical_tx_id)
 );
-create index if not exists ix_transactionbaskets_month on dbo.transactionbaskets (txn_month);
 create index if not exists ix_basket_value on dbo.transactionbaskets (basket_value);
 create index if not exists ix_basket_size on dbo.transactionbaskets (item_count);

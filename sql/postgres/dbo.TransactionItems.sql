@@ -23,9 +23,9 @@ create table if not exists dbo.transactionitems (
     nielsen_department     text not null,
     item_errors            text,
     processing_batch_id    varchar(64) not null,
-    extracted_timestamp    timestamp not null
+    extracted_timestamp    timestamp not null,
+    primary key (txn_month, canonical_tx_id, item_sequence)
 );
-create index if not exists ix_transactionitems_month on dbo.transactionitems (txn_month);
 create index if not exists ix_txitems_canonical on dbo.transactionitems (canonical_tx_id);
 create index if not exists ix_txitems_brand on dbo.transactionitems (brand_detected);
 create index if not exists ix_txitems_category on dbo.transactionitems (nielsen_category);

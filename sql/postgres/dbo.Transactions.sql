@@ -22,8 +22,8 @@ create table if not exists dbo.transactions (
     payload_hash       varchar(64) not null,
     source_file        text not null,
     processing_status  varchar(16) not null,
-    etl_batch_id       varchar(64) not null
+    etl_batch_id       varchar(64) not null,
+    primary key (txn_month, canonical_tx_id)
 );
-create index if not exists ix_transactions_month on dbo.transactions (txn_month);
 create index if not exists ix_tx_canonical on dbo.transactions (canonical_tx_id);
 create index if not exists ix_tx_store_ts on dbo.transactions (store_id, txn_ts);
