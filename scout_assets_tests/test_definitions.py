@@ -1,0 +1,58 @@
+"""The code location loads, and its asset keys are a reviewed snapshot: a rename shows here."""
+
+import dagster as dg
+
+from scout_assets.definitions import build_definitions
+from scout_assets.environment import Settings, settings_from_env
+
+ASSET_KEYS = [
+    "bronze/brand_aliases", "bronze/brand_category_mapping", "bronze/file_manifest",
+    "bronze/municipality", "bronze/nielsen_brand_map", "bronze/observed_category_map",
+    "bronze/payload_items", "bronze/payload_transactions", "bronze/province",
+    "bronze/quarantine", "bronze/region", "bronze/sales_interactions", "bronze/stores",
+    "bronze/taxonomy_categories", "bronze/taxonomy_departments",
+    "gold/insight_base", "gold/nielsen_complete_analytics", "gold/transactions_flat_production",
+    "platinum/data_quality_monitor", "platinum/pipeline_realtime_monitor",
+    "platinum/xtab_time_brand_category_abs",
+    "silver/brand_substitutions", "silver/transaction_baskets", "silver/transaction_items",
+    "silver/transactions",
+]  # fmt: skip
+
+
+def _graph(settings: Settings):
+    return build_definitions(settings).resolve_asset_graph()
+
+
+def test_asset_keys_match_the_snapshot(settings):
+    keys = sorted("/".join(key.path) for key in _graph(settings).get_all_asset_keys())
+    assert keys == ASSET_KEYS
+
+
+def test_layer_is_prefix_and_group_and_every_asset_writes_through_the_warehouse_pool(settings):
+    graph = _graph(settings)
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.group_name == key.path[0]
+        assert node.pools == {"warehouse"}, key
+
+
+def test_a_publish_target_adds_the_serving_group(settings):
+    with_target = Settings(**{**settings.__dict__, "publish_target": "postgres"})
+    groups = {_graph(with_target).get(k).group_name for k in _graph(with_target).get_all_asset_keys()}
+    assert "serving" in groups
+
+
+def test_a_wrong_setting_is_a_clear_error():
+    try:
+        settings_from_env({"SCOUT_PUBLISH_TARGET": "oracle"})
+    except ValueError as error:
+        assert "SCOUT_PUBLISH_TARGET" in str(error)
+    else:
+        raise AssertionError("an unknown publish target must be refused")
+
+
+def test_jobs_sensors_and_schedules_are_registered(settings):
+    defs = build_definitions(settings)
+    for job in ("ingest_drive", "build_months", "refresh_monitors"):
+        assert isinstance(defs.resolve_job_def(job), dg.JobDefinition)
+    assert {"drive_sensor", "month_rebuild_sensor"} <= {s.name for s in defs.sensors}
