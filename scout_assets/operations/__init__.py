@@ -1,0 +1,1 @@
+"""Operator commands: rollback, doctor, backfill (also as Dagster jobs and schedules)."""

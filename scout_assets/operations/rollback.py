@@ -1,0 +1,222 @@
+"""Roll back an ingestion batch: as if the warehouse had never seen it.
+
+In one transaction (a crash or SIGKILL at any point leaves the warehouse as it was):
+
+1. the derived rows of every transaction the batch touched, in reverse dependency order
+   (platinum, gold, silver: the monthly tables of the asset graph, by ``canonical_tx_id``;
+   aggregate tables without one lose the affected months);
+2. its bronze rows marked: payloads ``processing_status = 'rollback'`` with the reason,
+   interactions moved to ``audit.RolledBackInteractions``, files ``status = 'rollback'`` (still
+   known, so the same files are not ingested again);
+3. the times of the touched transactions resolved again without the batch's interactions,
+   brand answers only the batch needed forgotten;
+4. the affected months (where the transactions were, and where they fall now) queued in
+   ``audit.PendingMonths`` (reason 'rollback'), the rollback in ``audit.Rollbacks`` and its
+   ``audit.ETLProcessingLog`` row.
+
+Then the months are rebuilt: by `scout rollback` right away, by the month-rebuild sensor after
+the Dagster job. Limits: an interaction the batch re-delivered replaced the earlier copy at
+ingestion (dbo.SalesInteractions keeps the latest delivery), so that earlier copy does not
+come back; supplement workbooks are reference data, rebuilt from the Drive, not rolled back.
+"""
+
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from graphlib import TopologicalSorter
+from datetime import date
+
+import dagster as dg
+
+from scout_assets.checks.verdicts import month_label
+from scout_assets.constants import GOLD, MONTH_COLUMN, PLATINUM, SILVER, WAREHOUSE_POOL
+from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse, bind
+from scout_assets.sql_files import sql_text
+from scout_assets.time import manila_now
+
+DERIVED_GROUPS = (SILVER, GOLD, PLATINUM)
+REASON = "rollback"
+
+
+class RollbackError(ValueError):
+    """A rollback that cannot be done (unknown batch, already rolled back, no reason)."""
+
+
+@dataclass
+class RollbackOutcome:
+    batch_id: str
+    reason: str
+    payloads: int = 0
+    interactions: int = 0
+    files: int = 0
+    transactions: int = 0
+    months: list[date] = field(default_factory=list)
+    rows_removed: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        months = ", ".join(month_label(m) for m in self.months) or "none"
+        return (
+            f"batch {self.batch_id} rolled back ({self.reason}): {self.payloads} payloads, "
+            f"{self.interactions} interactions, {self.files} files, {self.transactions} "
+            f"transactions touched; {sum(self.rows_removed.values())} derived rows removed; "
+            f"months to rebuild: {months}"
+        )
+
+
+def derived_tables() -> list[str]:
+    """The warehouse tables of the monthly silver/gold/platinum assets, in dependency order."""
+    from scout_assets.gold import assets as gold
+    from scout_assets.platinum import assets as platinum
+    from scout_assets.silver import assets as silver
+
+    specs = {
+        spec.key: spec
+        for assets_def in (*silver.assets, *gold.assets, *platinum.assets)
+        for spec in assets_def.specs
+        if spec.partitions_def is not None and spec.group_name in DERIVED_GROUPS
+    }
+    upstream = {key: {d.asset_key for d in spec.deps if d.asset_key in specs}
+                for key, spec in specs.items()}  # fmt: skip
+    order = TopologicalSorter(upstream).static_order()
+    return [specs[key].metadata["warehouse_table"] for key in order]
+
+
+def _has_column(con, table: str, column: str) -> bool:
+    schema, _, name = table.partition(".")
+    return bool(con.execute(
+        "select count(*) from information_schema.columns "
+        "where table_schema = ? and table_name = ? and column_name = ?", [schema, name, column],
+    ).fetchone()[0])  # fmt: skip
+
+
+def _months(con, model: str) -> set[date]:
+    return {row[0] for row in con.execute(sql_text(model)).fetchall()}
+
+
+def rollback_batch(
+    warehouse: DuckDBWarehouse,
+    batch_id: str,
+    reason: str,
+    tables: Sequence[str],
+    rollback_id: str,
+    log=None,
+) -> RollbackOutcome:
+    """Take batch ``batch_id`` out of the warehouse in one transaction; ``tables`` are the
+    derived monthly tables in dependency order (``derived_tables``)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise RollbackError("a rollback needs a reason (--reason)")
+    outcome = RollbackOutcome(batch_id, reason)
+    params = {"batch_id": batch_id, "reason": reason, "now": manila_now()}
+    audit = AuditEntry("operations.rollback", rollback_id, partition_key=batch_id)
+    with warehouse.session():
+        # Checked before the write transaction too: a refused rollback leaves no trace at all.
+        with warehouse.connection() as con:
+            _check_batch(con, outcome, params)
+        with warehouse.transaction(audit) as tx:
+            _take_out(tx, outcome, params, tables)
+    if log:
+        log.info(outcome.summary())
+    return outcome
+
+
+def _check_batch(con, outcome: RollbackOutcome, params: dict) -> None:
+    """Refuse a batch that was rolled back already or that the warehouse does not know."""
+    batch_id = outcome.batch_id
+    done = con.execute(
+        "select rolled_back_at from audit.Rollbacks where batch_id = ?", [batch_id]
+    ).fetchone()
+    if done:
+        when = f"{done[0]:%Y-%m-%d %H:%M}"
+        raise RollbackError(f"batch {batch_id} was already rolled back at {when}")
+    found_sql = sql_text("operations/rollback_batch.sql")
+    found = con.execute(found_sql, bind(found_sql, params)).fetchone()
+    outcome.payloads, outcome.interactions, outcome.files, supplements = found
+    if not (outcome.payloads or outcome.interactions or outcome.files):
+        detail = (f" (it only loaded {supplements} supplement workbook(s): reference data is "
+                  "rebuilt from the Drive, remove the workbook instead)" if supplements else "")
+        raise RollbackError(f"unknown batch {batch_id}: no file, payload or interaction of the "
+                            f"warehouse has that batch id{detail}")  # fmt: skip
+
+
+def _take_out(tx, outcome: RollbackOutcome, params: dict, tables: Sequence[str]) -> None:
+    """Steps 1-4 of the module docstring, inside ``tx``."""
+    con, batch_id = tx.con, outcome.batch_id
+    _check_batch(con, outcome, params)
+    tx.execute(sql_text("operations/rollback_touched.sql"), params)
+    touched = con.execute("select count(*) from touched_transactions").fetchone()
+    outcome.transactions = touched[0]
+    months = _months(con, "operations/rollback_built_months.sql")
+    months |= _months(con, "bronze/touched_months.sql")
+    for table in reversed(tables):
+        if _has_column(con, table, "canonical_tx_id"):
+            sql = (f"delete from {table} where canonical_tx_id in "
+                   "(select canonical_tx_id from touched_transactions)")  # fmt: skip
+            removed = tx.rowcount(sql)
+        else:
+            removed = tx.rowcount(
+                f"delete from {table} where {MONTH_COLUMN} = any($months)",
+                {"months": sorted(months)},
+            )
+        outcome.rows_removed[table] = removed
+
+    for model in ("rollback_payloads", "rollback_archive_interactions",
+                  "rollback_interactions", "rollback_files"):  # fmt: skip
+        tx.execute(sql_text(f"operations/{model}.sql"), params)
+    tx.execute(sql_text("bronze/resolve_late_timestamps.sql"))
+    tx.execute(sql_text("operations/rollback_brand_cache.sql"))
+    months |= _months(con, "bronze/touched_months.sql")
+    outcome.months = sorted(months)
+
+    con.executemany(
+        "insert into audit.PendingMonths values (?, ?, ?, ?)",
+        [(month, REASON, batch_id, params["now"]) for month in outcome.months],
+    )
+    con.execute(
+        "insert into audit.Rollbacks values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [batch_id, outcome.reason, params["now"], tx.audit.batch_id,
+         ", ".join(month_label(m) for m in outcome.months), outcome.payloads,
+         outcome.interactions, outcome.files, outcome.transactions],
+    )  # fmt: skip
+    con.execute("drop table touched_transactions")
+    tx.audit.count(outcome.payloads + outcome.interactions)
+
+
+class RollbackConfig(dg.Config):
+    """Which batch (the Dagster run id of its ingestion) and why."""
+
+    batch_id: str
+    reason: str
+
+
+@dg.op(pool=WAREHOUSE_POOL, description="Roll back one ingestion batch (see scout rollback).")
+def rollback_batch_op(context: dg.OpExecutionContext, config: RollbackConfig,
+                      warehouse: DuckDBWarehouse) -> None:  # fmt: skip
+    """Takes the batch out in one transaction and queues its months; the month-rebuild
+    sensor rebuilds them."""
+    try:
+        outcome = rollback_batch(
+            warehouse, config.batch_id, config.reason,
+            derived_tables(), context.run.run_id, context.log,
+        )  # fmt: skip
+    except RollbackError as error:
+        raise dg.Failure(description=str(error), allow_retries=False) from error
+    context.add_output_metadata(
+        {
+            "payloads": outcome.payloads,
+            "interactions": outcome.interactions,
+            "files": outcome.files,
+            "transactions": outcome.transactions,
+            "months": ", ".join(month_label(m) for m in outcome.months) or "none",
+            "rows_removed": dg.MetadataValue.json(outcome.rows_removed),
+        }
+    )
+
+
+@dg.job(
+    name="rollback_batch",
+    description="Remove everything derived from an ingestion batch, mark its bronze rows "
+    "rolled back with the reason, and queue its months for rebuilding.",
+)
+def rollback_job():
+    rollback_batch_op()

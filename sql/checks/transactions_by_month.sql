@@ -1,0 +1,51 @@
+-- Figures behind the silver.transactions checks, per month of $months: the dedupe verdicts of
+-- every payload version (dbo.v_payload_versions), and the kept transactions' count, distinct
+-- ids, revenue, average quality and store references. Read by scout_assets/checks/silver.py.
+with months as (
+    select unnest($months::date[]) as txn_month
+),
+
+versions as (
+    select
+        txn_month,
+        count(*) filter (where is_winner) as bronze_transactions,
+        sum(total_amount) filter (where is_winner) as bronze_revenue,
+        count(*) filter (where duplicate_reason like 'exact duplicate%') as exact_duplicates,
+        count(*) filter (where duplicate_reason like 'business duplicate%') as business_duplicates,
+        count(*) filter (where duplicate_reason like 'conflicting version%')
+            as conflicting_versions
+    from dbo.v_payload_versions
+    where txn_month = any($months)
+    group by txn_month
+),
+
+kept as (
+    select
+        t.txn_month,
+        count(*) as transactions,
+        count(distinct t.canonical_tx_id) as distinct_ids,
+        sum(t.total_amount) as revenue,
+        avg(t.quality_score) * 100 as quality_percent,
+        count(*) filter (where s.StoreID is null) as unknown_stores
+    from dbo.Transactions as t
+    left join dbo.Stores as s on s.StoreID = t.store_id
+    where t.txn_month = any($months)
+    group by t.txn_month
+)
+
+select
+    months.txn_month as month,
+    coalesce(kept.transactions, 0) as transactions,
+    coalesce(kept.distinct_ids, 0) as distinct_ids,
+    coalesce(kept.revenue, 0) as revenue,
+    round(kept.quality_percent, 2) as quality_percent,
+    coalesce(kept.unknown_stores, 0) as unknown_stores,
+    coalesce(versions.bronze_transactions, 0) as bronze_transactions,
+    coalesce(versions.bronze_revenue, 0) as bronze_revenue,
+    coalesce(versions.exact_duplicates, 0) as exact_duplicates,
+    coalesce(versions.business_duplicates, 0) as business_duplicates,
+    coalesce(versions.conflicting_versions, 0) as conflicting_versions
+from months
+left join versions using (txn_month)
+left join kept using (txn_month)
+order by month;
