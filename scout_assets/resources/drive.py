@@ -11,12 +11,13 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 
 DATA_FOLDERS = ("transactions", "interactions", "supplements")
+EPOCH = datetime(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,8 @@ class LocalDrive(DriveSource):
                     yield DriveFile(
                         path=path,
                         size=stat.st_size,
-                        modified_at=datetime.utcfromtimestamp(int(stat.st_mtime)),
+                        # to the microsecond: "the latest file" wins ties between versions
+                        modified_at=EPOCH + timedelta(microseconds=stat.st_mtime_ns // 1000),
                     )
 
     def read_bytes(self, path: str) -> bytes:
