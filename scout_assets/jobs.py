@@ -3,7 +3,6 @@
 import dagster as dg
 
 from scout_assets.constants import BRONZE, GOLD, PLATINUM, SILVER
-from scout_assets.partitions import monthly_partitions
 
 # Bronze: reference data and every new Drive file.
 ingest_job = dg.define_asset_job(
@@ -17,7 +16,6 @@ monthly_job = dg.define_asset_job(
     name="build_months",
     selection=dg.AssetSelection.groups(SILVER, GOLD, PLATINUM)
     - dg.AssetSelection.tag("scope", "monitor"),
-    partitions_def=monthly_partitions,
     description="Rebuild silver, gold and platinum for the chosen months.",
 )
 
