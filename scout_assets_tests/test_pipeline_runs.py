@@ -7,9 +7,8 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
 
-from scout_assets_tests.builders import device_payload, interaction, item, write_json, write_jsonl
+from scout_assets_tests.builders import device_payload, item, write_json
 
 TABLES = [
     "audit.FileManifest", "audit.Quarantine", "audit.ETLProcessingLog", "audit.PendingMonths",

@@ -1,6 +1,6 @@
 """The gold SQL models on hand-made silver rows: every output row written out by hand."""
 
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 

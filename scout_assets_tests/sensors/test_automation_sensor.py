@@ -6,7 +6,6 @@ import sys
 from datetime import date, datetime, timezone
 
 import dagster as dg
-import pytest
 from dagster._core.test_utils import create_run_for_test
 
 from scout_assets.resources.warehouse import AuditEntry

@@ -6,7 +6,6 @@ import shutil
 from datetime import datetime, timedelta
 
 import dagster as dg
-import pytest
 
 from scout_assets.environment import Settings
 from scout_assets.resources.drive import DriveFile, DriveSource

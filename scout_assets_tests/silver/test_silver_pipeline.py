@@ -16,7 +16,6 @@ from scout_assets_tests.builders import (
     write_json,
     write_jsonl,
 )
-from scout_assets_tests.test_pipeline_runs import checksums
 
 TX_A = "AAAAAAAA-0000-4000-8000-000000000001"
 TX_B = "BBBBBBBB-0000-4000-8000-000000000002"
