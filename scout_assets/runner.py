@@ -63,7 +63,7 @@ def contiguous_ranges(months: list[date]) -> list[tuple[date, date]]:
     return ranges
 
 
-def _raise_if_failed(result: dg.ExecuteInProcessResult, what: str) -> None:
+def raise_if_failed(result: dg.ExecuteInProcessResult, what: str) -> None:
     if result.success:
         return
     for event in result.all_events:
@@ -84,6 +84,38 @@ def _root_cause(error) -> str:
     return message if len(message) <= 400 else message[:400] + "..."
 
 
+def build_months(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    months: list[date],
+    log_level: str = "INFO",
+    tags: dict[str, str] | None = None,
+) -> list[str]:
+    """Rebuild ``months`` through platinum (one run per contiguous range: the monthly assets
+    backfill a range in one run), then refresh the monitors; returns the run ids."""
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    run_ids = []
+    monthly_job = defs.resolve_job_def("build_months")
+    for first, last in contiguous_ranges(months):
+        range_tags = {
+            **(tags or {}),
+            "dagster/asset_partition_range_start": partition_key(first),
+            "dagster/asset_partition_range_end": partition_key(last),
+        }
+        result = monthly_job.execute_in_process(
+            instance=instance, tags=range_tags, raise_on_error=False, run_config=run_config
+        )
+        run_ids.append(result.run_id)
+        raise_if_failed(result, f"months {partition_key(first)}..{partition_key(last)}")
+    if months:
+        result = defs.resolve_job_def("refresh_monitors").execute_in_process(
+            instance=instance, raise_on_error=False, run_config=run_config, tags=tags
+        )
+        run_ids.append(result.run_id)
+        raise_if_failed(result, "monitors")
+    return run_ids
+
+
 def run_pipeline(
     defs: dg.Definitions,
     settings: Settings,
@@ -102,30 +134,12 @@ def run_pipeline(
         instance=instance, raise_on_error=False, run_config=run_config
     )
     outcome.run_ids.append(result.run_id)
-    _raise_if_failed(result, "ingestion")
+    raise_if_failed(result, "ingestion")
 
     valid_keys = set(monthly_partitions.get_partition_keys())
     months = pending_months(warehouse)
     outcome.months_outside_range = [m for m in months if partition_key(m) not in valid_keys]
-    buildable = [m for m in months if partition_key(m) in valid_keys]
-    monthly_job = defs.resolve_job_def("build_months")
-    for first, last in contiguous_ranges(buildable):
-        tags = {
-            "dagster/asset_partition_range_start": partition_key(first),
-            "dagster/asset_partition_range_end": partition_key(last),
-        }
-        result = monthly_job.execute_in_process(
-            instance=instance, tags=tags, raise_on_error=False, run_config=run_config
-        )
-        outcome.run_ids.append(result.run_id)
-        _raise_if_failed(result, f"months {partition_key(first)}..{partition_key(last)}")
-    outcome.months_built = buildable
-
-    if buildable:
-        result = defs.resolve_job_def("refresh_monitors").execute_in_process(
-            instance=instance, raise_on_error=False, run_config=run_config
-        )
-        outcome.run_ids.append(result.run_id)
-        _raise_if_failed(result, "monitors")
+    outcome.months_built = [m for m in months if partition_key(m) in valid_keys]
+    outcome.run_ids += build_months(defs, instance, outcome.months_built, log_level)
     return outcome
 

@@ -71,9 +71,9 @@ class IngestionResult:
     # Wall seconds per phase (listing, reading_hashing, parsing, loading), for the benchmark.
     phase_seconds: dict[str, float] = field(default_factory=dict)
 
-    @property
-    def changed(self) -> bool:
-        return bool(self.files_loaded or self.files_duplicate or self.files_quarantined)
+    def lap(self, phase: str, clock: float) -> None:
+        """Record the seconds since ``clock`` not yet attributed to an earlier phase."""
+        self.phase_seconds[phase] = time.perf_counter() - clock - sum(self.phase_seconds.values())
 
 
 @dataclass
@@ -153,7 +153,7 @@ def ingest_drive_files(
     known = _known_listing(warehouse)
     changed = [f for f in listing if (f.path, f.size, f.modified_at) not in known]
     result.files_unchanged = len(listing) - len(changed)
-    result.phase_seconds["listing"] = time.perf_counter() - clock
+    result.lap("listing", clock)
     if not changed:
         return result
 
@@ -168,9 +168,7 @@ def ingest_drive_files(
             (f, drive.read_bytes(f.path)) for f in track(to_read, len(to_read), "reading", log)
         )
     ]
-    result.phase_seconds["reading_hashing"] = time.perf_counter() - clock - sum(
-        result.phase_seconds.values()
-    )
+    result.lap("reading_hashing", clock)
     seen_before = _known_hashes(warehouse, [c.file_hash for c in candidates])
     first_in_batch: dict[str, str] = {}
     to_parse: list[_Candidate] = []
@@ -186,9 +184,7 @@ def ingest_drive_files(
     parsed_files = _parse_all(to_parse, parse_context(warehouse), log)
     for candidate, parsed in zip(to_parse, parsed_files):
         manifest_rows.append(_manifest_row(candidate, _manifest_status(parsed), parsed=parsed))
-    result.phase_seconds["parsing"] = time.perf_counter() - clock - sum(
-        result.phase_seconds.values()
-    )
+    result.lap("parsing", clock)
 
     batch = concat_parsed(parsed_files)
     manifest = pa.Table.from_pylist(manifest_rows, schema=MANIFEST_SCHEMA)
@@ -199,9 +195,7 @@ def ingest_drive_files(
             batch.payloads.num_rows + batch.interactions.num_rows + batch.quarantine.num_rows,
             failed=batch.quarantine.num_rows,
         )
-    result.phase_seconds["loading"] = time.perf_counter() - clock - sum(
-        result.phase_seconds.values()
-    )
+    result.lap("loading", clock)
 
     statuses = manifest.column("status").to_pylist()
     result.files_loaded = statuses.count("loaded")

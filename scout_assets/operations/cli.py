@@ -44,16 +44,15 @@ def _month(value: str | None) -> date | None:
 def _rebuild(warehouse: str, drive_dir: str, months: list[date], verbose: bool) -> None:
     from scout_assets.definitions import build_definitions
     from scout_assets.environment import Settings
-    from scout_assets.operations.backfill import rebuild
-    from scout_assets.runner import PipelineError, local_instance
+    from scout_assets.runner import PipelineError, build_months, local_instance
 
     if not months:
         click.echo("Nothing to rebuild.")
         return
     settings = Settings(warehouse_path=warehouse, drive_dir=drive_dir)
     try:
-        run_ids = rebuild(build_definitions(settings), local_instance(), months,
-                          log_level="INFO" if verbose else "CRITICAL")  # fmt: skip
+        run_ids = build_months(build_definitions(settings), local_instance(), months,
+                               log_level="INFO" if verbose else "CRITICAL")  # fmt: skip
     except PipelineError as error:
         _fail(str(error))
     click.echo(f"Rebuilt {len(months)} month(s) ({months[0]:%Y-%m}..{months[-1]:%Y-%m}) in "

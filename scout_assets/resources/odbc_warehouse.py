@@ -40,7 +40,7 @@ from pydantic import Field
 # that does not publish) must work on a machine without unixODBC.
 
 from scout_assets.resources.warehouse import (
-    _LOG_INSERT,
+    LOG_INSERT,
     AuditEntry,
     Warehouse,
     WarehouseTransaction,
@@ -568,7 +568,7 @@ class OdbcWarehouse(Warehouse):
             try:
                 tx = OdbcTransaction(self, cursor, audit, on_progress)
                 yield tx
-                cursor.execute(_LOG_INSERT, audit_row(audit, "success"))
+                cursor.execute(LOG_INSERT, audit_row(audit, "success"))
                 con.commit()
             except BaseException as error:
                 with suppress(pyodbc.Error):  # a dead session was rolled back by the server
@@ -581,7 +581,7 @@ class OdbcWarehouse(Warehouse):
         # Best effort, after the rollback: the failure must surface even if logging it fails.
         try:
             con.cursor().execute(
-                _LOG_INSERT, audit_row(audit, "failed", f"{type(error).__name__}: {error}")
+                LOG_INSERT, audit_row(audit, "failed", f"{type(error).__name__}: {error}")
             )
             con.commit()
         except Exception:  # the connection may be the thing that broke

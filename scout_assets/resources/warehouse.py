@@ -83,7 +83,7 @@ class Warehouse(dg.ConfigurableResource, ABC):
         """Where the warehouse is, for messages (never includes secrets)."""
 
 
-_LOG_INSERT = """
+LOG_INSERT = """
 insert into audit.ETLProcessingLog
     (process_name, batch_id, partition_key, start_time, end_time, status, records_processed,
      records_successful, records_failed, duration_seconds, error_message, retry_count)
@@ -92,7 +92,7 @@ values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 
 
 def audit_row(audit: AuditEntry, status: str, error: str | None = None) -> list[Any]:
-    """Parameters of ``_LOG_INSERT`` for a finished unit."""
+    """Parameters of ``LOG_INSERT`` for a finished unit."""
     ended = manila_now()
     return [
         audit.process_name,
@@ -266,7 +266,7 @@ class DuckDBWarehouse(Warehouse):
             try:
                 tx = DuckDBTransaction(con, audit)
                 yield tx
-                con.execute(_LOG_INSERT, audit_row(audit, "success"))
+                con.execute(LOG_INSERT, audit_row(audit, "success"))
                 con.execute("commit")
             except BaseException as error:
                 con.execute("rollback")
@@ -278,7 +278,7 @@ class DuckDBWarehouse(Warehouse):
         # Best effort: the failure itself must surface even if logging it fails too.
         try:
             message = f"{type(error).__name__}: {error}"
-            con.execute(_LOG_INSERT, audit_row(audit, "failed", message))
+            con.execute(LOG_INSERT, audit_row(audit, "failed", message))
         except duckdb.Error:
             pass
 
