@@ -19,6 +19,7 @@ from datetime import date
 
 import pyarrow as pa
 
+from scout_assets.bronze.loading import MANIFEST_SCHEMA, BronzeStaging, load_staged
 from scout_assets.bronze.parsing import (
     ParseContext,
     ParsedFile,
@@ -28,7 +29,6 @@ from scout_assets.bronze.parsing import (
 from scout_assets.progress import track
 from scout_assets.resources.drive import DriveFile, DriveSource, sha256_hex
 from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse
-from scout_assets.sql_files import sql_text
 from scout_assets.time import manila_now
 
 INGESTED_FOLDERS = ("transactions", "interactions")
@@ -37,22 +37,6 @@ INGESTED_FOLDERS = ("transactions", "interactions")
 PARALLEL_MIN_FILES = 2_000
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 PARALLEL_WORKERS = 2
-
-MANIFEST_SCHEMA = pa.schema(
-    [
-        ("file_path", pa.string()),
-        ("file_hash", pa.string()),
-        ("file_size", pa.int64()),
-        ("modified_at", pa.timestamp("us")),
-        ("status", pa.string()),
-        ("duplicate_of", pa.string()),
-        ("payload_rows", pa.int32()),
-        ("interaction_rows", pa.int32()),
-        ("quarantined_rows", pa.int32()),
-        ("notes", pa.string()),
-    ]
-)
-
 
 @dataclass
 class IngestionResult:
@@ -190,7 +174,14 @@ def ingest_drive_files(
     manifest = pa.Table.from_pylist(manifest_rows, schema=MANIFEST_SCHEMA)
     audit = AuditEntry("bronze.ingest_drive", batch_id, retry_count=retry_count)
     with warehouse.transaction(audit) as tx:
-        result.pending_months = _load_batch(tx, batch, manifest, batch_id)
+        staging = BronzeStaging(tx.con)
+        staging.append("new_manifest", manifest)
+        staging.append("new_payloads", batch.payloads)
+        staging.append("new_items", batch.items)
+        staging.append("new_interactions", batch.interactions)
+        staging.append("new_quarantine", batch.quarantine)
+        result.pending_months = load_staged(tx.con, batch_id)
+        staging.drop()
         audit.count(
             batch.payloads.num_rows + batch.interactions.num_rows + batch.quarantine.num_rows,
             failed=batch.quarantine.num_rows,
@@ -223,76 +214,3 @@ def _manifest_row(
         "quarantined_rows": parsed.counts()[3] if parsed else 0,
         "notes": "; ".join(parsed.notes)[:4000] or None if parsed else None,
     }
-
-
-def _load_batch(tx, batch: ParsedFile, manifest: pa.Table, batch_id: str) -> list[date]:
-    """Write one parsed batch; returns the months whose transactions it changed."""
-    con = tx.con
-    now = manila_now()
-    params = {"batch_id": batch_id, "now": now}
-    # One Arrow chunk per table: DuckDB scans thousands of tiny chunks (one per file) slowly.
-    con.register("new_manifest", manifest.combine_chunks())
-    con.register("new_payloads", batch.payloads.combine_chunks())
-    con.register("new_interactions", batch.interactions.combine_chunks())
-    con.register("new_items", batch.items.combine_chunks())
-    try:
-        con.execute(
-            """
-            create or replace temp table touched_transactions as
-            select distinct canonical_tx_id from new_payloads
-            union
-            select distinct canonical_tx_id from new_interactions
-            """
-        )
-        months_before = _touched_months(con)
-        con.execute(
-            "delete from dbo.SalesInteractions where interaction_key in "
-            "(select lower(replace(trim(interaction_id), '-', '')) from new_interactions)"
-        )
-        con.execute(sql_text("bronze/insert_interactions.sql"), params)
-        con.execute(sql_text("bronze/insert_payloads.sql"), params)
-        con.execute(sql_text("bronze/resolve_late_timestamps.sql"))
-        months = sorted(months_before | _touched_months(con))
-        con.execute(sql_text("bronze/insert_items.sql"), {"batch_id": batch_id})
-        _insert_quarantine(con, batch.quarantine, params)
-        con.execute(
-            """
-            insert into audit.FileManifest by name
-            select *, $now as first_seen_at, $batch_id as batch_id from new_manifest
-            on conflict do update set file_size = excluded.file_size,
-                                      modified_at = excluded.modified_at
-            """,
-            params,
-        )
-        if months:  # a batch of duplicates or rejects touches no month
-            con.executemany(
-                "insert into audit.PendingMonths values (?, 'new input', ?, ?)",
-                [(month, batch_id, now) for month in months],
-            )
-        con.execute("drop table touched_transactions")
-    finally:
-        for name in ("new_manifest", "new_payloads", "new_interactions", "new_items"):
-            con.unregister(name)
-    return months
-
-
-def _touched_months(con) -> set[date]:
-    return {row[0] for row in con.execute(sql_text("bronze/touched_months.sql")).fetchall()}
-
-
-def _insert_quarantine(con, quarantine: pa.Table, params: dict) -> None:
-    if quarantine.num_rows == 0:
-        return
-    con.register("new_quarantine", quarantine.combine_chunks())
-    try:
-        con.execute(
-            """
-            insert into audit.Quarantine by name
-            select q.*, m.file_hash, $batch_id as batch_id, $now as quarantined_at
-            from new_quarantine as q
-            left join new_manifest as m on m.file_path = q.source_file
-            """,
-            params,
-        )
-    finally:
-        con.unregister("new_quarantine")
