@@ -278,7 +278,7 @@ def step_table(figures: dict, top: int = 12) -> list[str]:
     stages = figures["stages"]
     # Only the load of ingestion is in the ETL log; its listing and parsing are timed apart.
     processes["bronze.ingest_drive"] = (
-        stages["listing and hashing"]["seconds"] + stages["parsing"]["seconds"]
+        stages["listing"]["seconds"] + stages["reading, hashing and parsing"]["seconds"]
         + stages["bronze load"]["seconds"] - processes.get("bronze.reference_data", 0.0)
     )
     steps: dict[str, float] = {}

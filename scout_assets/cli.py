@@ -58,6 +58,17 @@ def main() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Show Dagster's event log on the console.")
 def run(drive_dir: str, warehouse: str, verbose: bool) -> None:
     """Ingest every new Drive file and rebuild every month it touches."""
+    from scout_assets.nothing_new import unchanged_files
+
+    started = time.perf_counter()
+    files = unchanged_files(warehouse, drive_dir)
+    if files is not None:
+        click.echo(
+            f"Nothing new: all {files:,} Drive files are loaded and no month is waiting; "
+            f"{warehouse} is current (checked in {time.perf_counter() - started:.1f} s)."
+        )
+        return
+
     from scout_assets.definitions import build_definitions
     from scout_assets.environment import Settings
     from scout_assets.reporting import print_run_summary
@@ -66,7 +77,6 @@ def run(drive_dir: str, warehouse: str, verbose: bool) -> None:
     if not Path(drive_dir).is_dir():
         _fail(f"Drive folder {drive_dir} does not exist (set --drive-dir or SCOUT_DRIVE_DIR)")
     settings = Settings(warehouse_path=warehouse, drive_dir=drive_dir)
-    started = time.perf_counter()
     try:
         outcome = run_pipeline(
             build_definitions(settings), settings, local_instance(),

@@ -14,6 +14,7 @@ from pathlib import Path
 import dagster as dg
 
 from scout_assets.environment import Settings
+from scout_assets.nothing_new import record_complete_run
 from scout_assets.partitions import monthly_partitions, partition_key
 from scout_assets.resources.warehouse import DuckDBWarehouse
 
@@ -141,5 +142,9 @@ def run_pipeline(
     outcome.months_outside_range = [m for m in months if partition_key(m) not in valid_keys]
     outcome.months_built = [m for m in months if partition_key(m) in valid_keys]
     outcome.run_ids += build_months(defs, instance, outcome.months_built, log_level)
+    # Everything this code applies is applied: the next `scout run` may skip Dagster entirely
+    # when the Drive has nothing new (scout_assets/nothing_new.py).
+    with warehouse.connection() as con:
+        record_complete_run(con)
     return outcome
 

@@ -3,31 +3,30 @@
 A file is identified by the sha256 of its bytes. A listing entry whose path, size and
 modification time are already in ``audit.FileManifest`` is skipped without reading it, so a
 run over an unchanged Drive of 100,000 files costs a directory walk and one query. Content seen
-before under another name is recorded as a ``duplicate`` and not parsed again. Everything one
-run ingests (payloads, items, interactions, quarantine, manifest rows, the months it made
-stale) commits in one transaction.
+before under another name is recorded as a ``duplicate`` and its rows are dropped. New files
+are read, hashed and parsed by worker processes in chunks that stream into staging tables, so
+memory holds a few chunks, not the Drive. Everything one run ingests (payloads, items,
+interactions, quarantine, manifest rows, the months it made stale) commits in one
+transaction.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
 import pyarrow as pa
 
 from scout_assets.bronze.loading import MANIFEST_SCHEMA, BronzeStaging, load_staged
-from scout_assets.bronze.parsing import (
-    ParseContext,
-    ParsedFile,
-    concat_parsed,
-    parse_drive_files,
-)
+from scout_assets.bronze.parse_worker import ParsedChunk, ParsedFileSummary, ParseJob, parse_jobs
+from scout_assets.bronze.parsing import ParseContext
 from scout_assets.progress import track
-from scout_assets.resources.drive import DriveFile, DriveSource, sha256_hex
+from scout_assets.resources.drive import DriveFile, DriveSource
 from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse
 from scout_assets.time import manila_now
 
@@ -37,6 +36,11 @@ INGESTED_FOLDERS = ("transactions", "interactions")
 PARALLEL_MIN_FILES = 2_000
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 PARALLEL_WORKERS = 2
+# A worker's share per task: big enough to amortise the round trip, small enough that a few
+# in flight fit in memory.
+CHUNK_FILES = 2_000
+CHUNK_BYTES = 32 * 1024 * 1024
+
 
 @dataclass
 class IngestionResult:
@@ -52,19 +56,13 @@ class IngestionResult:
     interactions: int = 0
     quarantined_rows: int = 0
     pending_months: list[date] = field(default_factory=list)
-    # Wall seconds per phase (listing, reading_hashing, parsing, loading), for the benchmark.
+    # Wall seconds per phase (listing; parsing: reading, hashing, parsing and staging;
+    # loading), for the benchmark.
     phase_seconds: dict[str, float] = field(default_factory=dict)
 
     def lap(self, phase: str, clock: float) -> None:
         """Record the seconds since ``clock`` not yet attributed to an earlier phase."""
         self.phase_seconds[phase] = time.perf_counter() - clock - sum(self.phase_seconds.values())
-
-
-@dataclass
-class _Candidate:
-    file: DriveFile
-    data: bytes
-    file_hash: str
 
 
 def parse_context(warehouse: DuckDBWarehouse) -> ParseContext:
@@ -84,11 +82,11 @@ def _known_listing(warehouse: DuckDBWarehouse) -> set[tuple[str, int, object]]:
     return set(zip(*(rows.column(i).to_pylist() for i in range(3))))
 
 
-def _known_hashes(warehouse: DuckDBWarehouse, hashes: Sequence[str]) -> dict[str, str]:
+def _known_hashes(con, hashes: Sequence[str]) -> dict[str, str]:
     """Hash -> path of the file first loaded with that content, for hashes already seen."""
     if not hashes:
         return {}
-    rows = warehouse.query(
+    rows = con.execute(
         """
         select file_hash, arg_min(file_path, first_seen_at) as first_path
         from audit.FileManifest
@@ -96,34 +94,8 @@ def _known_hashes(warehouse: DuckDBWarehouse, hashes: Sequence[str]) -> dict[str
         group by file_hash
         """,
         {"hashes": list(set(hashes))},
-    )
-    return dict(zip(rows.column(0).to_pylist(), rows.column(1).to_pylist()))
-
-
-def _parse_all(candidates: list[_Candidate], ctx: ParseContext, log) -> list[ParsedFile]:
-    total_bytes = sum(len(c.data) for c in candidates)
-    jobs = [(c.file.path, c.data) for c in candidates]
-    if len(jobs) < PARALLEL_MIN_FILES and total_bytes < PARALLEL_MIN_BYTES:
-        return parse_drive_files(jobs, ctx)
-    # Parsing is CPU-bound Python (orjson + validation): one process per core. Workers come
-    # from a fork server that has imported only the parsers: they start in a fraction of a
-    # second (a spawned worker would re-import Dagster, ~4 s) and, unlike a plain fork of this
-    # process, inherit none of its DuckDB handles or Dagster threads.
-    chunk_size = max(1, min(2_000, len(jobs) // (PARALLEL_WORKERS * 4) or 1))
-    chunks = [jobs[i : i + chunk_size] for i in range(0, len(jobs), chunk_size)]
-    results: list[ParsedFile] = []
-    server = multiprocessing.get_context("forkserver")
-    server.set_forkserver_preload(["scout_assets.bronze.parsing"])
-    with ProcessPoolExecutor(PARALLEL_WORKERS, mp_context=server) as pool:
-        futures = pool.map(parse_drive_files, chunks, [ctx] * len(chunks))
-        for parsed in track(futures, len(chunks), "parsing", log):
-            results.extend(parsed)
-    return results
-
-
-def _manifest_status(parsed: ParsedFile) -> str:
-    payloads, _items, interactions, quarantined = parsed.counts()
-    return "quarantined" if payloads + interactions == 0 and quarantined > 0 else "loaded"
+    ).fetchall()
+    return dict(rows)
 
 
 def ingest_drive_files(
@@ -141,76 +113,153 @@ def ingest_drive_files(
     if not changed:
         return result
 
-    # Where the listing carries a sha256 (the Drive API's sha256Checksum), content already in
-    # the manifest is recorded as a duplicate without being downloaded.
-    listed_known = _known_hashes(warehouse, [f.checksum for f in changed if f.checksum])
-    to_read = [f for f in changed if f.checksum not in listed_known]
-    candidates = [_Candidate(f, b"", f.checksum) for f in changed if f.checksum in listed_known]
-    candidates += [
-        _Candidate(f, data, sha256_hex(data))
-        for f, data in (
-            (f, drive.read_bytes(f.path)) for f in track(to_read, len(to_read), "reading", log)
-        )
-    ]
-    result.lap("reading_hashing", clock)
-    seen_before = _known_hashes(warehouse, [c.file_hash for c in candidates])
-    first_in_batch: dict[str, str] = {}
-    to_parse: list[_Candidate] = []
-    manifest_rows: list[dict] = []
-    for candidate in candidates:
-        original = seen_before.get(candidate.file_hash) or first_in_batch.get(candidate.file_hash)
-        if original is not None:
-            manifest_rows.append(_manifest_row(candidate, "duplicate", duplicate_of=original))
-        else:
-            first_in_batch[candidate.file_hash] = candidate.file.path
-            to_parse.append(candidate)
-
-    parsed_files = _parse_all(to_parse, parse_context(warehouse), log)
-    for candidate, parsed in zip(to_parse, parsed_files):
-        manifest_rows.append(_manifest_row(candidate, _manifest_status(parsed), parsed=parsed))
-    result.lap("parsing", clock)
-
-    batch = concat_parsed(parsed_files)
-    manifest = pa.Table.from_pylist(manifest_rows, schema=MANIFEST_SCHEMA)
+    ctx = parse_context(warehouse)
     audit = AuditEntry("bronze.ingest_drive", batch_id, retry_count=retry_count)
     with warehouse.transaction(audit) as tx:
-        staging = BronzeStaging(tx.con)
-        staging.append("new_manifest", manifest)
-        staging.append("new_payloads", batch.payloads)
-        staging.append("new_items", batch.items)
-        staging.append("new_interactions", batch.interactions)
-        staging.append("new_quarantine", batch.quarantine)
+        batch = _Batch(tx.con, {f.path: f for f in changed})
+        # Where the listing carries a sha256 (the Drive API's sha256Checksum), content already
+        # in the manifest is recorded as a duplicate without being downloaded.
+        listed_known = _known_hashes(tx.con, [f.checksum for f in changed if f.checksum])
+        batch.add_listed_duplicates([f for f in changed if f.checksum in listed_known],
+                                    listed_known)  # fmt: skip
+        to_read = [f for f in changed if f.checksum not in listed_known]
+        for chunk in _parse_in_chunks(to_read, drive, ctx, log):
+            batch.add(chunk)
+        result.lap("parsing", clock)
         result.pending_months = load_staged(tx.con, batch_id)
-        staging.drop()
+        batch.staging.drop()
+        staged = batch.staging.rows
         audit.count(
-            batch.payloads.num_rows + batch.interactions.num_rows + batch.quarantine.num_rows,
-            failed=batch.quarantine.num_rows,
+            staged["new_payloads"] + staged["new_interactions"] + staged["new_quarantine"],
+            failed=staged["new_quarantine"],
         )
     result.lap("loading", clock)
 
-    statuses = manifest.column("status").to_pylist()
-    result.files_loaded = statuses.count("loaded")
-    result.files_duplicate = statuses.count("duplicate")
-    result.files_quarantined = statuses.count("quarantined")
-    result.payloads = batch.payloads.num_rows
-    result.items = batch.items.num_rows
-    result.interactions = batch.interactions.num_rows
-    result.quarantined_rows = batch.quarantine.num_rows
+    result.files_loaded = batch.statuses.count("loaded")
+    result.files_duplicate = batch.statuses.count("duplicate")
+    result.files_quarantined = batch.statuses.count("quarantined")
+    result.payloads = staged["new_payloads"]
+    result.items = staged["new_items"]
+    result.interactions = staged["new_interactions"]
+    result.quarantined_rows = staged["new_quarantine"]
     return result
 
 
-def _manifest_row(
-    candidate: _Candidate, status: str, duplicate_of: str | None = None, parsed=None
-) -> dict:
-    return {
-        "file_path": candidate.file.path,
-        "file_hash": candidate.file_hash,
-        "file_size": candidate.file.size,
-        "modified_at": candidate.file.modified_at,
-        "status": status,
-        "duplicate_of": duplicate_of,
-        "payload_rows": parsed.counts()[0] if parsed else 0,
-        "interaction_rows": parsed.counts()[2] if parsed else 0,
-        "quarantined_rows": parsed.counts()[3] if parsed else 0,
-        "notes": "; ".join(parsed.notes)[:4000] or None if parsed else None,
-    }
+class _Batch:
+    """One run's files as their parsed chunks arrive, in listing order: the first file with a
+    given content loads, later copies (in this run or seen before) are recorded as duplicates."""
+
+    def __init__(self, con, files: dict[str, DriveFile]) -> None:
+        self.con = con
+        self.files = files
+        self.staging = BronzeStaging(con)
+        self.first_in_batch: dict[str, str] = {}
+        self.statuses: list[str] = []
+
+    def add_listed_duplicates(self, files: list[DriveFile], originals: dict[str, str]) -> None:
+        rows = [
+            self._manifest_row(f.path, f.checksum, "duplicate", duplicate_of=originals[f.checksum])
+            for f in files
+        ]
+        self._stage_manifest(rows)
+
+    def add(self, chunk: ParsedChunk) -> None:
+        seen_before = _known_hashes(self.con, [f.file_hash for f in chunk.files])
+        rows, keep = [], []
+        for summary in chunk.files:
+            original = seen_before.get(summary.file_hash) or self.first_in_batch.get(
+                summary.file_hash
+            )
+            keep.append(original is None)
+            if original is not None:
+                rows.append(self._manifest_row(summary.path, summary.file_hash, "duplicate",
+                                               duplicate_of=original))  # fmt: skip
+                continue
+            self.first_in_batch[summary.file_hash] = summary.path
+            payloads, _items, interactions, quarantined = summary.counts
+            status = "quarantined" if payloads + interactions == 0 and quarantined else "loaded"
+            rows.append(self._manifest_row(summary.path, summary.file_hash, status, summary))
+        self._stage_manifest(rows)
+        for kind, table in enumerate(chunk.tables):
+            if not all(keep):  # a copy's rows are its original's: drop them
+                counts = [summary.counts[kind] for summary in chunk.files]
+                table = table.filter(pa.array(_repeat(keep, counts), pa.bool_()))
+            self.staging.append(STAGED_KINDS[kind], table)
+
+    def _stage_manifest(self, rows: list[dict]) -> None:
+        self.statuses += [row["status"] for row in rows]
+        self.staging.append("new_manifest", pa.Table.from_pylist(rows, schema=MANIFEST_SCHEMA))
+
+    def _manifest_row(
+        self, path: str, file_hash: str, status: str, parsed: ParsedFileSummary | None = None,
+        duplicate_of: str | None = None,
+    ) -> dict:  # fmt: skip
+        listed = self.files[path]
+        counts = parsed.counts if parsed else (0, 0, 0, 0)
+        return {
+            "file_path": path,
+            "file_hash": file_hash,
+            "file_size": listed.size,
+            "modified_at": listed.modified_at,
+            "status": status,
+            "duplicate_of": duplicate_of,
+            "payload_rows": counts[0],
+            "interaction_rows": counts[2],
+            "quarantined_rows": counts[3],
+            "notes": ("; ".join(parsed.notes)[:4000] or None) if parsed else None,
+        }
+
+
+STAGED_KINDS = ("new_payloads", "new_items", "new_interactions", "new_quarantine")
+
+
+def _repeat(flags: list[bool], counts: list[int]) -> list[bool]:
+    return [flag for flag, count in zip(flags, counts) for _ in range(count)]
+
+
+def _parse_in_chunks(
+    files: list[DriveFile], drive: DriveSource, ctx: ParseContext, log
+) -> Iterator[ParsedChunk]:
+    """Parsed chunks of ``files``, in order. Local files are read by the workers; other
+    Drives' files are downloaded here, a chunk at a time, and their bytes handed over."""
+    chunks = _chunked(files)
+    total_bytes = sum(f.size for f in files)
+    if len(files) < PARALLEL_MIN_FILES and total_bytes < PARALLEL_MIN_BYTES:
+        for chunk in track(chunks, len(chunks), "parsing", log):
+            yield parse_jobs(_jobs(chunk, drive), ctx)
+        return
+    # Parsing is CPU-bound Python: one process per core. Workers come from a fork server that
+    # has imported only the parsers: they start in a fraction of a second (a spawned worker
+    # would re-import Dagster, ~4 s) and, unlike a plain fork of this process, inherit none of
+    # its DuckDB handles or Dagster threads. At most two chunks per worker are in flight, so
+    # memory holds a few chunks, never the whole Drive.
+    server = multiprocessing.get_context("forkserver")
+    server.set_forkserver_preload(["scout_assets.bronze.parse_worker"])
+    with ProcessPoolExecutor(PARALLEL_WORKERS, mp_context=server) as pool:
+        pending: deque[Future] = deque()
+        submitted = iter(chunks)
+        for _ in track(range(len(chunks)), len(chunks), "parsing", log):
+            while len(pending) < 2 * PARALLEL_WORKERS and (chunk := next(submitted, None)):
+                pending.append(pool.submit(parse_jobs, _jobs(chunk, drive), ctx))
+            yield pending.popleft().result()
+
+
+def _chunked(files: list[DriveFile]) -> list[list[DriveFile]]:
+    """Runs of files of at most CHUNK_FILES files or CHUNK_BYTES bytes (a bigger file alone)."""
+    chunks: list[list[DriveFile]] = []
+    size = 0
+    for file in files:
+        if not chunks or size + file.size > CHUNK_BYTES or len(chunks[-1]) >= CHUNK_FILES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(file)
+        size += file.size
+    return chunks
+
+
+def _jobs(files: list[DriveFile], drive: DriveSource) -> list[ParseJob]:
+    jobs = []
+    for file in files:
+        local = drive.local_path(file.path)
+        jobs.append(ParseJob(file.path, local, None if local else drive.read_bytes(file.path)))
+    return jobs

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from scout_assets.resources.local_files import EPOCH, walk_local_folder
+
 DATA_FOLDERS = ("transactions", "interactions", "supplements")
-EPOCH = datetime(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,11 @@ class DriveSource(dg.ConfigurableResource, ABC):
     def describe(self) -> str:
         """Where the Drive is, for messages."""
 
+    def local_path(self, path: str) -> str | None:
+        """Where a listed file can be read on this machine, if it can (parse workers then
+        read it themselves instead of receiving its bytes)."""
+        return None
+
 
 class LocalDrive(DriveSource):
     """A Drive folder on local disk (or a synced Google Drive folder)."""
@@ -65,27 +71,11 @@ class LocalDrive(DriveSource):
         if not root.is_dir():
             raise FileNotFoundError(f"Drive folder {root} does not exist")
         for folder in folders:
-            # os.scandir keeps listing 100k files fast: the stat comes with the entry.
-            yield from self._walk(root / folder, folder)
+            for path, size, modified_us in walk_local_folder(self.root, folder):
+                yield DriveFile(path, size, EPOCH + timedelta(microseconds=modified_us))
 
-    def _walk(self, directory: Path, relative: str) -> Iterator[DriveFile]:
-        if not directory.is_dir():
-            return
-        with os.scandir(directory) as entries:
-            for entry in sorted(entries, key=lambda e: e.name):
-                if entry.name.startswith("."):
-                    continue  # .DS_Store, editors' temp files, partial uploads
-                path = f"{relative}/{entry.name}"
-                if entry.is_dir(follow_symlinks=False):
-                    yield from self._walk(Path(entry.path), path)
-                elif entry.is_file(follow_symlinks=False):
-                    stat = entry.stat(follow_symlinks=False)
-                    yield DriveFile(
-                        path=path,
-                        size=stat.st_size,
-                        # to the microsecond: "the latest file" wins ties between versions
-                        modified_at=EPOCH + timedelta(microseconds=stat.st_mtime_ns // 1000),
-                    )
+    def local_path(self, path: str) -> str | None:
+        return os.path.join(self.root, path)
 
     def read_bytes(self, path: str) -> bytes:
         # os.path.join, not pathlib: this runs once per file, 100k times on a device Drive.

@@ -1,0 +1,42 @@
+"""A local Drive folder's listing, without Dagster: `scout run` decides "nothing new" from it
+before importing Dagster (the import alone costs more than the whole check)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime
+from operator import attrgetter
+
+EPOCH = datetime(1970, 1, 1)  # modification times are naive UTC
+_BY_NAME = attrgetter("name")
+
+
+def walk_local_folder(root: str, folder: str) -> Iterator[tuple[str, int, int]]:
+    """(Drive-relative path, size, modification time in microseconds since the epoch) of
+    every file under ``root/folder``, in path order; hidden entries (.DS_Store, partial
+    uploads) skipped. Microseconds: "the latest file" decides ties between versions."""
+    # Depth-first in name order (a folder's files sit where its name sorts), with a stack of
+    # listings: a recursive generator would pass every one of 100,000 entries up through each
+    # level. os.scandir brings the stat with the entry.
+    stack = [_sorted_entries(os.path.join(root, folder), folder)]
+    while stack:
+        entry_and_path = next(stack[-1], None)
+        if entry_and_path is None:
+            stack.pop()
+            continue
+        entry, path = entry_and_path
+        if entry.is_dir(follow_symlinks=False):
+            stack.append(_sorted_entries(entry.path, path))
+        elif entry.is_file(follow_symlinks=False):
+            stat = entry.stat(follow_symlinks=False)
+            yield path, stat.st_size, stat.st_mtime_ns // 1000
+
+
+def _sorted_entries(directory: str, relative: str) -> Iterator[tuple[os.DirEntry, str]]:
+    try:
+        with os.scandir(directory) as listing:
+            entries = sorted(listing, key=_BY_NAME)
+    except (FileNotFoundError, NotADirectoryError):
+        return iter(())
+    return ((e, f"{relative}/{e.name}") for e in entries if not e.name.startswith("."))
