@@ -44,7 +44,19 @@ def test_both_instances_queue_warehouse_writers_one_at_a_time(path):
     concurrency = yaml.safe_load(path.read_text())["concurrency"]
 
     assert concurrency["pools"]["default_limit"] == 1
+    assert concurrency["pools"]["granularity"] == "run"
     assert concurrency["runs"]["max_concurrent_runs"] >= 1
+
+
+def test_the_local_instance_limits_warehouse_runs_not_steps(tmp_path, monkeypatch):
+    from dagster._core.instance.config import PoolGranularity
+
+    from scout_assets.runner import local_instance
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    pools = local_instance().get_concurrency_config().pool_config
+    assert pools.pool_granularity == PoolGranularity.RUN
+    assert pools.default_pool_limit == 1
 
 
 def test_every_production_variable_is_documented():
