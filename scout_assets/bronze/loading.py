@@ -38,6 +38,8 @@ MANIFEST_SCHEMA = pa.schema(
     ]
 )
 
+STAGE_SLICE_ROWS = 50_000
+
 # Staging table -> the Arrow schema of its rows.
 STAGING_TABLES = {
     "new_manifest": MANIFEST_SCHEMA,
@@ -66,13 +68,23 @@ class BronzeStaging:
     def append(self, name: str, rows: pa.Table) -> None:
         if rows.num_rows == 0:
             return
-        # One Arrow chunk: DuckDB scans thousands of tiny chunks (one per file) slowly.
-        self.con.register("_staging_chunk", rows.combine_chunks())
-        try:
-            self.con.execute(f"insert into {name} select * from _staging_chunk")
-        finally:
-            self.con.unregister("_staging_chunk")
+        # One Arrow chunk per insert (DuckDB scans thousands of tiny chunks slowly), but at
+        # most STAGE_SLICE_ROWS of them: DuckDB 1.5 silently inserted nothing when one insert
+        # of ~115k+ item rows went into a temp table created in the same transaction.
+        rows = rows.combine_chunks()
+        for start in range(0, rows.num_rows, STAGE_SLICE_ROWS):
+            self.con.register("_staging_chunk", rows.slice(start, STAGE_SLICE_ROWS))
+            try:
+                self.con.execute(f"insert into {name} select * from _staging_chunk")
+            finally:
+                self.con.unregister("_staging_chunk")
         self.rows[name] += rows.num_rows
+        # Rows lost on the way in must fail the run, never load a partial batch.
+        staged = self.con.execute(f"select count(*) from {name}").fetchone()[0]
+        if staged != self.rows[name]:
+            raise RuntimeError(
+                f"staging {name}: {staged:,} rows in the table, {self.rows[name]:,} appended"
+            )
 
     def drop(self) -> None:
         for name in STAGING_TABLES:
