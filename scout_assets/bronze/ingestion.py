@@ -86,15 +86,19 @@ def _known_hashes(con, hashes: Sequence[str]) -> dict[str, str]:
     """Hash -> path of the file first loaded with that content, for hashes already seen."""
     if not hashes:
         return {}
-    rows = con.execute(
-        """
-        select file_hash, arg_min(file_path, first_seen_at) as first_path
-        from audit.FileManifest
-        where file_hash = any($hashes)
-        group by file_hash
-        """,
-        {"hashes": list(set(hashes))},
-    ).fetchall()
+    # A join with the hashes as a table: `file_hash = any($list)` is ~8x slower per chunk.
+    con.register("_chunk_hashes", pa.table({"file_hash": pa.array(list(set(hashes)))}))
+    try:
+        rows = con.execute(
+            """
+            select m.file_hash, arg_min(m.file_path, m.first_seen_at) as first_path
+            from audit.FileManifest as m
+            semi join _chunk_hashes using (file_hash)
+            group by m.file_hash
+            """
+        ).fetchall()
+    finally:
+        con.unregister("_chunk_hashes")
     return dict(rows)
 
 
@@ -186,30 +190,25 @@ class _Batch:
                 table = table.filter(pa.array(_repeat(keep, counts), pa.bool_()))
             self.staging.append(STAGED_KINDS[kind], table)
 
-    def _stage_manifest(self, rows: list[dict]) -> None:
-        self.statuses += [row["status"] for row in rows]
-        self.staging.append("new_manifest", pa.Table.from_pylist(rows, schema=MANIFEST_SCHEMA))
+    def _stage_manifest(self, rows: list[tuple]) -> None:
+        self.statuses += [row[STATUS] for row in rows]
+        columns = list(zip(*rows)) or [()] * len(MANIFEST_SCHEMA)
+        arrays = [pa.array(column, f.type) for column, f in zip(columns, MANIFEST_SCHEMA)]
+        self.staging.append("new_manifest", pa.Table.from_arrays(arrays, schema=MANIFEST_SCHEMA))
 
     def _manifest_row(
         self, path: str, file_hash: str, status: str, parsed: ParsedFileSummary | None = None,
         duplicate_of: str | None = None,
-    ) -> dict:  # fmt: skip
+    ) -> tuple:  # fmt: skip
+        """One audit.FileManifest row, in MANIFEST_SCHEMA order."""
         listed = self.files[path]
-        counts = parsed.counts if parsed else (0, 0, 0, 0)
-        return {
-            "file_path": path,
-            "file_hash": file_hash,
-            "file_size": listed.size,
-            "modified_at": listed.modified_at,
-            "status": status,
-            "duplicate_of": duplicate_of,
-            "payload_rows": counts[0],
-            "interaction_rows": counts[2],
-            "quarantined_rows": counts[3],
-            "notes": ("; ".join(parsed.notes)[:4000] or None) if parsed else None,
-        }
+        payloads, _items, interactions, quarantined = parsed.counts if parsed else (0, 0, 0, 0)
+        notes = ("; ".join(parsed.notes)[:4000] or None) if parsed else None
+        return (path, file_hash, listed.size, listed.modified_at, status, duplicate_of,
+                payloads, interactions, quarantined, notes)  # fmt: skip
 
 
+STATUS = MANIFEST_SCHEMA.get_field_index("status")
 STAGED_KINDS = ("new_payloads", "new_items", "new_interactions", "new_quarantine")
 
 
@@ -258,8 +257,6 @@ def _chunked(files: list[DriveFile]) -> list[list[DriveFile]]:
 
 
 def _jobs(files: list[DriveFile], drive: DriveSource) -> list[ParseJob]:
-    jobs = []
-    for file in files:
-        local = drive.local_path(file.path)
-        jobs.append(ParseJob(file.path, local, None if local else drive.read_bytes(file.path)))
-    return jobs
+    if files and drive.local_path(files[0].path) is not None:
+        return [ParseJob(f.path, drive.local_path(f.path)) for f in files]
+    return [ParseJob(f.path, data=drive.read_bytes(f.path)) for f in files]
