@@ -65,3 +65,18 @@ def test_every_production_variable_is_documented():
     assert missing == []
     for name in ("SCOUT_DRIVE_KIND", "SCOUT_GDRIVE_FOLDER_ID", "SCOUT_GDRIVE_CREDENTIALS_JSON"):
         assert name in documented
+
+
+def test_the_local_instance_commits_its_sqlite_event_log_without_an_fsync_each(
+    tmp_path, monkeypatch
+):
+    import sqlalchemy as sa
+
+    from scout_assets.runner import local_instance
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    local_instance()
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'events.db'}")
+    with engine.connect() as connection:
+        # 1 = NORMAL (SQLite's default is 2 = FULL: an fsync per commit)
+        assert connection.execute(sa.text("PRAGMA synchronous")).scalar() == 1
