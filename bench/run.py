@@ -193,7 +193,9 @@ def render(results: list[dict], box: dict, command: str) -> str:
         "metadata and previews); *orchestration* is run wall time minus stage seconds. Peak "
         "memory per stage is the resident set of the process and its parse workers, sampled "
         "every 20 ms within that stage's Dagster steps; `ru_maxrss` is the kernel's figure for "
-        "the process. Start-up (imports, definitions, instance) is reported separately.",
+        "the process. Start-up (imports, definitions, instance) is reported separately. The run "
+        "with nothing new is `scout run` itself, timed as a whole process: it answers from the "
+        "Drive listing and the manifest without starting Dagster.",
         "",
     ]
     for r in results:
