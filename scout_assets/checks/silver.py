@@ -109,7 +109,7 @@ def judge_transactions(con, months: Sequence[date], now=None) -> list[Verdict]:
         for row in _rows(con, "checks/transaction_counts.sql", {
             "first": _shift(min(months), -names.ANOMALY_TRAILING_MONTHS), "last": max(months)})
     } if months else {}  # fmt: skip
-    for row in _rows(con, "checks/transactions_by_month.sql", {"months": list(months)}):
+    for row in _month_rows(con, months):
         month, kept = row["month"], row["transactions"]
 
         def add(check, severity, description, **figures):
@@ -163,6 +163,22 @@ def judge_transactions(con, months: Sequence[date], now=None) -> list[Verdict]:
     if months:
         verdicts.append(_freshness(con, asset, now))
     return verdicts
+
+
+def _month_rows(con, months: Sequence[date]) -> list[dict]:
+    """checks/transactions_by_month.sql's rows. It reads the dedupe verdicts from the
+    month_versions temp table, which silver.transactions' run has already staged on ``con``;
+    called on its own (tests, operations), the months' verdicts are staged here."""
+    staged = con.execute(
+        "select count(*) from duckdb_tables() where temporary and table_name = 'month_versions'"
+    ).fetchone()[0]
+    if not staged:
+        con.execute(sql_text("silver/month_versions.sql"), {"months": list(months)})
+    try:
+        return _rows(con, "checks/transactions_by_month.sql", {"months": list(months)})
+    finally:
+        if not staged:
+            con.execute("drop table month_versions")
 
 
 def _anomaly(asset: str, month: date, kept: int, counts: dict, now) -> Verdict:

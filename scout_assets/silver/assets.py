@@ -41,11 +41,18 @@ def transactions(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
 
     def flag_bronze_versions(tx, months):
         tx.execute(sql_text("silver/flag_duplicates.sql"))
+
+    judge = transactions_checks(context)
+
+    def checks_then_drop(tx, months):
+        # The checks read the verdicts from month_versions too, instead of ranking again.
+        results = judge(tx, months)
         tx.execute("drop table month_versions")
+        return results
 
     return rebuild_months(
         context, warehouse, "dbo.Transactions", "silver/transactions.sql",
-        before=rank_versions, after=flag_bronze_versions, checks=transactions_checks(context),
+        before=rank_versions, after=flag_bronze_versions, checks=checks_then_drop,
     )
 
 

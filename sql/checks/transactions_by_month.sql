@@ -1,6 +1,7 @@
 -- Figures behind the silver.transactions checks, per month of $months: the dedupe verdicts of
--- every payload version (dbo.v_payload_versions), and the kept transactions' count, distinct
--- ids, revenue, average quality and store references. Read by scout_assets/checks/silver.py.
+-- every payload version (month_versions: dbo.v_payload_versions for $months, staged by
+-- silver/month_versions.sql), and the kept transactions' count, distinct ids, revenue, average
+-- quality and store references. Read by scout_assets/checks/silver.py.
 with months as (
     select unnest($months::date[]) as txn_month
 ),
@@ -14,7 +15,7 @@ versions as (
         count(*) filter (where duplicate_reason like 'business duplicate%') as business_duplicates,
         count(*) filter (where duplicate_reason like 'conflicting version%')
             as conflicting_versions
-    from dbo.v_payload_versions
+    from month_versions
     where txn_month = any($months)
     group by txn_month
 ),
