@@ -4,10 +4,10 @@ A file is identified by the sha256 of its bytes. A listing entry whose path, siz
 modification time are already in ``audit.FileManifest`` is skipped without reading it, so a
 run over an unchanged Drive of 100,000 files costs a directory walk and one query. Content seen
 before under another name is recorded as a ``duplicate`` and its rows are dropped. New files
-are read, hashed and parsed by worker processes in chunks that stream into staging tables, so
-memory holds a few chunks, not the Drive. Everything one run ingests (payloads, items,
-interactions, quarantine, manifest rows, the months it made stale) commits in one
-transaction.
+are read, hashed and parsed by worker processes, a chunk of files at a time, and come back as
+columnar Arrow tables: the parent never holds the Drive's bytes or Python row objects, only
+the parsed rows in Arrow. Everything one run ingests (payloads, items, interactions,
+quarantine, manifest rows, the months it made stale) commits in one transaction.
 """
 
 from __future__ import annotations
@@ -130,8 +130,8 @@ def ingest_drive_files(
         for chunk in _parse_in_chunks(to_read, drive, ctx, log):
             batch.add(chunk)
         result.lap("parsing", clock)
-        result.pending_months = load_staged(tx.con, batch_id)
-        batch.staging.drop()
+        with batch.staging.registered(tx.con):
+            result.pending_months = load_staged(tx.con, batch_id)
         staged = batch.staging.rows
         audit.count(
             staged["new_payloads"] + staged["new_interactions"] + staged["new_quarantine"],
@@ -156,7 +156,7 @@ class _Batch:
     def __init__(self, con, files: dict[str, DriveFile]) -> None:
         self.con = con
         self.files = files
-        self.staging = BronzeStaging(con)
+        self.staging = BronzeStaging()
         self.first_in_batch: dict[str, str] = {}
         self.statuses: list[str] = []
 

@@ -1,14 +1,19 @@
-"""Bronze load: one run's parsed rows, staged chunk by chunk, then written in one transaction.
+"""Bronze load: one run's parsed rows, collected chunk by chunk, then written in one transaction.
 
-Parsed results arrive in chunks (a pool worker's share of the Drive files). Each chunk is
-copied into temporary staging tables of the ingesting transaction's connection as it arrives,
-so the Python side never holds more than a chunk of rows, and DuckDB may spill the staged
-rows to disk. ``load_staged`` then moves them into the bronze tables with the SQL in
-``sql/bronze/``; nothing is visible to other connections until the caller commits.
+Parsed results arrive in chunks (a pool worker's share of the Drive files). Each is kept as
+one columnar Arrow table per kind (compact: no Python row objects survive a chunk), and
+``BronzeStaging.registered`` shows them to DuckDB as the relations ``new_payloads``,
+``new_items``... that ``load_staged`` moves into the bronze tables with the SQL in
+``sql/bronze/``. Nothing is visible to other connections until the caller commits.
+
+Not temporary tables: DuckDB 1.5 silently kept none of a ~115k+ row insert into a table
+created in the same transaction (a 1M-transaction run staged 3M items and loaded none).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import duckdb
@@ -38,9 +43,7 @@ MANIFEST_SCHEMA = pa.schema(
     ]
 )
 
-STAGE_SLICE_ROWS = 50_000
-
-# Staging table -> the Arrow schema of its rows.
+# Relation name -> the Arrow schema of its rows.
 STAGING_TABLES = {
     "new_manifest": MANIFEST_SCHEMA,
     "new_payloads": PAYLOAD_SCHEMA,
@@ -51,44 +54,32 @@ STAGING_TABLES = {
 
 
 class BronzeStaging:
-    """Temporary tables on ``con`` that collect one run's rows before ``load_staged``."""
+    """One run's rows per kind, as Arrow chunks, until ``registered`` hands them to DuckDB."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
+    def __init__(self) -> None:
+        self.chunks: dict[str, list[pa.Table]] = {name: [] for name in STAGING_TABLES}
         self.rows = dict.fromkeys(STAGING_TABLES, 0)
-        for name, schema in STAGING_TABLES.items():
-            self.con.register("_staging_schema", schema.empty_table())
-            try:
-                self.con.execute(
-                    f"create or replace temp table {name} as select * from _staging_schema"
-                )
-            finally:
-                self.con.unregister("_staging_schema")
 
     def append(self, name: str, rows: pa.Table) -> None:
-        if rows.num_rows == 0:
-            return
-        # One Arrow chunk per insert (DuckDB scans thousands of tiny chunks slowly), but at
-        # most STAGE_SLICE_ROWS of them: DuckDB 1.5 silently inserted nothing when one insert
-        # of ~115k+ item rows went into a temp table created in the same transaction.
-        rows = rows.combine_chunks()
-        for start in range(0, rows.num_rows, STAGE_SLICE_ROWS):
-            self.con.register("_staging_chunk", rows.slice(start, STAGE_SLICE_ROWS))
-            try:
-                self.con.execute(f"insert into {name} select * from _staging_chunk")
-            finally:
-                self.con.unregister("_staging_chunk")
-        self.rows[name] += rows.num_rows
-        # Rows lost on the way in must fail the run, never load a partial batch.
-        staged = self.con.execute(f"select count(*) from {name}").fetchone()[0]
-        if staged != self.rows[name]:
-            raise RuntimeError(
-                f"staging {name}: {staged:,} rows in the table, {self.rows[name]:,} appended"
-            )
+        if rows.num_rows:
+            # One Arrow chunk per append: DuckDB scans thousands of tiny chunks slowly.
+            self.chunks[name].append(rows.combine_chunks())
+            self.rows[name] += rows.num_rows
 
-    def drop(self) -> None:
-        for name in STAGING_TABLES:
-            self.con.execute(f"drop table if exists {name}")
+    @contextmanager
+    def registered(self, con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+        for name, schema in STAGING_TABLES.items():
+            chunks = self.chunks[name] or [_empty(schema)]
+            con.register(name, pa.concat_tables(chunks))
+        try:
+            yield
+        finally:
+            for name in STAGING_TABLES:
+                con.unregister(name)
+
+
+def _empty(schema: pa.Schema) -> pa.Table:
+    return pa.Table.from_arrays([pa.nulls(0, f.type) for f in schema], schema=schema)
 
 
 def load_staged(con: duckdb.DuckDBPyConnection, batch_id: str) -> list[date]:
@@ -110,6 +101,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, batch_id: str) -> list[date]:
     )
     con.execute(sql_text("bronze/insert_interactions.sql"), params)
     con.execute(sql_text("bronze/insert_payloads.sql"), params)
+    _expect_all_payloads_loaded(con, batch_id)
     con.execute(sql_text("bronze/resolve_late_timestamps.sql"))
     months = sorted(months_before | _touched_months(con))
     con.execute(sql_text("bronze/insert_items.sql"), {"batch_id": batch_id})
@@ -138,6 +130,17 @@ def load_staged(con: duckdb.DuckDBPyConnection, batch_id: str) -> list[date]:
         )
     con.execute("drop table touched_transactions")
     return months
+
+
+def _expect_all_payloads_loaded(con: duckdb.DuckDBPyConnection, batch_id: str) -> None:
+    """Every staged payload is a row of this batch (a silent loss must fail the run)."""
+    staged, loaded = con.execute(
+        "select (select count(*) from new_payloads), "
+        "(select count(*) from dbo.PayloadTransactions where etl_batch_id = $batch_id)",
+        {"batch_id": batch_id},
+    ).fetchone()
+    if loaded != staged:
+        raise RuntimeError(f"bronze load: {staged:,} payloads staged but {loaded:,} loaded")
 
 
 def _touched_months(con: duckdb.DuckDBPyConnection) -> set[date]:
