@@ -153,3 +153,60 @@ def test_content_the_listing_vouches_for_is_not_downloaded_again(drive_dir, ware
 
     assert result.files_duplicate == 1 and downloads == []
     assert _manifest(warehouse)["transactions/scoutpi-0004/copy of a.json"] == "duplicate"
+
+
+# Per-run values left out of the comparison (and payload_id, a surrogate numbered in the
+# order DuckDB happens to scan the staged chunks; versions are ranked by file and position).
+RUN_COLUMNS = {
+    "audit.FileManifest": "exclude (first_seen_at, batch_id)",
+    "dbo.PayloadTransactions": "exclude (etl_batch_id, ingestion_timestamp, payload_id)",
+    "dbo.PayloadItems": "exclude (etl_batch_id)",
+    "dbo.SalesInteractions": "exclude (etl_batch_id, ingestion_timestamp)",
+    "audit.Quarantine": "exclude (batch_id, quarantined_at)",
+}
+
+
+def _checksums(warehouse) -> dict:
+    return {
+        table: warehouse.query(
+            f"select count(*) as n, bit_xor(hash(t)) as h from (select * {skip} from {table}) t"
+        ).to_pylist()[0]
+        for table, skip in RUN_COLUMNS.items()
+    }
+
+
+def test_worker_processes_and_small_chunks_load_what_one_process_loads(
+    tmp_path, monkeypatch
+):
+    """The pool path (workers read, hash and parse chunks of files) and the in-process path
+    give the same bronze, duplicates across chunks included."""
+    from scout_assets.bronze import ingestion
+    from scout_assets.resources.drive import LocalDrive
+    from scout_assets.resources.warehouse import DuckDBWarehouse
+
+    drive_dir = tmp_path / "drive"
+    for n in range(7):
+        tx = f"D47867D7-0000-4000-8000-00000000001{n}"
+        payload = device_payload(tx, [item("Coke Regular 1.5L", 75.0, brand="Coca-Cola")],
+                                 timestamp=f"2025-03-1{n}T09:30:00")  # fmt: skip
+        write_json(drive_dir / f"transactions/scoutpi-0004/{n}.json", payload)
+    for n in (0, 3):  # copies that land in later chunks than their originals
+        original = drive_dir / f"transactions/scoutpi-0004/{n}.json"
+        (drive_dir / f"transactions/scoutpi-0004/copy-{n}.json").write_bytes(original.read_bytes())
+    (drive_dir / "transactions/scoutpi-0004/bad.json").write_text("{not json")
+    write_jsonl(drive_dir / "interactions/i.jsonl", [interaction(TX1, "2025-03-10 09:30:00")])
+
+    def ingest_into(name: str) -> DuckDBWarehouse:
+        warehouse = DuckDBWarehouse(path=str(tmp_path / f"{name}.duckdb"))
+        drive = LocalDrive(root=str(drive_dir))
+        write_reference_tables(warehouse, build_reference_tables(drive), "seed")
+        result = ingest_drive_files(drive, warehouse, "batch-1")
+        assert (result.files_loaded, result.files_duplicate, result.files_quarantined) == (8, 2, 1)
+        return warehouse
+
+    in_process = _checksums(ingest_into("in_process"))
+    monkeypatch.setattr(ingestion, "PARALLEL_MIN_FILES", 0)
+    monkeypatch.setattr(ingestion, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(ingestion, "CHUNK_FILES", 2)
+
+    assert _checksums(ingest_into("workers")) == in_process
