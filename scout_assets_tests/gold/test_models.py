@@ -1,11 +1,14 @@
 """The gold SQL models on hand-made silver rows: every output row written out by hand."""
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
 from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse
 from scout_assets_tests.gold.silver_rows import (
+    insert,
+    line,
+    transaction,
     APRIL,
     GOLD_MODELS,
     MARCH,
@@ -171,4 +174,36 @@ def test_rebuilding_one_month_leaves_the_others(silver: DuckDBWarehouse):
     }
     assert [r["canonical_tx_id"] for r in rows(silver, "dbo.v_insight_base")] == [
         "t1", "t3", "t4", "t5"
+    ]
+
+
+def test_primary_item_and_pack_sizes_follow_price_then_item_order(warehouse: DuckDBWarehouse):
+    """Highest price first, no price below every price, the earlier item on a tie; the pack
+    sizes in item order whatever order the items were written in."""
+    five_transactions(warehouse)
+    may = date(2025, 5, 1)
+    t6, t7 = datetime(2025, 5, 6, 9, 0), datetime(2025, 5, 7, 9, 0)
+    no_price = {"unit_price": None, "total_price": None}
+    insert(warehouse, "dbo.Transactions", [
+        transaction("t6", t6, 104, 60.00, total_items=4),
+        transaction("t7", t7, 104, 0.00, total_items=2),
+    ])  # fmt: skip
+    insert(warehouse, "dbo.TransactionItems", [
+        line("t6", may, 3, "Late twin", 30.00, brand="Late", pack_size="c"),
+        {**line("t6", may, 1, "No price", 1.00, brand="Priceless", pack_size="a"), **no_price},
+        line("t6", may, 2, "Early twin", 30.00, brand="Early", pack_size=" "),
+        line("t6", may, 4, "Cheap", 0.50, brand="Early", pack_size=None),
+        {**line("t7", may, 2, "Second", 1.00, brand="Second"), **no_price},
+        {**line("t7", may, 1, "First", 1.00, brand="First"), **no_price},
+    ])  # fmt: skip
+    build(warehouse, GOLD_MODELS, [may])
+    assert rows(warehouse, "dbo.v_transactions_flat_production",
+                "canonical_tx_id, brand, item_count, brand_count",
+                ) == [  # fmt: skip
+        {"canonical_tx_id": "t6", "brand": "Early", "item_count": 4, "brand_count": 3},
+        {"canonical_tx_id": "t7", "brand": "First", "item_count": 2, "brand_count": 2},
+    ]
+    assert rows(warehouse, "dbo.v_nielsen_complete_analytics", "canonical_tx_id, pack_size") == [
+        {"canonical_tx_id": "t6", "pack_size": "a, Standard, c, Standard"},
+        {"canonical_tx_id": "t7", "pack_size": "Standard, Standard"},
     ]

@@ -13,7 +13,13 @@ interaction as (
     select canonical_tx_id, age_bracket, gender, customer_type, emotional_state,
            suggestion_accepted
     from dbo.SalesInteractions
-    semi join flat using (canonical_tx_id)
+    -- The month's transactions read straight from the table (one narrow column), so that the
+    -- wide flat rows are not materialised to be read twice.
+    semi join (
+        select canonical_tx_id
+        from dbo.v_transactions_flat_production
+        where txn_month = any($months)
+    ) as month_tx using (canonical_tx_id)
     qualify row_number() over (
         partition by canonical_tx_id order by transaction_date nulls last, interaction_key
     ) = 1

@@ -20,32 +20,21 @@ insight as (
 ),
 
 pack_sizes as (
-    -- In item order; sorting a small list per basket is far cheaper than an ordered string_agg.
+    -- In item order: two plain lists per basket, the sizes picked by the grade of the item
+    -- numbers (item numbers are unique within a transaction), cheaper than sorting a list of
+    -- structs or an ordered string_agg.
     select
         canonical_tx_id,
         array_to_string(
-            list_transform(
-                list_sort(list({'item': item_sequence,
-                                'size': coalesce(nullif(trim(pack_size), ''), 'Standard')})),
-                line -> line.size
+            list_select(
+                list(coalesce(nullif(trim(pack_size), ''), 'Standard')),
+                list_grade_up(list(item_sequence))
             ),
             ', '
         ) as pack_size
     from dbo.TransactionItems
     where txn_month = any($months)
     group by canonical_tx_id
-),
-
-taxonomy as (
-    select
-        flat.canonical_tx_id,
-        coalesce(brand_map.brand_name, flat.brand, 'Unknown Brand') as brand_name,
-        coalesce(brand_map.nielsen_category, flat.nielsen_category, 'Unspecified')
-            as nielsen_category,
-        coalesce(brand_map.nielsen_department, flat.nielsen_department, 'General Merchandise')
-            as nielsen_department
-    from flat
-    left join ref.nielsen_brand_map as brand_map on brand_map.brand_name = flat.brand
 )
 
 select
@@ -60,9 +49,12 @@ select
     flat.total_amount as transaction_value,
     flat.total_items as basket_size,
     flat.payment_method,
-    taxonomy.brand_name,
-    taxonomy.nielsen_category,
-    taxonomy.nielsen_department,
+    -- Brand map first (brand_name is its key: at most one row per transaction).
+    coalesce(brand_map.brand_name, flat.brand, 'Unknown Brand') as brand_name,
+    coalesce(brand_map.nielsen_category, flat.nielsen_category, 'Unspecified')
+        as nielsen_category,
+    coalesce(brand_map.nielsen_department, flat.nielsen_department, 'General Merchandise')
+        as nielsen_department,
     coalesce(pack_sizes.pack_size, 'Standard') as pack_size,
     insight.age_bracket,
     insight.gender,
@@ -78,6 +70,6 @@ select
     insight.suggestion_accepted,
     flat.data_quality_score
 from flat
-join taxonomy using (canonical_tx_id)
+left join ref.nielsen_brand_map as brand_map on brand_map.brand_name = flat.brand
 left join insight using (canonical_tx_id)
 left join pack_sizes using (canonical_tx_id);

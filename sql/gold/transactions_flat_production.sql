@@ -28,17 +28,22 @@ stores as (
 
 basket as (
     -- One pass over the items: the primary item (highest price, then earliest) and counts.
+    -- The order is one integer, price in centavos times 2^33 less the item number (a cent
+    -- outweighs any item number, |item_sequence| < 2^31), a no-price item below every price
+    -- as before: comparing one number is cheaper than comparing a struct.
     select
         canonical_tx_id,
         arg_max(
             {'brand': brand_detected, 'category': category_detected,
              'nielsen_category': nielsen_category, 'nielsen_department': nielsen_department,
              'pack_size': pack_size},
-            {'price': coalesce(total_price, -1e15), 'earlier': -item_sequence}
+            coalesce((total_price * 100)::bigint, -10000000000000)::hugeint * 8589934592
+                - item_sequence
         ) as primary_item,
         count(*) as item_count,
-        len(list_distinct(list(brand_detected))) as brand_count,
-        len(list_distinct(list(category_detected))) as category_count,
+        -- count(distinct) skips NULLs as list_distinct did, without building string lists.
+        count(distinct brand_detected) as brand_count,
+        count(distinct category_detected) as category_count,
         round(avg(extraction_confidence), 4) as extraction_confidence
     from dbo.TransactionItems
     where txn_month = any($months)

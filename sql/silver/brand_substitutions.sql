@@ -1,6 +1,6 @@
 -- dbo.BrandSubstitutions for $months: substitutions reported on items and by interactions.
 with kept as (
-    select canonical_tx_id, txn_month, txn_ts, store_id
+    select canonical_tx_id, txn_month, txn_ts, store_id, payload_hash
     from dbo.Transactions
     where txn_month = any($months)
 ),
@@ -26,14 +26,19 @@ from_items as (
             as substitution_reason,
         interaction.suggestion_accepted,
         'item' as source
+    -- Only the months' rows: the kept payload's substituted items first (few), then their
+    -- silver items. dbo.Transactions holds one row per canonical_tx_id (the dedupe keeps one
+    -- version) and a transaction's items carry its month, so kept's payload_hash and the
+    -- month filter on the items select the same rows as joining all of both tables.
     from kept
-    join dbo.TransactionItems as items using (canonical_tx_id)
-    join dbo.Transactions as tx using (canonical_tx_id)
     join dbo.PayloadItems as source_item
-        on source_item.payload_hash = tx.payload_hash
-        and source_item.item_sequence = items.item_sequence
-    left join interaction using (canonical_tx_id)
-    where source_item.is_substitution
+        on source_item.payload_hash = kept.payload_hash
+        and source_item.is_substitution
+    join dbo.TransactionItems as items
+        on items.canonical_tx_id = kept.canonical_tx_id
+        and items.item_sequence = source_item.item_sequence
+        and items.txn_month = any($months)
+    left join interaction on interaction.canonical_tx_id = kept.canonical_tx_id
 ),
 
 from_interactions as (
