@@ -367,7 +367,15 @@ def main(argv: list[str] | None = None) -> None:
                         help="keep the Drives, warehouses and Dagster homes (to profile them)")
     parser.add_argument("--fresh", action="store_true",
                         help="drop the results of earlier runs kept in the report's .json")
+    parser.add_argument("--render-only", action="store_true",
+                        help="re-render --out from its .json (after editing bench/ANALYSIS.md)")
     args = parser.parse_args(argv)
+    out = Path(args.out)
+    if args.render_only:
+        saved = json.loads(out.with_suffix(".json").read_text())
+        results = saved["results"]
+        out.write_text(render(results, saved["machine"], results[0].get("command", "?")))
+        return
 
     layouts = ["device-files", "ndjson"] if args.layout == "both" else [args.layout]
     baseline = not args.skip_baseline and args.transactions <= args.baseline_max
@@ -382,7 +390,6 @@ def main(argv: list[str] | None = None) -> None:
         measured_at = f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z}"
         result.update(command=command, measured_at=measured_at)
         results.append(result)
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     results = _merged(out.with_suffix(".json"), results, args.fresh)
     text = render(results, box, command)
