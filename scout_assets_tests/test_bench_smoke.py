@@ -25,4 +25,4 @@ def test_the_benchmark_runs_every_scenario_and_writes_its_report(tmp_path):
         assert r["baseline"]["transactions"] == 300
         assert r["incremental"]["months_built"] == 1
         assert r["incremental"]["transactions_in_warehouse"] == 300 + 150
-        assert r["noop"]["months_built"] == 0
+        assert r["noop"]["output"].startswith("Nothing new: all ")  # answered before Dagster
