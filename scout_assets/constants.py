@@ -3,7 +3,12 @@
 Kept in one place so a rename shows up in review as one diff.
 """
 
+from pathlib import Path
+
 MANILA_TZ = "Asia/Manila"
+
+# The real system's reference data shipped with the code (see its PROVENANCE.md).
+REFERENCE_DIR = Path(__file__).resolve().parent / "reference_data"
 
 # The embedded local setup (README's `make run`).
 DEFAULT_WAREHOUSE = ".scout/warehouse.duckdb"

@@ -15,12 +15,11 @@ from pathlib import Path
 
 import duckdb
 
-from scout_assets.resources.local_files import walk_local_folder
+from scout_assets.constants import REFERENCE_DIR
+from scout_assets.resources.local_files import DATA_FOLDERS, walk_local_folder
 from scout_assets.sql_files import SQL_DIR
 from scout_assets.time import manila_now
 
-DRIVE_FOLDERS = ("transactions", "interactions", "supplements")
-REFERENCE_DIR = Path(__file__).resolve().parent / "reference_data"
 # Kept beside the reference tables' own fingerprints (ref.reference_fingerprints).
 FINGERPRINT_ROW = "code: sql/ddl + reference_data"
 
@@ -68,7 +67,7 @@ def unchanged_files(warehouse_path: str, drive_dir: str) -> int | None:
     finally:
         con.close()
     listed = 0
-    for folder in DRIVE_FOLDERS:
+    for folder in DATA_FOLDERS:
         for entry in walk_local_folder(drive_dir, folder):
             if entry not in known:
                 return None

@@ -2,6 +2,8 @@
 and only when nothing at all could have changed."""
 
 import os
+import subprocess
+import sys
 
 import duckdb
 import pytest
@@ -9,6 +11,7 @@ from click.testing import CliRunner
 
 from scout_assets.cli import main
 from scout_assets.nothing_new import FINGERPRINT_ROW, unchanged_files
+from scout_assets.resources.warehouse import close_all_connections
 from scout_assets_tests.test_pipeline_runs import small_drive
 
 
@@ -55,10 +58,20 @@ def test_a_waiting_month_or_changed_code_means_run(loaded, drive_dir):
     assert unchanged_files(loaded.warehouse_path, str(drive_dir)) is None
 
 
-def test_no_warehouse_or_a_locked_one_means_run(loaded, drive_dir, tmp_path):
+def test_no_warehouse_or_one_another_process_is_writing_means_run(loaded, drive_dir, tmp_path):
     assert unchanged_files(str(tmp_path / "none.duckdb"), str(drive_dir)) is None
-    with duckdb.connect(loaded.warehouse_path):  # this process holds the write lock
+    close_all_connections()
+    holder = subprocess.Popen(  # a running pipeline: holds the file's write lock
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+         "print('locked', flush=True); sys.stdin.read()", loaded.warehouse_path],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "locked"
         assert unchanged_files(loaded.warehouse_path, str(drive_dir)) is None
+    finally:
+        holder.communicate("")
+    assert unchanged_files(loaded.warehouse_path, str(drive_dir)) == 6  # lock released
 
 
 def test_scout_run_with_nothing_new_starts_no_dagster_run(loaded, drive_dir, tmp_path):

@@ -257,6 +257,9 @@ def _chunked(files: list[DriveFile]) -> list[list[DriveFile]]:
 
 
 def _jobs(files: list[DriveFile], drive: DriveSource) -> list[ParseJob]:
-    if files and drive.local_path(files[0].path) is not None:
-        return [ParseJob(f.path, drive.local_path(f.path)) for f in files]
-    return [ParseJob(f.path, data=drive.read_bytes(f.path)) for f in files]
+    jobs = []
+    for file in files:
+        local = drive.local_path(file.path)
+        data = None if local else drive.read_bytes(file.path)
+        jobs.append(ParseJob(file.path, local, data))
+    return jobs

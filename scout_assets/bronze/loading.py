@@ -58,13 +58,16 @@ class BronzeStaging:
 
     def __init__(self) -> None:
         self.chunks: dict[str, list[pa.Table]] = {name: [] for name in STAGING_TABLES}
-        self.rows = dict.fromkeys(STAGING_TABLES, 0)
 
     def append(self, name: str, rows: pa.Table) -> None:
         if rows.num_rows:
             # One Arrow chunk per append: DuckDB scans thousands of tiny chunks slowly.
             self.chunks[name].append(rows.combine_chunks())
-            self.rows[name] += rows.num_rows
+
+    @property
+    def rows(self) -> dict[str, int]:
+        """Rows staged per relation."""
+        return {name: sum(t.num_rows for t in chunks) for name, chunks in self.chunks.items()}
 
     @contextmanager
     def registered(self, con: duckdb.DuckDBPyConnection) -> Iterator[None]:

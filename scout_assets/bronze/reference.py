@@ -14,19 +14,18 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 import pyarrow as pa
 from dagster_pandas import PandasColumn, create_dagster_pandas_dataframe_type
 
+from scout_assets.constants import REFERENCE_DIR
 from scout_assets.operations.taxonomy import invalidate_after_change, taxonomy_before_change
 from scout_assets.resources.drive import DriveFile, DriveSource, sha256_hex
 from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse
 from scout_assets.time import manila_now
 
-REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference_data"
 
 StoresFrame = create_dagster_pandas_dataframe_type(
     name="StoresFrame",

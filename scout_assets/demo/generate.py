@@ -61,9 +61,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from scout_assets.constants import REFERENCE_DIR
 from scout_assets.time import MANILA, manila_now
 
-REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference_data"
 LAYOUTS = ("mixed", "device-files", "ndjson")
 NDJSON_LINES_PER_FILE = 50_000
 

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from scout_assets.resources.local_files import EPOCH, walk_local_folder
+from scout_assets.resources.local_files import DATA_FOLDERS, EPOCH, walk_local_folder
 
-DATA_FOLDERS = ("transactions", "interactions", "supplements")
 
 
 @dataclass(frozen=True)

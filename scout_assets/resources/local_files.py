@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from operator import attrgetter
 
+DATA_FOLDERS = ("transactions", "interactions", "supplements")
 EPOCH = datetime(1970, 1, 1)  # modification times are naive UTC
 _BY_NAME = attrgetter("name")
 

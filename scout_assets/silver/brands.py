@@ -55,9 +55,8 @@ import pyarrow as pa
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, Indel, Levenshtein
 
-from scout_assets.constants import UNKNOWN_BRAND
+from scout_assets.constants import REFERENCE_DIR, UNKNOWN_BRAND
 
-REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference_data"
 
 METHOD_EXACT = "exact"
 METHOD_ALIAS = "alias"
