@@ -6,7 +6,11 @@ import time
 import dagster as dg
 
 from scout_assets.bronze.ingestion import ingest_drive_files
-from scout_assets.bronze.reference import build_reference_tables, write_reference_tables
+from scout_assets.bronze.reference import (
+    build_reference_tables,
+    last_good_supplements,
+    write_reference_tables,
+)
 from scout_assets.constants import BRONZE, OWNER_TAGS, OWNERS, WAREHOUSE_KINDS, WAREHOUSE_POOL
 from scout_assets.errors import RETRY_POLICY, classified
 from scout_assets.metadata import table_preview, table_rows
@@ -45,6 +49,8 @@ REFERENCE_SPECS = [
           "Misspellings and speech-to-text variants of brand names."),
     _spec("observed_category_map", "ref.observed_category_map",
           "The devices' own category names mapped to Nielsen categories."),
+    _spec("plausibility_limits", "ref.plausibility_limits",
+          "Amount ceilings beyond which silver flags a transaction as implausible."),
 ]  # fmt: skip
 
 
@@ -61,11 +67,14 @@ def reference_data(
     Rebuilt whole from the shipped seed (or, when configured, the production database's
     stores, geography and brand mapping) plus every workbook in ``supplements/``; a table whose
     content did not change is not rewritten. A malformed workbook is quarantined with the
-    column named, and the other workbooks still apply.
+    column named, its last good version still applies, and the failure is alerted; a change
+    queues the months whose rows it alters.
     """
     started = time.perf_counter()
     with classified(context, "reference data"), warehouse.session():
-        reference = build_reference_tables(drive, reference_source.server_tables())
+        reference = build_reference_tables(
+            drive, reference_source.server_tables(), last_good_supplements(warehouse)
+        )
         written = write_reference_tables(warehouse, reference, context.run.run_id)
         for file, _hash, reason in reference.supplements_rejected:
             context.log.error(f"supplement {file.path} quarantined: {reason}")
@@ -90,8 +99,10 @@ INGESTION_SPECS = [
     _spec("payload_transactions", "dbo.PayloadTransactions",
           "Every transaction payload ingested (both dialects), before deduplication."),
     _spec("payload_items", "dbo.PayloadItems", "The items of every payload, in payload order."),
+    _spec("interaction_deliveries", "dbo.InteractionDeliveries",
+          "Every sales interaction as delivered, one row per delivery, never replaced."),
     _spec("sales_interactions", "dbo.SalesInteractions",
-          "One row per sales interaction, demographics normalised."),
+          "One row per sales interaction: its latest delivery not rolled back."),
     _spec("quarantine", "audit.Quarantine",
           "Bad input with file, member, position, reason and raw text."),
 ]  # fmt: skip
@@ -103,8 +114,9 @@ def drive_ingestion(context: dg.AssetExecutionContext, drive: DriveSource, wareh
     """New Drive files (transactions and interactions) loaded into bronze, exactly once.
 
     Files already in the manifest are skipped; re-uploads of known content are recorded as
-    duplicates; bad records are quarantined and the rest of each file still loads. The months
-    whose transactions changed are queued in ``audit.PendingMonths`` for silver and above.
+    duplicates; bad records (and files that cannot be read) are quarantined and the rest
+    still loads. Bronze judges only what cannot change later; the months whose transactions
+    changed are queued in ``audit.PendingMonths`` for silver and above.
     """
     started = time.perf_counter()
     with classified(context, "ingestion"), warehouse.session():
@@ -118,7 +130,8 @@ def _ingest(context, drive: DriveSource, warehouse: DuckDBWarehouse, started: fl
     context.log.info(
         f"listed {result.files_listed:,} files: {result.files_unchanged:,} unchanged, "
         f"{result.files_loaded:,} loaded, {result.files_duplicate:,} duplicate, "
-        f"{result.files_quarantined:,} quarantined; {result.payloads:,} payloads, "
+        f"{result.files_quarantined:,} quarantined, {result.files_unreadable:,} unreadable; "
+        f"{result.payloads:,} payloads, "
         f"{result.interactions:,} interactions, {result.quarantined_rows:,} quarantined rows"
     )
     batch_figures = {
@@ -126,6 +139,7 @@ def _ingest(context, drive: DriveSource, warehouse: DuckDBWarehouse, started: fl
         "files_loaded": result.files_loaded,
         "files_duplicate": result.files_duplicate,
         "files_quarantined": result.files_quarantined,
+        "files_unreadable": result.files_unreadable,
         "payloads_ingested": result.payloads,
         "interactions_ingested": result.interactions,
         "quarantined_rows": result.quarantined_rows,

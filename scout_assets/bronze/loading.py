@@ -1,32 +1,30 @@
-"""Bronze load: one run's parsed rows, collected chunk by chunk, then written in one transaction.
+"""Bronze load: each parsed chunk written straight into bronze, inside the ingesting
+transaction, so memory holds a chunk and never the batch; nothing is visible to other
+connections until the caller commits.
 
-Parsed results arrive in chunks (a pool worker's share of the Drive files). Each is kept as
-one columnar Arrow table per kind (compact: no Python row objects survive a chunk), and
-``BronzeStaging.registered`` shows them to DuckDB as the relations ``new_payloads``,
-``new_items``... that ``load_staged`` moves into the bronze tables with the SQL in
-``sql/bronze/``. Nothing is visible to other connections until the caller commits.
-
-Not temporary tables: DuckDB 1.5 silently kept none of a ~115k+ row insert into a table
-created in the same transaction (a 1M-transaction run staged 3M items and loaded none).
+A file whose content (sha256) is already loaded, in an earlier batch or earlier in this one,
+is recorded as a ``duplicate`` and its rows are dropped; the same file listed again under a
+new modification time only updates its manifest row. Content whose only earlier copy was
+rolled back loads again. A payload's items are stored once per distinct payload hash. Every
+interaction delivery is kept (``dbo.InteractionDeliveries``); ``finish`` derives the current
+row of each interaction the batch touched, gives late interactions' times to their
+payloads, and queues the months whose transactions changed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from scout_assets.bronze.schemas import (
-    INTERACTION_SCHEMA,
-    ITEM_SCHEMA,
-    PAYLOAD_SCHEMA,
-    QUARANTINE_SCHEMA,
-)
+from scout_assets.bronze.parsing import ParsedChunk, ParsedFileSummary
+from scout_assets.resources.drive import DriveFile
 from scout_assets.sql_files import sql_text
-from scout_assets.time import manila_now
+from scout_assets.month_queue import queue_months
 
 MANIFEST_SCHEMA = pa.schema(
     [
@@ -42,109 +40,183 @@ MANIFEST_SCHEMA = pa.schema(
         ("notes", pa.string()),
     ]
 )
-
-# Relation name -> the Arrow schema of its rows.
-STAGING_TABLES = {
-    "new_manifest": MANIFEST_SCHEMA,
-    "new_payloads": PAYLOAD_SCHEMA,
-    "new_items": ITEM_SCHEMA,
-    "new_interactions": INTERACTION_SCHEMA,
-    "new_quarantine": QUARANTINE_SCHEMA,
-}
+# Statuses whose content counts as known: a copy of it is a duplicate. Rolled-back and
+# unreadable files, and the duplicates themselves, are not the content's record.
+CONTENT_STATUSES = ("loaded", "quarantined")
 
 
-class BronzeStaging:
-    """One run's rows per kind, as Arrow chunks, until ``registered`` hands them to DuckDB."""
+@dataclass
+class LoadedCounts:
+    """Rows this batch wrote, by kind, and files by status."""
 
-    def __init__(self) -> None:
-        self.chunks: dict[str, list[pa.Table]] = {name: [] for name in STAGING_TABLES}
+    payloads: int = 0
+    items: int = 0
+    interactions: int = 0
+    quarantined: int = 0
+    files: Counter = field(default_factory=Counter)
 
-    def append(self, name: str, rows: pa.Table) -> None:
-        if rows.num_rows:
-            # One Arrow chunk per append: DuckDB scans thousands of tiny chunks slowly.
-            self.chunks[name].append(rows.combine_chunks())
 
-    @property
-    def rows(self) -> dict[str, int]:
-        """Rows staged per relation."""
-        return {name: sum(t.num_rows for t in chunks) for name, chunks in self.chunks.items()}
+class BronzeLoad:
+    """One batch's load into bronze, a chunk at a time, on the ingesting transaction's
+    connection ``con``."""
 
-    @contextmanager
-    def registered(self, con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-        for name, schema in STAGING_TABLES.items():
-            chunks = self.chunks[name] or [_empty(schema)]
-            con.register(name, pa.concat_tables(chunks))
+    def __init__(self, con: duckdb.DuckDBPyConnection, batch_id: str, now: datetime,
+                 listed: dict[str, DriveFile]) -> None:  # fmt: skip
+        self.con = con
+        self.params = {"batch_id": batch_id, "now": now}
+        self.listed = listed
+        self.counts = LoadedCounts()
+        self.first_in_batch: dict[str, str] = {}  # content hash -> path loaded in this batch
+        self.next_payload_id = 1 + con.execute(
+            "select coalesce(max(payload_id), 0) from dbo.PayloadTransactions"
+        ).fetchone()[0]
+
+    def known_content(self, hashes: list[str]) -> dict[str, str]:
+        """Hash -> path of the file first loaded with that content, for hashes already seen."""
+        if not hashes:
+            return {}
+        # A join with the hashes as a table: `file_hash = any($list)` is ~8x slower per chunk.
+        self.con.register("chunk_hashes", pa.table({"file_hash": pa.array(sorted(set(hashes)))}))
         try:
-            yield
+            rows = self.con.execute(sql_text("bronze/known_content.sql"),
+                                    {"statuses": list(CONTENT_STATUSES)}).fetchall()  # fmt: skip
         finally:
-            for name in STAGING_TABLES:
-                con.unregister(name)
+            self.con.unregister("chunk_hashes")
+        return dict(rows)
+
+    def add_listed_duplicates(self, files: list[DriveFile], originals: dict[str, str]) -> None:
+        """Files whose listing already says (by checksum) that their content is loaded."""
+        rows = [_manifest_row(f, f.checksum, "duplicate", duplicate_of=originals[f.checksum])
+                for f in files]  # fmt: skip
+        self._write_manifest(rows)
+
+    def load(self, chunk: ParsedChunk) -> None:
+        """Write one parsed chunk: manifest rows, then the rows of the files that are new."""
+        known = self.known_content([f.file_hash for f in chunk.files if f.file_hash])
+        rows, kept, relisted = [], [], []
+        for summary in chunk.files:
+            listed = self.listed[summary.path]
+            original = known.get(summary.file_hash) or self.first_in_batch.get(summary.file_hash)
+            if summary.file_hash is None:
+                rows.append(_manifest_row(listed, None, "unreadable", summary))
+                kept.append(summary.path)  # its quarantine row says why
+            elif original == summary.path:
+                relisted.append(listed)  # the same file, touched: nothing new to load
+            elif original is not None:
+                rows.append(_manifest_row(listed, summary.file_hash, "duplicate",
+                                          duplicate_of=original))  # fmt: skip
+            else:
+                self.first_in_batch[summary.file_hash] = summary.path
+                payloads, _items, interactions, quarantined = summary.counts
+                loaded = payloads + interactions or not quarantined
+                status = "loaded" if loaded else "quarantined"
+                rows.append(_manifest_row(listed, summary.file_hash, status, summary))
+                kept.append(summary.path)
+        self._write_manifest(rows)
+        self._relist(relisted)
+        self._write_rows(chunk, kept)
+
+    def _write_manifest(self, rows: list[tuple]) -> None:
+        self.counts.files.update(row[MANIFEST_SCHEMA.get_field_index("status")] for row in rows)
+        columns = list(zip(*rows)) or [()] * len(MANIFEST_SCHEMA)
+        arrays = [pa.array(column, f.type) for column, f in zip(columns, MANIFEST_SCHEMA)]
+        self._insert("bronze/insert_manifest.sql", new_manifest=pa.Table.from_arrays(
+            arrays, schema=MANIFEST_SCHEMA))  # fmt: skip
+
+    def _relist(self, files: list[DriveFile]) -> None:
+        if not files:
+            return
+        self.counts.files["unchanged"] += len(files)
+        relisted = pa.table({
+            "file_path": [f.path for f in files],
+            "file_size": pa.array([f.size for f in files], pa.int64()),
+            "modified_at": pa.array([f.modified_at for f in files], pa.timestamp("us")),
+        })  # fmt: skip
+        self._insert("bronze/relist_files.sql", relisted=relisted)
+
+    def _write_rows(self, chunk: ParsedChunk, kept_paths: list[str]) -> None:
+        payloads, items, interactions, quarantine = chunk.tables
+        kept = pa.array(kept_paths, pa.string())
+        payloads = payloads.filter(pc.is_in(payloads["source_file"], kept))
+        items = items.filter(pc.is_in(items["payload_hash"], payloads["payload_hash"]))
+        interactions = interactions.filter(pc.is_in(interactions["source_file"], kept))
+        quarantine = quarantine.filter(pc.is_in(quarantine["source_file"], kept))
+        payloads = payloads.append_column(
+            "payload_id",
+            pa.array(range(self.next_payload_id, self.next_payload_id + payloads.num_rows),
+                     pa.int64()),
+        )  # fmt: skip
+        self.next_payload_id += payloads.num_rows
+        hashes = pa.table({
+            "file_path": [f.path for f in chunk.files],
+            "file_hash": pa.array([f.file_hash for f in chunk.files], pa.string()),
+        })  # fmt: skip
+        self._insert("bronze/insert_payloads.sql", new_payloads=payloads, chunk_files=hashes)
+        self.counts.items += self._insert("bronze/insert_items.sql", new_items=items)
+        self._insert("bronze/insert_interactions.sql", new_interactions=interactions,
+                     chunk_files=hashes)  # fmt: skip
+        self._insert("bronze/insert_quarantine.sql", new_quarantine=quarantine,
+                     chunk_files=hashes)  # fmt: skip
+        self.counts.payloads += payloads.num_rows
+        self.counts.interactions += interactions.num_rows
+        self.counts.quarantined += quarantine.num_rows
+
+    def _insert(self, model: str, **relations: pa.Table) -> int:
+        """Run an insert model over Arrow relations; returns the rows it inserted."""
+        for name, table in relations.items():
+            self.con.register(name, table)
+        try:
+            sql = sql_text(model)
+            params = {k: v for k, v in self.params.items() if f"${k}" in sql}
+            return self.con.execute(sql, params).fetchone()[0]
+        finally:
+            for name in relations:
+                self.con.unregister(name)
+
+    def finish(self) -> list[date]:
+        """Derive what the batch changed: current interactions, late times, the months to
+        rebuild (queued in audit.PendingMonths); returns those months."""
+        con = self.con
+        batch = {"batch_id": self.params["batch_id"]}
+        # Registered Arrow, not temp tables: DuckDB 1.5 lost big inserts into a table
+        # created in the same transaction.
+        for name, model in (("touched_transactions", "bronze/batch_transactions.sql"),
+                            ("touched_interactions", "bronze/batch_interactions.sql")):
+            con.register(name, con.execute(sql_text(model), batch).to_arrow_table())
+        try:
+            self._expect_rows_loaded()
+            months = _months(con, "bronze/touched_months_before.sql", self.params)
+            con.execute(sql_text("bronze/current_interactions.sql"))
+            con.execute(sql_text("bronze/resolve_late_timestamps.sql"))
+            months = sorted(months | _months(con, "bronze/touched_months.sql"))
+        finally:
+            con.unregister("touched_transactions")
+            con.unregister("touched_interactions")
+        queue_months(con, months, "new input", self.params["batch_id"], self.params["now"])
+        return months
+
+    def _expect_rows_loaded(self) -> None:
+        """Every row written is a row of this batch: a silent loss must fail the run."""
+        found = self.con.execute(sql_text("bronze/batch_rows.sql"),
+                                 {"batch_id": self.params["batch_id"]}).fetchone()  # fmt: skip
+        expected = (self.counts.payloads, self.counts.interactions, self.counts.quarantined)
+        if tuple(found) != expected:
+            raise RuntimeError(f"bronze load: wrote payloads, interactions, quarantine rows "
+                               f"{expected} but the batch holds {tuple(found)}")  # fmt: skip
 
 
-def _empty(schema: pa.Schema) -> pa.Table:
-    return pa.Table.from_arrays([pa.nulls(0, f.type) for f in schema], schema=schema)
+def _manifest_row(
+    listed: DriveFile, file_hash: str | None, status: str,
+    parsed: ParsedFileSummary | None = None, duplicate_of: str | None = None,
+) -> tuple:  # fmt: skip
+    """One audit.FileManifest row, in MANIFEST_SCHEMA order."""
+    payloads, _items, interactions, quarantined = parsed.counts if parsed else (0, 0, 0, 0)
+    notes = ("; ".join(parsed.notes)[:4000] or None) if parsed else None
+    return (listed.path, file_hash, listed.size, listed.modified_at, status, duplicate_of,
+            payloads, interactions, quarantined, notes)  # fmt: skip
 
 
-def load_staged(con: duckdb.DuckDBPyConnection, batch_id: str) -> list[date]:
-    """Write the staged batch into bronze; returns the months whose transactions it changed."""
-    now = manila_now()
-    params = {"batch_id": batch_id, "now": now}
-    con.execute(
-        """
-        create or replace temp table touched_transactions as
-        select distinct canonical_tx_id from new_payloads
-        union
-        select distinct canonical_tx_id from new_interactions
-        """
-    )
-    months_before = _touched_months(con)
-    con.execute(
-        "delete from dbo.SalesInteractions where interaction_key in "
-        "(select lower(replace(trim(interaction_id), '-', '')) from new_interactions)"
-    )
-    con.execute(sql_text("bronze/insert_interactions.sql"), params)
-    con.execute(sql_text("bronze/insert_payloads.sql"), params)
-    _expect_all_payloads_loaded(con, batch_id)
-    con.execute(sql_text("bronze/resolve_late_timestamps.sql"))
-    months = sorted(months_before | _touched_months(con))
-    con.execute(sql_text("bronze/insert_items.sql"), {"batch_id": batch_id})
-    con.execute(
-        """
-        insert into audit.Quarantine by name
-        select q.*, m.file_hash, $batch_id as batch_id, $now as quarantined_at
-        from new_quarantine as q
-        left join new_manifest as m on m.file_path = q.source_file
-        """,
-        params,
-    )
-    con.execute(
-        """
-        insert into audit.FileManifest by name
-        select *, $now as first_seen_at, $batch_id as batch_id from new_manifest
-        on conflict do update set file_size = excluded.file_size,
-                                  modified_at = excluded.modified_at
-        """,
-        params,
-    )
-    if months:  # a batch of duplicates or rejects touches no month
-        con.executemany(
-            "insert into audit.PendingMonths values (?, 'new input', ?, ?)",
-            [(month, batch_id, now) for month in months],
-        )
-    con.execute("drop table touched_transactions")
-    return months
-
-
-def _expect_all_payloads_loaded(con: duckdb.DuckDBPyConnection, batch_id: str) -> None:
-    """Every staged payload is a row of this batch (a silent loss must fail the run)."""
-    staged, loaded = con.execute(
-        "select (select count(*) from new_payloads), "
-        "(select count(*) from dbo.PayloadTransactions where etl_batch_id = $batch_id)",
-        {"batch_id": batch_id},
-    ).fetchone()
-    if loaded != staged:
-        raise RuntimeError(f"bronze load: {staged:,} payloads staged but {loaded:,} loaded")
-
-
-def _touched_months(con: duckdb.DuckDBPyConnection) -> set[date]:
-    return {row[0] for row in con.execute(sql_text("bronze/touched_months.sql")).fetchall()}
+def _months(con: duckdb.DuckDBPyConnection, model: str, params: dict | None = None) -> set[date]:
+    sql = sql_text(model)
+    params = {k: v for k, v in (params or {}).items() if f"${k}" in sql}
+    return {row[0] for row in con.execute(sql, params).fetchall()}

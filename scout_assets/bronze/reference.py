@@ -1,12 +1,16 @@
-"""Reference data: stores, geography, Nielsen taxonomy and the brand map.
+"""Reference data: stores, geography, Nielsen taxonomy, the brand map, plausibility limits.
 
 Seeded from the real system's data shipped in ``scout_assets/reference_data`` (see its
 PROVENANCE.md) and updated from workbooks dropped in the Drive's ``supplements/`` folder.
 Reference tables are small, so they are rebuilt whole from seed + every current supplement;
 a content fingerprint per table means an unchanged input writes nothing.
 
-DataFrames are checked against dagster-pandas types as they cross into the warehouse, so a
-malformed workbook is quarantined with the offending column named and the rest still loads.
+DataFrames are checked against dagster-pandas types as they cross into the warehouse. A
+workbook that fails is quarantined with the offending column named, never replaces what it
+would update: the last version of that workbook that passed (``audit.SupplementVersions``)
+still applies, and the failure is an ERROR verdict (``supplements_valid``) that the alert
+sensor sends. A change that alters silver or gold rows queues exactly their months
+(``operations/taxonomy.py``, ``operations/reference_changes.py``).
 """
 
 from __future__ import annotations
@@ -20,10 +24,17 @@ import pandas as pd
 import pyarrow as pa
 from dagster_pandas import PandasColumn, create_dagster_pandas_dataframe_type
 
+from scout_assets.checks import names
+from scout_assets.checks.verdicts import ERROR, OK, Verdict, record_verdicts
 from scout_assets.constants import REFERENCE_DIR
+from scout_assets.operations.reference_changes import (
+    queue_reference_changes,
+    reference_before_change,
+)
 from scout_assets.operations.taxonomy import invalidate_after_change, taxonomy_before_change
 from scout_assets.resources.drive import DriveFile, DriveSource, sha256_hex
 from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse
+from scout_assets.sql_files import sql_text
 from scout_assets.time import manila_now
 
 
@@ -46,6 +57,16 @@ BrandMapFrame = create_dagster_pandas_dataframe_type(
     columns=[
         PandasColumn.string_column("brand_name", non_nullable=True, unique=True),
         PandasColumn.integer_column("category_id", min_value=1, non_nullable=True),
+    ],
+)
+
+LimitsFrame = create_dagster_pandas_dataframe_type(
+    name="LimitsFrame",
+    description="Plausibility ceilings (limit_name, pesos): transaction_total, item_line.",
+    columns=[
+        PandasColumn.categorical_column("limit_name", {"transaction_total", "item_line"},
+                                        non_nullable=True),
+        PandasColumn.float_column("pesos", min_value=0.01, non_nullable=True),
     ],
 )
 
@@ -73,8 +94,10 @@ class ReferenceTables:
     """Every reference table as it should stand, plus what was wrong with the supplements."""
 
     tables: dict[str, pd.DataFrame]
-    supplements_loaded: list[tuple[DriveFile, str]] = field(default_factory=list)  # +sha256
+    supplements_loaded: list[tuple[DriveFile, str, bytes]] = field(default_factory=list)
     supplements_rejected: list[tuple[DriveFile, str, str]] = field(default_factory=list)  # +why
+    # path -> the last good version's sha256, applied in place of a rejected workbook
+    kept_versions: dict[str, str] = field(default_factory=dict)
 
 
 def _seed(name: str) -> pd.DataFrame:
@@ -109,6 +132,8 @@ def _kind_of(frame: pd.DataFrame) -> str | None:
         return "brand_map"
     if {"brand_slug", "alias"} <= columns:
         return "aliases"
+    if {"limit_name", "pesos"} <= columns:
+        return "limits"
     return None
 
 
@@ -128,9 +153,15 @@ def _normalise_stores(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
 
 
 def build_reference_tables(
-    drive: DriveSource | None, server_tables: dict[str, pd.DataFrame] | None = None
+    drive: DriveSource | None,
+    server_tables: dict[str, pd.DataFrame] | None = None,
+    last_good: dict[str, tuple[str, bytes]] | None = None,
 ) -> ReferenceTables:
-    """Seed (or the production server's tables) + supplements -> every reference table."""
+    """Seed (or the production server's tables) + supplements -> every reference table.
+
+    ``last_good`` maps a supplement's path to the sha256 and bytes of its last version that
+    passed: a version that fails is replaced by it.
+    """
     server_tables = server_tables or {}
     if "dbo.Stores" in server_tables:
         stores = _normalise_stores(server_tables["dbo.Stores"], "server:dbo.Stores")
@@ -140,6 +171,7 @@ def build_reference_tables(
     if brand_map is None:
         brand_map = _seed("brand_category_mapping.csv")
     aliases = _seed("brand_aliases.csv")
+    limits = _seed("plausibility_limits.csv")
     if (REFERENCE_DIR / "brand_aliases_extra.csv").exists():
         extra = _seed("brand_aliases_extra.csv")[["brand_slug", "alias"]]
         aliases = pd.concat([aliases, extra], ignore_index=True)
@@ -153,9 +185,14 @@ def build_reference_tables(
         data = drive.read_bytes(file.path)
         try:
             updates = _apply_supplement(file.path, data)
+            result.supplements_loaded.append((file, sha256_hex(data), data))
         except SupplementError as error:
             result.supplements_rejected.append((file, sha256_hex(data), str(error)))
-            continue
+            kept = (last_good or {}).get(file.path)
+            if kept is None:
+                continue
+            result.kept_versions[file.path] = kept[0]
+            updates = _apply_supplement(file.path, kept[1])
         for kind, frame in updates:
             if kind == "stores":
                 stores = pd.concat([stores[~stores.StoreID.isin(frame.StoreID)], frame])
@@ -166,11 +203,15 @@ def build_reference_tables(
                 brand_updates = pd.concat(
                     [brand_updates[~brand_updates.brand_name.isin(frame.brand_name)], frame]
                 )
+            elif kind == "limits":
+                limits = pd.concat([limits[~limits.limit_name.isin(frame.limit_name)], frame])
             else:
                 aliases = pd.concat([aliases, frame])
-        result.supplements_loaded.append((file, sha256_hex(data)))
 
     result.tables = _derive_tables(stores, brand_map, brand_updates, aliases.drop_duplicates())
+    result.tables["ref.plausibility_limits"] = limits.sort_values("limit_name").reset_index(
+        drop=True
+    )
     # The server's geography is authoritative; without it, it is derived from the stores.
     for table in ("dbo.Region", "dbo.Province", "dbo.Municipality"):
         if table in server_tables:
@@ -195,6 +236,9 @@ def _apply_supplement(path: str, data: bytes) -> list[tuple[str, pd.DataFrame]]:
             frame = frame[["brand_name", "category_id"]].dropna(how="all").copy()
             frame["mapping_source"] = origin
             frame = _checked(BrandMapFrame, frame, origin)
+        elif kind == "limits":
+            frame = frame[["limit_name", "pesos"]].dropna(how="all").copy()
+            frame = _checked(LimitsFrame, frame, origin).assign(note=origin)
         else:
             frame = _checked(AliasFrame, frame[["brand_slug", "alias"]].dropna(), origin)
         updates.append((kind, frame))
@@ -263,6 +307,12 @@ def fingerprint(frame: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
+def last_good_supplements(warehouse: DuckDBWarehouse) -> dict[str, tuple[str, bytes]]:
+    """Path -> sha256 and bytes of each supplement's latest version that passed."""
+    rows = warehouse.query(sql_text("bronze/last_good_supplements.sql")).to_pylist()
+    return {row["file_path"]: (row["file_hash"], row["content"]) for row in rows}
+
+
 def write_reference_tables(
     warehouse: DuckDBWarehouse, reference: ReferenceTables, batch_id: str
 ) -> dict[str, int]:
@@ -284,15 +334,17 @@ def write_reference_tables(
             "select file_path, file_hash from audit.FileManifest where file_path like 'supplements/%'"
         ).to_pylist()
     }
-    new_loaded = [(f, h) for f, h in reference.supplements_loaded if (f.path, h) not in recorded]
+    new_loaded = [s for s in reference.supplements_loaded if (s[0].path, s[1]) not in recorded]
     new_rejected = [r for r in reference.supplements_rejected if (r[0].path, r[1]) not in recorded]
-    if not changed and not new_loaded and not new_rejected:
+    verdicts = _supplement_verdicts(warehouse, reference)
+    if not changed and not new_loaded and not new_rejected and not verdicts:
         return {}  # nothing new: a repeated run leaves the warehouse untouched
 
     audit = AuditEntry("bronze.reference_data", batch_id)
     now = manila_now()
     with warehouse.transaction(audit) as tx:
         previous_taxonomy = taxonomy_before_change(tx, changed)
+        previous_reference = reference_before_change(tx.con, changed)
         for table, (frame, table_print) in changed.items():
             tx.execute(f"delete from {table}")
             tx.insert_arrow(table, pa.Table.from_pandas(frame, preserve_index=False))
@@ -300,24 +352,56 @@ def write_reference_tables(
                 "insert or replace into ref.reference_fingerprints values (?, ?, ?)",
                 [table, table_print, now],
             )
-        # A new brand map or taxonomy: forget the brand answers it invalidates, queue the
-        # months whose items it alters (scout_assets/operations/taxonomy.py).
+        # Queue the months the change alters: the brand map and taxonomy (which also forget
+        # the brand answers they invalidate), the stores, regions and limits.
         invalidate_after_change(tx, previous_taxonomy, batch_id, now)
+        queue_reference_changes(tx.con, previous_reference, batch_id, now)
         _record_supplements(tx, new_loaded, new_rejected, batch_id, now)
+        record_verdicts(tx.con, verdicts, batch_id)
         audit.count(sum(len(frame) for frame, _ in changed.values()), failed=len(new_rejected))
     return {table: len(frame) for table, (frame, _) in changed.items()}
 
 
+def _supplement_verdicts(warehouse: DuckDBWarehouse, reference: ReferenceTables) -> list[Verdict]:
+    """Each supplement's verdict where it differs from the last one recorded: ERROR when its
+    current version fails (the alert), OK when it passes again (the recovery)."""
+    rows = warehouse.query(
+        sql_text("checks/latest_verdicts.sql"), {"check_name": names.SUPPLEMENTS_VALID}
+    ).to_pylist()
+    last = {row["subject"]: row["severity"] for row in rows}
+    asset = "bronze/stores"
+    verdicts = [
+        Verdict(names.SUPPLEMENTS_VALID, asset, file.path, OK,
+                f"{file.path} ({file_hash[:12]}) passed and applies", {"sha256": file_hash})
+        for file, file_hash, _data in reference.supplements_loaded
+        if last.get(file.path, OK) != OK
+    ]  # fmt: skip
+    for file, file_hash, reason in reference.supplements_rejected:
+        kept = reference.kept_versions.get(file.path)
+        applied = (f"its last good version ({kept[:12]}) still applies" if kept else
+                   "no earlier version passed, so it applies nothing")  # fmt: skip
+        if last.get(file.path) != ERROR:
+            verdicts.append(Verdict(names.SUPPLEMENTS_VALID, asset, file.path, ERROR,
+                                    f"{reason}; {applied}",
+                                    {"sha256": file_hash, "kept_sha256": kept}))  # fmt: skip
+    return verdicts
+
+
 def _record_supplements(tx, loaded, rejected, batch_id: str, now) -> None:
-    """Manifest and quarantine rows for supplement files not recorded before."""
-    for file, file_hash in loaded:
+    """Manifest rows (and the accepted bytes, or a quarantine row) for supplement versions
+    not recorded before."""
+    for file, file_hash, data in loaded:
         tx.execute(
             """
             insert into audit.FileManifest
                 (file_path, file_hash, file_size, modified_at, first_seen_at, status, batch_id)
-            values (?, ?, ?, ?, ?, 'loaded', ?) on conflict do nothing
+            values (?, ?, ?, ?, ?, 'loaded', ?)
             """,
             [file.path, file_hash, file.size, file.modified_at, now, batch_id],
+        )
+        tx.execute(
+            "insert into audit.SupplementVersions values (?, ?, ?, ?, ?)",
+            [file.path, file_hash, data, now, batch_id],
         )
     for file, file_hash, reason in rejected:
         path = file.path

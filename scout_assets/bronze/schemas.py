@@ -1,6 +1,6 @@
 """Arrow schemas of what the Drive parsers hand to the warehouse.
 
-Parsers (``bronze/parsing.py``) produce tables of exactly these schemas; the bronze asset
+Parsing (``bronze/parsing.py``) produces tables of exactly these schemas; the bronze asset
 loads them into ``dbo.PayloadTransactions``, ``dbo.PayloadItems``, ``dbo.SalesInteractions``
 and ``audit.Quarantine``. Timestamps are naive Asia/Manila local time (offsets converted).
 """
@@ -12,17 +12,17 @@ MONEY = pa.decimal128(12, 2)
 # One row per transaction payload (either dialect), before deduplication.
 PAYLOAD_SCHEMA = pa.schema(
     [
-        ("payload_hash", pa.string()),  # sha256 hex of the payload's raw UTF-8 text
+        ("payload_hash", pa.string()),  # sha256 hex of the payload's bytes as delivered
         ("source_file", pa.string()),  # Drive-relative path of the file
         ("source_member", pa.string()),  # zip member path, "" when not in a zip
         ("source_position", pa.int32()),  # 1-based line (NDJSON) or array index (JSON)
         ("dialect", pa.string()),  # "device" (camelCase) or "documented" (snake_case)
-        ("payload_json", pa.string()),  # the raw payload text, unknown fields included
+        ("payload_json", pa.string()),  # the payload text as delivered, unknown fields included
         ("transaction_id", pa.string()),
         ("canonical_tx_id", pa.string()),  # lower(transaction_id) without hyphens
         ("interaction_id", pa.string()),
         ("device_id", pa.string()),
-        ("store_id", pa.int32()),  # NULL when absent: resolved from the device later
+        ("store_id", pa.int32()),  # as delivered; NULL when absent (silver resolves the device's)
         ("payload_ts", pa.timestamp("us")),  # the payload's own timestamp, NULL if empty
         ("consent_ts", pa.timestamp("us")),  # privacy.consentTimestamp
         ("total_amount", MONEY),
@@ -80,7 +80,9 @@ INTERACTION_SCHEMA = pa.schema(
         ("substitution_reason", pa.string()),
         ("suggestion_accepted", pa.bool_()),
         ("source_file", pa.string()),
+        ("source_member", pa.string()),  # zip member path, "" when not in a zip
         ("source_position", pa.int32()),
+        ("validation_errors", pa.string()),  # duplicate keys, unreadable descriptive values
     ]
 )
 

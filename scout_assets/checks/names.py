@@ -4,6 +4,7 @@
 EXACT_DUPLICATE_FILES = "exact_duplicate_file_rate"
 QUARANTINE_RATE = "quarantine_rate"
 UNPLACED_TRANSACTIONS = "unplaced_transactions"
+SUPPLEMENTS_VALID = "supplements_valid"  # per supplement workbook, when a new version arrives
 
 # Silver transactions: judged per month while the months are written.
 UNIQUE_TRANSACTIONS = "unique_canonical_tx_id"

@@ -1,23 +1,25 @@
-"""Roll back an ingestion batch: as if the warehouse had never seen it.
+"""Roll back an ingestion batch: as if the warehouse had never seen the batch's deliveries.
 
 In one transaction (a crash or SIGKILL at any point leaves the warehouse as it was):
 
 1. the derived rows of every transaction the batch touched, in reverse dependency order
    (platinum, gold, silver: the monthly tables of the asset graph, by ``canonical_tx_id``;
    aggregate tables without one lose the affected months);
-2. its bronze rows marked: payloads ``processing_status = 'rollback'`` with the reason,
-   interactions moved to ``audit.RolledBackInteractions``, files ``status = 'rollback'`` (still
-   known, so the same files are not ingested again);
-3. the times of the touched transactions resolved again without the batch's interactions,
-   brand answers only the batch needed forgotten;
-4. the affected months (where the transactions were, and where they fall now) queued in
+2. content the batch delivered that a later batch delivered again (recorded there as a
+   duplicate file) passes to that later copy, as if it had loaded it;
+3. the batch's other bronze rows marked: payloads and interaction deliveries
+   ``processing_status = 'rollback'`` with the reason, files ``status = 'rollback'`` (the same
+   listing entries are not read again, but their content delivered again loads); items no
+   live payload has left are removed;
+4. the touched interactions derived again from their remaining deliveries, the touched
+   transactions' times resolved again, brand answers only the batch needed forgotten;
+5. the affected months (where the transactions were, and where they fall now) queued in
    ``audit.PendingMonths`` (reason 'rollback'), the rollback in ``audit.Rollbacks`` and its
    ``audit.ETLProcessingLog`` row.
 
 Then the months are rebuilt: by `scout rollback` right away, by the month-rebuild sensor after
-the Dagster job. Limits: an interaction the batch re-delivered replaced the earlier copy at
-ingestion (dbo.SalesInteractions keeps the latest delivery), so that earlier copy does not
-come back; supplement workbooks are reference data, rebuilt from the Drive, not rolled back.
+the Dagster job. Supplement workbooks are reference data, rebuilt from the Drive: remove the
+workbook instead.
 """
 
 
@@ -33,6 +35,7 @@ from scout_assets.constants import GOLD, MONTH_COLUMN, PLATINUM, SILVER, WAREHOU
 from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse, bind
 from scout_assets.sql_files import sql_text
 from scout_assets.time import manila_now
+from scout_assets.month_queue import queue_months
 
 DERIVED_GROUPS = (SILVER, GOLD, PLATINUM)
 REASON = "rollback"
@@ -140,46 +143,58 @@ def _check_batch(con, outcome: RollbackOutcome, params: dict) -> None:
 
 
 def _take_out(tx, outcome: RollbackOutcome, params: dict, tables: Sequence[str]) -> None:
-    """Steps 1-4 of the module docstring, inside ``tx``."""
-    con, batch_id = tx.con, outcome.batch_id
+    """Steps 1-5 of the module docstring, inside ``tx``."""
+    con = tx.con
     _check_batch(con, outcome, params)
-    tx.execute(sql_text("operations/rollback_touched.sql"), params)
-    touched = con.execute("select count(*) from touched_transactions").fetchone()
-    outcome.transactions = touched[0]
-    months = _months(con, "operations/rollback_built_months.sql")
-    months |= _months(con, "bronze/touched_months.sql")
-    for table in reversed(tables):
-        if _has_column(con, table, "canonical_tx_id"):
-            sql = (f"delete from {table} where canonical_tx_id in "
-                   "(select canonical_tx_id from touched_transactions)")  # fmt: skip
-            removed = tx.rowcount(sql)
-        else:
-            removed = tx.rowcount(
-                f"delete from {table} where {MONTH_COLUMN} = any($months)",
-                {"months": sorted(months)},
-            )
-        outcome.rows_removed[table] = removed
+    # Registered Arrow, not temp tables: DuckDB 1.5 lost big inserts into a table created in
+    # the same transaction.
+    touched = _select(con, "operations/rollback_touched.sql", params)
+    con.register("touched_transactions", touched)
+    con.register("touched_interactions",
+                 _select(con, "operations/rollback_touched_interactions.sql", params))
+    con.register("promotions", _select(con, "operations/rollback_promotions.sql", params))
+    try:
+        outcome.transactions = touched.num_rows
+        months = _months(con, "operations/rollback_built_months.sql")
+        months |= _months(con, "bronze/touched_months.sql")
+        for table in reversed(tables):
+            if _has_column(con, table, "canonical_tx_id"):
+                sql = (f"delete from {table} where canonical_tx_id in "
+                       "(select canonical_tx_id from touched_transactions)")  # fmt: skip
+                removed = tx.rowcount(sql)
+            else:
+                removed = tx.rowcount(
+                    f"delete from {table} where {MONTH_COLUMN} = any($months)",
+                    {"months": sorted(months)},
+                )
+            outcome.rows_removed[table] = removed
 
-    for model in ("rollback_payloads", "rollback_archive_interactions",
-                  "rollback_interactions", "rollback_files"):  # fmt: skip
-        tx.execute(sql_text(f"operations/{model}.sql"), params)
-    tx.execute(sql_text("bronze/resolve_late_timestamps.sql"))
-    tx.execute(sql_text("operations/rollback_brand_cache.sql"))
-    months |= _months(con, "bronze/touched_months.sql")
+        tx.execute(sql_text("operations/rollback_promote.sql"))
+        for model in ("rollback_payloads", "rollback_interactions", "rollback_files",
+                      "rollback_items"):  # fmt: skip
+            tx.execute(sql_text(f"operations/{model}.sql"), params)
+        tx.execute(sql_text("bronze/current_interactions.sql"))
+        tx.execute(sql_text("bronze/resolve_late_timestamps.sql"))
+        tx.execute(sql_text("operations/rollback_brand_cache.sql"))
+        months |= _months(con, "bronze/touched_months.sql")
+    finally:
+        for name in ("touched_transactions", "touched_interactions", "promotions"):
+            con.unregister(name)
     outcome.months = sorted(months)
 
-    con.executemany(
-        "insert into audit.PendingMonths values (?, ?, ?, ?)",
-        [(month, REASON, batch_id, params["now"]) for month in outcome.months],
-    )
+    queue_months(con, outcome.months, REASON, outcome.batch_id, params["now"])
     con.execute(
         "insert into audit.Rollbacks values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [batch_id, outcome.reason, params["now"], tx.audit.batch_id,
+        [outcome.batch_id, outcome.reason, params["now"], tx.audit.batch_id,
          ", ".join(month_label(m) for m in outcome.months), outcome.payloads,
          outcome.interactions, outcome.files, outcome.transactions],
     )  # fmt: skip
-    con.execute("drop table touched_transactions")
     tx.audit.count(outcome.payloads + outcome.interactions)
+
+
+def _select(con, model: str, params: dict):
+    sql = sql_text(model)
+    return con.execute(sql, bind(sql, params)).to_arrow_table()
 
 
 class RollbackConfig(dg.Config):

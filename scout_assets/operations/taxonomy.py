@@ -29,6 +29,7 @@ import pandas as pd
 
 from scout_assets.silver.brands import affected_by_map_change
 from scout_assets.sql_files import sql_text
+from scout_assets.month_queue import queue_months
 
 BRAND_MAP = "ref.nielsen_brand_map"
 ALIASES = "ref.brand_aliases"
@@ -144,10 +145,7 @@ def invalidate_after_change(
     finally:
         for name in temp:
             con.unregister(name)
-    con.executemany(
-        "insert into audit.PendingMonths values (?, ?, ?, ?)",
-        [(month, REASON, batch_id, now) for month in months],
-    )
+    queue_months(con, months, REASON, batch_id, now)
     change.cache_rows_deleted = len(deleted)
     change.brands = sorted(brands)
     change.categories = sorted(categories)

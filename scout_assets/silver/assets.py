@@ -33,7 +33,9 @@ def transactions(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
     Duplicates are removed by the dedupe rule (exact payload copies, business duplicates,
     conflicting versions: the most complete version wins, then the latest file), and every
     losing bronze version is flagged with the reason. Time: the payload's own timestamp, else
-    the interaction's TransactionDate, else the consent timestamp.
+    the interaction's TransactionDate, else the consent timestamp. A transaction whose store
+    is not in dbo.Stores goes to dbo.TransactionRejects with the reason instead, judged again
+    on every rebuild: it appears here once the store list names its store.
     """
 
     def rank_versions(tx, months):
@@ -41,6 +43,10 @@ def transactions(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
 
     def flag_bronze_versions(tx, months):
         tx.execute(sql_text("silver/flag_duplicates.sql"))
+        tx.replace_months_from_query(
+            "dbo.TransactionRejects", months, sql_text("silver/transaction_rejects.sql"),
+            {"batch_id": context.run.run_id}, "txn_month",
+        )
 
     judge = transactions_checks(context)
 

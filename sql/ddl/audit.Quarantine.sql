@@ -1,7 +1,5 @@
 -- Bad input, kept with its reason and raw text so nothing is silently lost.
-create sequence if not exists audit.quarantine_seq;
 create table if not exists audit.Quarantine (
-    quarantine_id    bigint default nextval('audit.quarantine_seq') primary key,
     batch_id         varchar not null,
     file_hash        varchar,
     source_file      varchar not null,

@@ -1,4 +1,6 @@
--- Bronze: the items of every distinct payload (by payload hash), in payload order.
+-- Bronze: the items of every distinct payload (by payload hash), in payload order. No key:
+-- a payload's items are inserted once, when its hash is first seen (sql/bronze/insert_items.sql),
+-- and the blocking bronze check proves (payload_hash, item_sequence) unique.
 create table if not exists dbo.PayloadItems (
     payload_hash              varchar not null,
     item_sequence             integer not null,
@@ -18,6 +20,5 @@ create table if not exists dbo.PayloadItems (
     substitution_reason       varchar,
     customer_request_json     varchar,
     item_errors               varchar,
-    etl_batch_id              varchar not null,
-    primary key (payload_hash, item_sequence)
+    etl_batch_id              varchar not null
 );

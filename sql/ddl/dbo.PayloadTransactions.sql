@@ -1,8 +1,9 @@
--- Bronze: every transaction payload ever ingested (both dialects), before deduplication.
-create sequence if not exists dbo.payload_id_seq;
+-- Bronze: every transaction payload ever delivered (both dialects), before deduplication: one
+-- row per delivery, numbered by the ingestion that loaded it (payload_id). Whether its store
+-- is known, which version wins and whether it is plausible are silver's judgements.
 create table if not exists dbo.PayloadTransactions (
-    payload_id          bigint not null default nextval('dbo.payload_id_seq'),  -- one delivery
-    payload_hash        varchar not null,
+    payload_id          bigint not null,    -- one delivery (numbered in load order)
+    payload_hash        varchar not null,   -- sha256 of the payload's bytes as delivered
     file_hash           varchar not null,
     source_file         varchar not null,
     source_member       varchar,
@@ -13,7 +14,7 @@ create table if not exists dbo.PayloadTransactions (
     canonical_tx_id     varchar not null,
     interaction_id      varchar,
     device_id           varchar,
-    store_id            integer,
+    store_id            integer,            -- as delivered (silver resolves it from the device)
     payload_ts          timestamp,
     consent_ts          timestamp,
     txn_ts              timestamp,          -- resolved at ingestion; silver re-resolves with late data
@@ -25,11 +26,11 @@ create table if not exists dbo.PayloadTransactions (
     duration_seconds    double,
     audio_transcript    varchar,
     item_count          integer,
-    parse_errors        varchar,            -- problems found while parsing (row kept)
+    parse_errors        varchar,            -- problems found while reading (row kept)
     is_duplicate        boolean default false,
     duplicate_reason    varchar,            -- set by silver's dedupe
     validation_errors   varchar,            -- parse_errors and duplicate_reason together
     etl_batch_id        varchar not null,
     ingestion_timestamp timestamp not null,
-    processing_status   varchar not null    -- loaded / active / duplicate / rollback
+    processing_status   varchar not null    -- loaded / active / duplicate / rejected / rollback
 );

@@ -1,7 +1,9 @@
--- Bronze: one row per sales interaction (latest delivery wins), demographics normalised.
+-- One row per sales interaction: its latest delivery that is not rolled back, demographics
+-- normalised. Derived from dbo.InteractionDeliveries for the interactions a batch or a
+-- rollback touches (sql/bronze/current_interactions.sql).
 create table if not exists dbo.SalesInteractions (
-    interaction_key      varchar primary key,  -- InteractionID, lower-case without hyphens
-    interaction_id       varchar not null,
+    interaction_key      varchar not null,  -- InteractionID (else canonical_tx_id), lower-case, no hyphens
+    interaction_id       varchar,
     canonical_tx_id      varchar not null,
     store_id             integer,
     device_id            varchar,
@@ -18,7 +20,9 @@ create table if not exists dbo.SalesInteractions (
     substitution_reason  varchar,
     suggestion_accepted  boolean,
     source_file          varchar,
+    source_member        varchar,
     source_position      integer,
+    validation_errors    varchar,
     file_hash            varchar,
     etl_batch_id         varchar not null,
     ingestion_timestamp  timestamp not null

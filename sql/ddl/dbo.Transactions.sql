@@ -17,6 +17,7 @@ create table if not exists dbo.Transactions (
     weekday_weekend    varchar not null,
     ts_source          varchar not null,
     quality_score      double not null,
+    quality_flags      varchar,                -- implausible values, keys delivered twice
     version_count      integer not null,       -- payloads delivered for this transaction
     payload_hash       varchar not null,       -- the payload kept by the dedupe rule
     source_file        varchar not null,

@@ -1,0 +1,199 @@
+"""The typed stage of bronze: DuckDB reads a chunk's JSON records with an explicit structure.
+
+Runs in each parse worker, on an in-memory DuckDB of its own (one thread: the pool has a
+worker per core). Transaction payloads are written one per line to a temporary NDJSON file
+and read by ``read_json`` with the payload structure, which also refuses a key delivered
+twice; its rows line up with the records by position. Interactions, whose headers come in
+many spellings, are read with ``json_transform`` and their key lists checked (a few distinct
+lists per chunk). The SQL then keeps only the values the Python rules would read exactly the
+same way (``sql/bronze/typed_*.sql``); every other record is left to the rules, which give
+it its reason. ``scout_assets_tests/bronze/test_typed_stage.py`` proves the two agree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+
+from scout_assets.bronze import interaction_rules
+from scout_assets.bronze.records import INTERACTIONS, TRANSACTIONS, Records
+from scout_assets.bronze.schemas import INTERACTION_SCHEMA, ITEM_SCHEMA, PAYLOAD_SCHEMA
+from scout_assets.sql_files import sql_text
+
+_ITEM = {
+    key: "VARCHAR"
+    for key in (
+        "productName", "brandName", "packSize", "unitPrice", "totalPrice", "isSubstitution",
+        "originalBrandRequested", "substitutionReason", "product_name", "brand_name",
+        "pack_size", "unit_price", "total_price", "is_substitution",
+        "original_brand_requested", "substitution_reason", "category", "subcategory", "sku",
+        "barcode", "quantity", "confidence",
+    )
+} | {"customerRequest": "JSON", "customer_request": "JSON"}  # fmt: skip
+
+# Both dialects' keys (the devices' camelCase, the documented snake_case), every value as
+# text: the SQL decides which texts read the same as the rules read the JSON value.
+PAYLOAD_STRUCTURE = {
+    key: "VARCHAR"
+    for key in (
+        "transactionId", "deviceId", "storeId", "timestamp", "transaction_id",
+        "canonical_tx_id", "interaction_id", "device_id", "store_id", "consent_timestamp",
+        "total_amount", "total_items", "currency", "payment_method", "duration",
+        "audio_transcript",
+    )
+} | {
+    "totals": {"totalAmount": "VARCHAR", "totalItems": "VARCHAR", "currency": "VARCHAR"},
+    "transactionContext": {
+        "paymentMethod": "VARCHAR", "duration": "VARCHAR", "audioTranscript": "VARCHAR"
+    },
+    "privacy": {"consentTimestamp": "VARCHAR"},
+    "items": [_ITEM],
+}  # fmt: skip
+
+
+def duckdb_type(structure) -> str:
+    """A json_transform structure as the DuckDB type read_json's ``columns`` take."""
+    if isinstance(structure, str):
+        return structure
+    if isinstance(structure, list):
+        return duckdb_type(structure[0]) + "[]"
+    fields = ", ".join(f'"{key}" {duckdb_type(value)}' for key, value in structure.items())
+    return f"STRUCT({fields})"
+
+
+@dataclass
+class TypedRows:
+    """What the typed stage built, and which records these rows stand for."""
+
+    payloads: pa.Table  # PAYLOAD_SCHEMA
+    items: pa.Table  # ITEM_SCHEMA
+    interactions: pa.Table  # INTERACTION_SCHEMA
+    taken: set[int]  # record_ids (positions in the chunk's records) fully loaded here
+
+
+class TypedStage:
+    """One worker's DuckDB, ready to type chunks of records."""
+
+    def __init__(self) -> None:
+        self.con = duckdb.connect()
+        self.con.execute("set threads = 1")  # one worker per core
+        self.con.execute("set preserve_insertion_order = true")  # rows line up by position
+        self.con.execute(sql_text("bronze/typed_macros.sql"))
+
+    def close(self) -> None:
+        self.con.close()
+
+    def run(self, records: Records, now: datetime) -> TypedRows:
+        """Type the JSON records of one chunk."""
+        con = self.con
+        con.register("records", records.json_table())
+        try:
+            self._read_payloads(records)
+            con.execute(sql_text("bronze/typed_payloads.sql"), {"now": now})
+            con.execute(sql_text("bronze/typed_items.sql"))
+            con.execute(sql_text("bronze/typed_payload_taken.sql"))
+            self._read_interactions()
+            con.execute(sql_text("bronze/typed_interactions.sql"), {"now": now})
+            taken = con.execute(
+                "select record_id from typed_payload_taken "
+                "union all select record_id from typed_interaction_rows"
+            ).fetchall()
+            return TypedRows(
+                payloads=_arrow(con, sql_text("bronze/typed_payload_rows.sql"), PAYLOAD_SCHEMA),
+                items=_arrow(con, sql_text("bronze/typed_item_rows.sql"), ITEM_SCHEMA),
+                interactions=_arrow(
+                    con, "select * exclude (record_id) from typed_interaction_rows",
+                    INTERACTION_SCHEMA,
+                ),
+                taken={record_id for (record_id,) in taken},
+            )
+        finally:
+            con.unregister("records")
+
+    def _read_payloads(self, records: Records) -> None:
+        """``parsed_payloads(record_id, j)``: the payload records read with the structure.
+
+        read_json stops at the first record it cannot read. A refused chunk is read again
+        without the records json_transform cannot read either (not JSON, not an object, a
+        section of another type); if read_json still refuses it (a duplicate key), the
+        whole chunk is left to the rules.
+        """
+        # A record spanning lines (a pretty-printed file) cannot be one NDJSON line.
+        ids = [
+            index
+            for index, (kind, raw) in enumerate(zip(records.kind, records.raw_json))
+            if kind == TRANSACTIONS and b"\n" not in raw and b"\r" not in raw
+        ]
+        if self._read_json_lines(records, ids):
+            return
+        self.con.register("candidate_ids", pa.table({"record_id": pa.array(ids, pa.int32())}))
+        readable = self.con.execute(
+            "select record_id from records semi join candidate_ids using (record_id) "
+            "where try(json_type(raw_json)) = 'OBJECT' "
+            "and try(json_transform(raw_json, $structure)) is not null order by record_id",
+            {"structure": json.dumps(PAYLOAD_STRUCTURE)},
+        ).fetchall()
+        self.con.unregister("candidate_ids")
+        if not self._read_json_lines(records, [record_id for (record_id,) in readable]):
+            self._read_json_lines(records, [])
+
+    def _read_json_lines(self, records: Records, ids: list[int]) -> bool:
+        """``parsed_payloads`` from read_json over the records ``ids``, one per line, in
+        order; False when read_json refuses them."""
+        con = self.con
+        handle, path = tempfile.mkstemp(prefix="scout-payloads-", suffix=".ndjson")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                raw = records.raw_json
+                out.write(b"".join(raw[index] + b"\n" for index in ids))
+            con.register("candidate_ids", pa.table({"record_id": pa.array(ids, pa.int32())}))
+            con.execute(
+                f"""
+                create or replace temp table parsed_payloads as
+                select candidate_ids.record_id, parsed.j
+                from candidate_ids positional join read_json(
+                    $path, format = 'newline_delimited', records = false,
+                    columns = {{j: '{duckdb_type(PAYLOAD_STRUCTURE)}'}}
+                ) as parsed
+                """,
+                {"path": path},
+            )
+            lined_up = con.execute("select count(j) from parsed_payloads").fetchone()[0]
+            return lined_up == len(ids)
+        except duckdb.Error as e:
+            import os as _o
+            if _o.environ.get('SCOUT_DEBUG'): print('READ_JSON', str(e)[:300])
+            return False
+        finally:
+            con.unregister("candidate_ids")
+            os.unlink(path)
+
+    def _read_interactions(self) -> None:
+        """``parsed_interactions(record_id, j)``: interactions read with every typed
+        spelling of every field, where their key lists read the same as in the rules."""
+        self.con.execute(
+            """
+            create or replace temp table parsed_interactions as
+            select record_id, json_keys(raw_json) as keys,
+                   try(json_transform(raw_json, $structure)) as j
+            from records
+            where kind = $kind and try(json_type(raw_json)) = 'OBJECT'
+            """,
+            {"kind": INTERACTIONS, "structure": json.dumps(interaction_rules.TYPED_STRUCTURE)},
+        )
+        # An unknown spelling of a known field, two spellings of one field or a duplicate
+        # key: the rules read those. Distinct key lists are few per chunk.
+        lists = self.con.execute("select distinct keys from parsed_interactions").fetchall()
+        unreadable = [keys for (keys,) in lists if not interaction_rules.typed_keys_readable(keys)]
+        for keys in unreadable:
+            self.con.execute("delete from parsed_interactions where keys = $keys", {"keys": keys})
+
+
+def _arrow(con: duckdb.DuckDBPyConnection, query: str, schema: pa.Schema) -> pa.Table:
+    return con.execute(query).to_arrow_table().cast(schema)
