@@ -23,10 +23,17 @@ from contextlib import contextmanager
 import dagster as dg
 import duckdb
 
-TRANSIENT = "transient"
-DATA = "data"
-CRITICAL = "critical"
-UNEXPECTED = "unexpected"
+from scout_assets.error_classes import (
+    CRITICAL,
+    DATA,
+    TRANSIENT,
+    UNEXPECTED,
+    CriticalError,
+    DataError,
+    ScoutError,
+    TransientError,
+)
+from scout_assets.resources.duckdb_files import is_damage
 
 ERROR_CLASS_KEY = "scout/error_class"
 
@@ -34,30 +41,6 @@ ERROR_CLASS_KEY = "scout/error_class"
 RETRY_POLICY = dg.RetryPolicy(
     max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
-
-
-class ScoutError(Exception):
-    """An error whose class the code raising it already knows."""
-
-    error_class = UNEXPECTED
-
-
-class TransientError(ScoutError):
-    """Worth retrying: a lock, an I/O hiccup, a network or ODBC timeout."""
-
-    error_class = TRANSIENT
-
-
-class DataError(ScoutError):
-    """The input is wrong: retrying the same input cannot help."""
-
-    error_class = DATA
-
-
-class CriticalError(ScoutError):
-    """The pipeline cannot work until someone acts (schema, warehouse, credentials)."""
-
-    error_class = CRITICAL
 
 
 _DUCKDB_CLASSES: list[tuple[type[BaseException], str]] = [
@@ -107,6 +90,8 @@ def classify(error: BaseException) -> str:
     """transient / data / critical / unexpected, for any exception a step can raise."""
     if isinstance(error, ScoutError):
         return error.error_class
+    if is_damage(error):  # an IOException like a lock's, but no retry mends a broken file
+        return CRITICAL
     for base, error_class in _DUCKDB_CLASSES:
         if isinstance(error, base):
             return error_class

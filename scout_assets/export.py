@@ -24,6 +24,8 @@ from scout_assets.constants import MONTH_COLUMN
 from scout_assets.environment import DEFAULT_WAREHOUSE
 from scout_assets.partitions import month_of_key
 from scout_assets.progress import show_bars
+from scout_assets.error_classes import ScoutError
+from scout_assets.resources.duckdb_files import open_duckdb
 
 SERVED_SCHEMAS = ("dbo", "ref", "audit")
 BATCH_ROWS = 64_000
@@ -179,9 +181,9 @@ def export(object_name, first, last, fmt, output, warehouse, batch_rows) -> None
     if not Path(warehouse).exists():
         raise click.ClickException(f"no warehouse at {warehouse}: run `scout run` first")
     try:
-        con = duckdb.connect(warehouse, read_only=True)
-    except duckdb.IOException as error:
-        raise click.ClickException(f"cannot open {warehouse} (is a run writing it?): {error}")
+        con = open_duckdb(warehouse, read_only=True)
+    except ScoutError as error:
+        raise click.ClickException(str(error)) from error
     try:
         served = resolve_object(con, object_name)
         if output is None:

@@ -5,7 +5,8 @@ asks here first. Nothing is new when every file in the Drive folder is in the ma
 the same path, size and modification time, no month waits in ``audit.PendingMonths``, and the
 warehouse DDL and reference seeds shipped with the code are those the last complete run
 applied (the fingerprint `record_complete_run` leaves). Anything uncertain (no warehouse yet,
-the file locked by another process, an older warehouse without the fingerprint) means "run".
+the file locked by another process, an older warehouse without the fingerprint) means "run";
+a damaged warehouse file is an error at once (``WarehouseDamaged``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from scout_assets.constants import REFERENCE_DIR
+from scout_assets.resources.duckdb_files import WarehouseLocked, damaged, is_damage, open_duckdb
 from scout_assets.resources.local_files import DATA_FOLDERS, walk_local_folder
 from scout_assets.sql_files import SQL_DIR
 from scout_assets.time import manila_now
@@ -46,8 +48,8 @@ def unchanged_files(warehouse_path: str, drive_dir: str) -> int | None:
     if not Path(warehouse_path).is_file() or not Path(drive_dir).is_dir():
         return None
     try:
-        con = duckdb.connect(warehouse_path, read_only=True)
-    except duckdb.Error:  # locked by a running pipeline, or not a warehouse
+        con = open_duckdb(warehouse_path, read_only=True, wait_seconds=0)
+    except WarehouseLocked:  # a running pipeline: run, and wait for it
         return None
     try:
         pending = con.execute("select count(*) from audit.PendingMonths").fetchone()[0]
@@ -62,14 +64,16 @@ def unchanged_files(warehouse_path: str, drive_dir: str) -> int | None:
             con.execute("select file_path, file_size, epoch_us(modified_at) from audit.FileManifest")
             .fetchall()
         )
-    except duckdb.Error:  # a schema this code does not know yet
-        return None
+    except duckdb.Error as error:
+        if is_damage(error):
+            raise damaged(warehouse_path, error) from error
+        return None  # a schema this code does not know yet
     finally:
         con.close()
     listed = 0
     for folder in DATA_FOLDERS:
-        for entry in walk_local_folder(drive_dir, folder):
-            if entry not in known:
+        for *entry, _problem in walk_local_folder(drive_dir, folder):
+            if tuple(entry) not in known:
                 return None
             listed += 1
     return listed

@@ -156,6 +156,9 @@ def _chunked(files: list[DriveFile]) -> list[list[DriveFile]]:
 def _jobs(files: list[DriveFile], drive: DriveSource) -> list[ParseJob]:
     jobs = []
     for file in files:
+        if file.problem:
+            jobs.append(ParseJob(file.path, problem=file.problem))
+            continue
         local = drive.local_path(file.path)
         jobs.append(ParseJob(file.path, local, None if local else drive.read_bytes(file.path)))
     return jobs

@@ -40,8 +40,11 @@ class ParseJob:
     path: str  # Drive-relative path
     local_path: str | None = None
     data: bytes | None = None
+    problem: str | None = None  # why it cannot be read at all (the listing said so)
 
     def read(self) -> bytes:
+        if self.problem:
+            raise OSError(self.problem)
         if self.data is not None:
             return self.data
         with open(self.local_path, "rb") as handle:
@@ -115,7 +118,8 @@ def parse_chunk(jobs: list[ParseJob], now: datetime, typed: bool = True) -> Pars
                 data = job.read()
             except OSError as exc:
                 hashes[job.path] = None
-                reason = f"unreadable: {type(exc).__name__}: {exc.strerror or exc}"
+                why = job.problem or f"{type(exc).__name__}: {exc.strerror or exc}"
+                reason = f"unreadable: {why}"
                 records.rejects.reject(job.path, "", None, reason, None)
                 continue
             hashes[job.path] = hashlib.sha256(data).hexdigest()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -95,7 +96,8 @@ class ReferenceTables:
 
     tables: dict[str, pd.DataFrame]
     supplements_loaded: list[tuple[DriveFile, str, bytes]] = field(default_factory=list)
-    supplements_rejected: list[tuple[DriveFile, str, str]] = field(default_factory=list)  # +why
+    # (file, sha256 or None when unreadable, why)
+    supplements_rejected: list[tuple[DriveFile, str | None, str]] = field(default_factory=list)
     # path -> the last good version's sha256, applied in place of a rejected workbook
     kept_versions: dict[str, str] = field(default_factory=dict)
 
@@ -109,8 +111,30 @@ def _checked(frame_type: dg.DagsterType, frame: pd.DataFrame, origin: str) -> pd
     # instance per call (seconds), and the pandas check never reads its context.
     result = frame_type.type_check(None, frame)
     if not result.success:
-        raise SupplementError(f"{origin}: {result.description}")
+        raise SupplementError(f"{origin}: {_readable(result.description, frame)}")
     return frame
+
+
+_VIOLATION = re.compile(r'Violated "(?P<rule>\w+)" for column "(?P<column>[^"]+)" - (?P<says>.*?)\.?'
+                        r"The offending")  # fmt: skip
+
+
+def _readable(description: str, frame: pd.DataFrame) -> str:
+    """dagster-pandas' message with the offending rows as spreadsheet row numbers (its own
+    listing can print as "<zip object at 0x...>")."""
+    found = _VIOLATION.match(description or "")
+    if not found:
+        return description
+    column, values = found["column"], frame.get(found["column"])
+    offending = {
+        "NonNullableColumnConstraint": lambda: values.isna(),
+        "UniqueColumnConstraint": lambda: values.duplicated(keep=False),
+    }.get(found["rule"])
+    where = ""
+    if offending is not None and values is not None:
+        rows = [int(i) + 2 for i in frame.index[offending()][:10]]  # row 1 is the header
+        where = f" (spreadsheet rows {', '.join(map(str, rows))})" if rows else ""
+    return f"column {column}: {found['says'].rstrip('.')}{where}"
 
 
 def _read_sheets(path: str, data: bytes) -> list[tuple[str, pd.DataFrame]]:
@@ -182,12 +206,8 @@ def build_reference_tables(
         drive.list_files(folders=("supplements",)) if drive else [],
         key=lambda f: f.path,
     ):
-        data = drive.read_bytes(file.path)
-        try:
-            updates = _apply_supplement(file.path, data)
-            result.supplements_loaded.append((file, sha256_hex(data), data))
-        except SupplementError as error:
-            result.supplements_rejected.append((file, sha256_hex(data), str(error)))
+        updates = _read_supplement(drive, file, result)
+        if updates is None:  # failed: its last good version, if any, still applies
             kept = (last_good or {}).get(file.path)
             if kept is None:
                 continue
@@ -217,6 +237,25 @@ def build_reference_tables(
         if table in server_tables:
             result.tables[table] = server_tables[table].reset_index(drop=True)
     return result
+
+
+def _read_supplement(drive: DriveSource, file: DriveFile, result: ReferenceTables):
+    """The updates a supplement workbook makes, or None (its failure noted in ``result``)."""
+    try:
+        if file.problem:
+            raise OSError(file.problem)
+        data = drive.read_bytes(file.path)
+    except OSError as error:
+        reason = f"{file.path}: unreadable: {error.strerror or error}"
+        result.supplements_rejected.append((file, None, reason))
+        return None
+    try:
+        updates = _apply_supplement(file.path, data)
+    except SupplementError as error:
+        result.supplements_rejected.append((file, sha256_hex(data), str(error)))
+        return None
+    result.supplements_loaded.append((file, sha256_hex(data), data))
+    return updates
 
 
 def _apply_supplement(path: str, data: bytes) -> list[tuple[str, pd.DataFrame]]:

@@ -28,6 +28,7 @@ class DriveFile:
     size: int
     modified_at: datetime  # naive UTC
     checksum: str | None = None  # sha256 when the listing provides one for free
+    problem: str | None = None  # why it cannot be read as a file (a symlink, a FIFO...)
 
     @property
     def folder(self) -> str:
@@ -70,8 +71,9 @@ class LocalDrive(DriveSource):
         if not root.is_dir():
             raise FileNotFoundError(f"Drive folder {root} does not exist")
         for folder in folders:
-            for path, size, modified_us in walk_local_folder(self.root, folder):
-                yield DriveFile(path, size, EPOCH + timedelta(microseconds=modified_us))
+            for path, size, modified_us, problem in walk_local_folder(self.root, folder):
+                modified = EPOCH + timedelta(microseconds=modified_us)
+                yield DriveFile(path, size, modified, problem=problem)
 
     def local_path(self, path: str) -> str | None:
         # Concatenation, not os.path.join: this runs once per file, 100k times on a device Drive.

@@ -12,7 +12,6 @@ the rollback.
 
 from __future__ import annotations
 
-import random
 import re
 import threading
 import time
@@ -28,6 +27,7 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 
+from scout_assets.resources.duckdb_files import open_duckdb
 from scout_assets.sql_files import ddl_files
 from scout_assets.time import manila_now
 
@@ -180,24 +180,12 @@ class DuckDBTransaction(WarehouseTransaction):
 # sensors and `scout status` can open it in turn.
 _SCHEMA_READY: set[str] = set()
 _SCHEMA_LOCK = threading.Lock()
-LOCK_WAIT_SECONDS = 120.0
 
 
 def _connect(path: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the file, waiting (backoff with jitter) while another process holds its lock."""
-    delay, waited = 0.05, 0.0
-    while True:
-        try:
-            if not read_only:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            return duckdb.connect(path, read_only=read_only)
-        except duckdb.IOException as error:
-            if "lock" not in str(error).lower() or waited >= LOCK_WAIT_SECONDS:
-                raise
-            pause = delay * random.uniform(0.5, 1.5)
-            time.sleep(pause)
-            waited += pause
-            delay = min(delay * 2, 5.0)
+    """Open the file, waiting (and saying so in the step's log) while another process holds
+    its lock; a damaged file is a critical error at once (resources/duckdb_files.py)."""
+    return open_duckdb(path, read_only=read_only, log=dg.get_dagster_logger().info)
 
 
 def _ensure_schema(con: duckdb.DuckDBPyConnection, path: str) -> None:

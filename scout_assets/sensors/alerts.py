@@ -61,6 +61,7 @@ from scout_assets.resources.notifier import (
 from scout_assets.resources.warehouse import DuckDBWarehouse
 from scout_assets.sql_files import sql_text
 from scout_assets.time import manila_now
+from scout_assets.resources.duckdb_files import WarehouseLocked, open_duckdb
 
 SENSOR_NAME = "scout_alerts"
 INTERVAL_SECONDS = 30
@@ -307,18 +308,11 @@ def brief_connection(
     long pipeline step."""
     path = str(Path(warehouse.path).resolve())
     wait = WAREHOUSE_WAIT_SECONDS if wait_seconds is None else wait_seconds
-    deadline, delay = time.monotonic() + wait, 0.05
-    while Path(path).exists():
+    if Path(path).exists():
         try:
-            duckdb.connect(path).close()
-            break
-        except duckdb.IOException as error:
-            if "lock" not in str(error).lower():
-                raise
-            if time.monotonic() >= deadline:
-                raise WarehouseBusy(f"{warehouse.describe()} is busy") from error
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
+            open_duckdb(path, wait_seconds=wait).close()
+        except WarehouseLocked as error:
+            raise WarehouseBusy(f"{warehouse.describe()} is busy") from error
     with warehouse.connection() as con:
         yield con
 

@@ -43,6 +43,7 @@ from scout_assets.jobs import monitors_job, monthly_job
 from scout_assets.partitions import monthly_partitions, partition_key
 from scout_assets.resources.warehouse import DuckDBWarehouse
 from scout_assets.runner import contiguous_ranges
+from scout_assets.resources.duckdb_files import WarehouseLocked, open_duckdb
 
 SENSOR_NAME = "month_rebuild_sensor"
 # Dagster's own tags: a run over a range of partitions, and a run launched by a backfill.
@@ -115,11 +116,9 @@ def read_pending_months(path: str) -> dict[date, datetime] | None:
     if not Path(path).exists():
         return {}
     try:
-        con = duckdb.connect(path, read_only=True)
-    except duckdb.IOException as error:
-        if "lock" in str(error).lower():
-            return None
-        raise
+        con = open_duckdb(path, read_only=True, wait_seconds=0)
+    except WarehouseLocked:
+        return None
     except duckdb.ConnectionException:
         # This process already has the file open for writing: read through that instance.
         rows = DuckDBWarehouse(path=path).query(PENDING_SQL).to_pylist()
