@@ -186,7 +186,7 @@ def render(results: list[dict], box: dict, command: str) -> str:
         "",
         "Every run is a fresh process running what `scout run` runs (`run_pipeline`, in-process "
         "Dagster, instance in a temporary DAGSTER_HOME, a fresh DuckDB file for the full build). "
-        "Stage seconds are the stages' own work: `audit.ETLProcessingLog.duration_seconds` "
+        "Stage seconds are the stages' own work: `audit.ETLProcessingLog.processing_duration_seconds` "
         "(the SQL transaction of each asset and partition range) plus the ingestion phases "
         "timed in `bronze/ingestion.py` (`IngestionResult.phase_seconds`). *Dagster steps* is "
         "the sum of Dagster's step durations (`get_run_step_stats`: includes asset checks, "

@@ -40,6 +40,7 @@ from pydantic import Field
 # that does not publish) must work on a machine without unixODBC.
 
 from scout_assets.resources.warehouse import (
+    COMPLETED,
     LOG_INSERT,
     AuditEntry,
     Warehouse,
@@ -568,7 +569,7 @@ class OdbcWarehouse(Warehouse):
             try:
                 tx = OdbcTransaction(self, cursor, audit, on_progress)
                 yield tx
-                cursor.execute(LOG_INSERT, audit_row(audit, "success"))
+                cursor.execute(LOG_INSERT, audit_row(audit, COMPLETED))
                 con.commit()
             except BaseException as error:
                 with suppress(pyodbc.Error):  # a dead session was rolled back by the server

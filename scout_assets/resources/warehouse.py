@@ -83,10 +83,12 @@ class Warehouse(dg.ConfigurableResource, ABC):
         """Where the warehouse is, for messages (never includes secrets)."""
 
 
+# The original's status words: a unit that committed is 'completed' (else 'failed').
+COMPLETED = "completed"
 LOG_INSERT = """
 insert into audit.ETLProcessingLog
     (process_name, batch_id, partition_key, start_time, end_time, status, records_processed,
-     records_successful, records_failed, duration_seconds, error_message, retry_count)
+     records_successful, records_failed, processing_duration_seconds, error_message, retry_count)
 values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
@@ -266,7 +268,7 @@ class DuckDBWarehouse(Warehouse):
             try:
                 tx = DuckDBTransaction(con, audit)
                 yield tx
-                con.execute(LOG_INSERT, audit_row(audit, "success"))
+                con.execute(LOG_INSERT, audit_row(audit, COMPLETED))
                 con.execute("commit")
             except BaseException as error:
                 con.execute("rollback")

@@ -225,7 +225,7 @@ def test_the_pipeline_runs_itself_from_the_daemon(tmp_path):
         assert built == [("2025-03-01", "2025-04-01"), ("2025-05-01", "2025-05-01")]
         assert {r["jobName"] for r in runs} >= {"ingest_drive", "build_months", "refresh_monitors"}
         failed = query(warehouse, "select count(*) from audit.ETLProcessingLog "
-                                  "where status <> 'success'")
+                                  "where status <> 'completed'")
         assert failed == [(0,)]
         assert query(warehouse, "select count(*) from audit.PendingMonths") == [(0,)]
     finally:

@@ -110,7 +110,7 @@ def test_etl_log_rows_are_appended_once_with_the_publishers_own_rows(source, pg_
         "select process_name, partition_key, status, records_processed"
         " from audit.etlprocessinglog where process_name like 'serving.%'"
     )
-    assert ("serving.publish dbo.Transactions", "2025-03-01", "success", 40) in own
+    assert ("serving.publish dbo.Transactions", "2025-03-01", "completed", 40) in own
     assert len(model.published_columns) == len(model.columns) - 1  # log_id: the target's own
 
     sample.insert(
