@@ -28,6 +28,7 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 
+from scout_assets.migrations import apply_migrations
 from scout_assets.sql_files import ddl_files
 from scout_assets.time import manila_now
 
@@ -206,6 +207,7 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection, path: str) -> None:
     with _SCHEMA_LOCK:
         if path in _SCHEMA_READY:
             return
+        apply_migrations(con)  # an older warehouse first takes the current shapes
         for ddl in ddl_files():
             con.execute(ddl.read_text(encoding="utf-8"))
         _SCHEMA_READY.add(path)

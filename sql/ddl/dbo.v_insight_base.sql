@@ -26,6 +26,6 @@ create table if not exists dbo.v_insight_base (
     basket_size          varchar not null,     -- 1 / 2-3 / 4-6 / 7+ / empty
     item_count           integer not null,
     suggestion_accepted  boolean,
-    item_substitution_event   boolean not null,  -- an item of the basket was a substitute
+    item_substitution_event   boolean,           -- an item of the basket was a substitute
     item_substitution_reason  varchar            -- the first substituted item's reason
 );

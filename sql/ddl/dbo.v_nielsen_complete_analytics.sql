@@ -31,6 +31,6 @@ create table if not exists dbo.v_nielsen_complete_analytics (
     substitution_reason    varchar,              -- the interaction's reason
     suggestion_accepted    boolean,
     data_quality_score     double not null,
-    item_substitution_event   boolean not null,  -- an item of the basket was a substitute
+    item_substitution_event   boolean,           -- an item of the basket was a substitute
     item_substitution_reason  varchar            -- the first substituted item's reason
 );

@@ -29,7 +29,7 @@ begin
         [basket_size]               nvarchar(16) not null,
         [item_count]                int not null,
         [suggestion_accepted]       bit,
-        [item_substitution_event]   bit not null,
+        [item_substitution_event]   bit,
         [item_substitution_reason]  nvarchar(4000)
     ) on ps_scout_month ([txn_month]);
 end

@@ -34,7 +34,7 @@ begin
         [substitution_reason]       nvarchar(4000),
         [suggestion_accepted]       bit,
         [data_quality_score]        float not null,
-        [item_substitution_event]   bit not null,
+        [item_substitution_event]   bit,
         [item_substitution_reason]  nvarchar(4000)
     ) on ps_scout_month ([txn_month]);
 end

@@ -27,7 +27,7 @@ create table if not exists dbo.v_insight_base (
     basket_size               varchar(16) not null,
     item_count                integer not null,
     suggestion_accepted       boolean,
-    item_substitution_event   boolean not null,
+    item_substitution_event   boolean,
     item_substitution_reason  varchar(4000)
 );
 create index if not exists ix_v_insight_base_month on dbo.v_insight_base (txn_month);

@@ -32,7 +32,7 @@ create table if not exists dbo.v_nielsen_complete_analytics (
     substitution_reason       varchar(4000),
     suggestion_accepted       boolean,
     data_quality_score        double precision not null,
-    item_substitution_event   boolean not null,
+    item_substitution_event   boolean,
     item_substitution_reason  varchar(4000)
 );
 create index if not exists ix_v_nielsen_complete_analytics_month on dbo.v_nielsen_complete_analytics (txn_month);
