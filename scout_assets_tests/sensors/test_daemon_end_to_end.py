@@ -69,12 +69,13 @@ def free_port() -> int:
 class Server:
     """`dagster dev` in its own session; stopped by its process (group) id."""
 
-    def __init__(self, home: Path, drive: Path, warehouse: Path, log: Path):
+    def __init__(self, home: Path, drive: Path, warehouse: Path, log: Path,
+                 settings: dict[str, str] | None = None):
         self.port = free_port()
         self.log = log
         env = {k: v for k, v in os.environ.items() if not k.startswith("SCOUT_")}
         env.update(DAGSTER_HOME=str(home), SCOUT_DRIVE_DIR=str(drive),
-                   SCOUT_WAREHOUSE=str(warehouse), DAGSTER_CLI_QUIET="1")
+                   SCOUT_WAREHOUSE=str(warehouse), DAGSTER_CLI_QUIET="1", **(settings or {}))
         with open(log, "wb") as out:
             self.process = subprocess.Popen(
                 [str(DAGSTER), "dev", "-w", str(REPO / "workspace.yaml"),
