@@ -60,17 +60,29 @@ def dsn(warehouse: OdbcWarehouse) -> str:
     return " ".join(f"{key}={_libpq_value(value)}" for key, value in parts.items())
 
 
+# One in-memory DuckDB per server and login, kept for the process: loading the extension
+# and attaching cost more than copying a month.
+_ATTACHED: dict[str, duckdb.DuckDBPyConnection] = {}
+
+
 @contextmanager
 def attached(warehouse: OdbcWarehouse) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory DuckDB with the server's database attached as ``pg``."""
-    con = duckdb.connect(config=NO_DOWNLOADS)
-    try:
+    """An in-memory DuckDB with the server's database attached as ``pg`` (a cursor of the
+    process's one per server; dropped after an error so the next unit reconnects)."""
+    key = dsn(warehouse)
+    con = _ATTACHED.get(key)
+    if con is None:
+        con = duckdb.connect(config=NO_DOWNLOADS)
         con.execute(f"load '{extension_path()}'")
-        literal = dsn(warehouse).replace("'", "''")
+        literal = key.replace("'", "''")
         con.execute(f"attach '{literal}' as {ATTACHED} (type postgres)")
+        _ATTACHED[key] = con
+    try:
         yield con
-    finally:
+    except BaseException:
+        _ATTACHED.pop(key, None)
         con.close()
+        raise
 
 
 def stage_prefix(table: str) -> str:
@@ -99,5 +111,8 @@ def copy_to_stage(warehouse: OdbcWarehouse, target: str, rows: pa.Table) -> str:
     with attached(warehouse) as con:
         con.execute(f"call postgres_execute('{ATTACHED}', ?)", [create])
         con.register("staged_rows", rows)
-        con.execute(f"insert into {ATTACHED}.{stage} select * from staged_rows")
+        try:
+            con.execute(f"insert into {ATTACHED}.{stage} select * from staged_rows")
+        finally:
+            con.unregister("staged_rows")
     return stage
