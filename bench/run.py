@@ -110,6 +110,11 @@ def bench_layout(
         "layout": layout, "transactions": n, "months": months, "files": files,
         "generate_seconds": generated, "full": full, "full_process_seconds": full_process,
     }  # fmt: skip
+    print(f"[{layout}] publishing to a local PostgreSQL", flush=True)
+    try:
+        result["publishing"], _ = _child(["bench.publishing", "--warehouse", str(warehouse)])
+    except RuntimeError as error:  # no PostgreSQL / psqlODBC here: say so in the report
+        result["publishing"] = {"error": str(error).splitlines()[-1][:200]}
     if baseline:
         print(f"[{layout}] pandas baseline", flush=True)
         out = root / "baseline_out"
@@ -186,7 +191,7 @@ def render(results: list[dict], box: dict, command: str) -> str:
         "",
         "Every run is a fresh process running what `scout run` runs (`run_pipeline`, in-process "
         "Dagster, instance in a temporary DAGSTER_HOME, a fresh DuckDB file for the full build). "
-        "Stage seconds are the stages' own work: `audit.ETLProcessingLog.duration_seconds` "
+        "Stage seconds are the stages' own work: `audit.ETLProcessingLog.processing_duration_seconds` "
         "(the SQL transaction of each asset and partition range) plus the ingestion phases "
         "timed in `bronze/ingestion.py` (`IngestionResult.phase_seconds`). *Dagster steps* is "
         "the sum of Dagster's step durations (`get_run_step_stats`: includes asset checks, "
@@ -253,6 +258,17 @@ def render(results: list[dict], box: dict, command: str) -> str:
                 f"{full['brand_match_seconds']:.2f} s, "
                 f"{brand_ratio:.0f}x).",
                 "",
+            ]
+        publishing = r.get("publishing")
+        if publishing and "error" in publishing:
+            out += ["### Publishing", "", f"Not measured: {publishing['error']}", ""]
+        elif publishing:
+            out += [
+                "### Publishing to PostgreSQL (binary COPY)", "",
+                f"`{publishing['object']}`: {publishing['rows']:,} rows in "
+                f"{publishing['months']} monthly units, {publishing['seconds']:.2f} s, "
+                f"**{publishing['rows_per_second']:,.0f} rows/s** (target 200,000; each unit "
+                "also fingerprints the month, locks, swaps the stage and logs).", "",
             ]
         inc, noop = r["incremental"], r["noop"]
         out += [

@@ -157,10 +157,10 @@ def measure(drive_dir: str, warehouse_path: str, dagster_home: str) -> dict:
     with duckdb.connect(warehouse_path, read_only=True) as con:
         log_rows = con.execute(
             """
-            select process_name, sum(duration_seconds), sum(records_processed),
+            select process_name, sum(processing_duration_seconds), sum(records_processed),
                    min(start_time), max(end_time)
             from audit.ETLProcessingLog
-            where batch_id in (select unnest($run_ids::varchar[])) and status = 'success'
+            where batch_id in (select unnest($run_ids::varchar[])) and status = 'completed'
             group by 1
             """,
             {"run_ids": outcome.run_ids},

@@ -27,6 +27,7 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 
+from scout_assets.migrations import apply_migrations
 from scout_assets.resources.duckdb_files import open_duckdb
 from scout_assets.sql_files import ddl_files
 from scout_assets.time import manila_now
@@ -83,10 +84,12 @@ class Warehouse(dg.ConfigurableResource, ABC):
         """Where the warehouse is, for messages (never includes secrets)."""
 
 
+# The original's status words: a unit that committed is 'completed' (else 'failed').
+COMPLETED = "completed"
 LOG_INSERT = """
 insert into audit.ETLProcessingLog
     (process_name, batch_id, partition_key, start_time, end_time, status, records_processed,
-     records_successful, records_failed, duration_seconds, error_message, retry_count)
+     records_successful, records_failed, processing_duration_seconds, error_message, retry_count)
 values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
@@ -192,6 +195,7 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection, path: str) -> None:
     with _SCHEMA_LOCK:
         if path in _SCHEMA_READY:
             return
+        apply_migrations(con)  # an older warehouse first takes the current shapes
         for ddl in ddl_files():
             con.execute(ddl.read_text(encoding="utf-8"))
         _SCHEMA_READY.add(path)
@@ -254,7 +258,7 @@ class DuckDBWarehouse(Warehouse):
             try:
                 tx = DuckDBTransaction(con, audit)
                 yield tx
-                con.execute(LOG_INSERT, audit_row(audit, "success"))
+                con.execute(LOG_INSERT, audit_row(audit, COMPLETED))
                 con.execute("commit")
             except BaseException as error:
                 con.execute("rollback")

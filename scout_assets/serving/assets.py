@@ -1,7 +1,10 @@
 """Serving assets: the served objects as they stand on Azure SQL / SQL Server or PostgreSQL.
 
 Only part of the definitions when a publish target is configured (``serving_assets(target)``).
-They read the DuckDB file, so they share the warehouse pool with every writer of it.
+They read the DuckDB file, so they share the warehouse pool with every writer of it. Publishing
+runs itself: ``published_months`` belongs to the ``build_months`` job, so every run that
+rebuilds months (the rebuild sensor's, a backfill's, `scout run`'s) publishes them; and
+``published_tables`` to ``refresh_monitors``, which follows every rebuild.
 """
 
 import time
@@ -10,6 +13,7 @@ import dagster as dg
 
 from scout_assets.constants import OWNER_TAGS, OWNERS, SERVING, WAREHOUSE_POOL
 from scout_assets.partitions import context_months, monthly_partitions
+from scout_assets.platinum.assets import MONITOR_TAGS
 from scout_assets.resources.odbc_warehouse import (
     OdbcWarehouse,
     ServingError,
@@ -100,7 +104,12 @@ def serving_assets(target: str | None) -> list:
         outcomes = _run(publisher, lambda p: p.publish_months(months[0], months[-1]))
         return dg.MaterializeResult(metadata=_metadata(outcomes, started))
 
-    @dg.asset(key=[SERVING, "published_tables"], deps=_deps(monthly=False), **common)
+    # With the monitors (scope: monitor): refreshed and published by the same run.
+    @dg.asset(
+        key=[SERVING, "published_tables"],
+        deps=_deps(monthly=False),
+        **{**common, "tags": MONITOR_TAGS},
+    )
     def published_tables(
         context: dg.AssetExecutionContext,
         warehouse: DuckDBWarehouse,

@@ -323,8 +323,8 @@ def render_schemas(dialect: str) -> str:
         "-- The consumers' schemas: dbo (served objects), ref (reference maps), audit (logs).\n"
     )
     if dialect == "postgres":
-        return header + "".join(
-            f"create schema if not exists {s};\n" for s in ("dbo", "ref", "audit")
+        return header + "-- scout_stage holds the publisher's COPY stages while a unit runs.\n" + "".join(
+            f"create schema if not exists {s};\n" for s in ("dbo", "ref", "audit", "scout_stage")
         )
     return header + "".join(
         f"if schema_id(N'{s}') is null\nbegin\n"

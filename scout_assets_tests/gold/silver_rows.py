@@ -146,6 +146,7 @@ def nielsen_row(tx_id: str, when: datetime, category: str, brand: str, value,
         "transaction_value": peso(value), "basket_size": basket_size, "brand_name": brand,
         "nielsen_category": category, "nielsen_department": department, "pack_size": "Standard",
         "age_bracket": age_bracket, "substitution_event": False, "data_quality_score": 1.0,
+        "item_substitution_event": False,
     }  # fmt: skip
 
 
@@ -164,7 +165,7 @@ def five_transactions(warehouse: DuckDBWarehouse) -> DuckDBWarehouse:
         transaction("t2", T2, 102, 50.00, total_items=2, payment_method="gcash"),
         transaction("t3", T3, 104, 100.00, quality=0.8),     # items sum to 60.00 only
         transaction("t4", T4, 999, 10.00, quality=0.8, total_items=0),  # no items at all
-        transaction("t5", T5, 104, 20.00, quality=0.5),      # below the 0.7 quality filter
+        transaction("t5", T5, 104, 20.00),
     ])
     insert(warehouse, "dbo.TransactionItems", [
         line("t1", MARCH, 1, "Safeguard Classic Beige", 40.08, brand="Safeguard",
@@ -186,13 +187,15 @@ def five_transactions(warehouse: DuckDBWarehouse) -> DuckDBWarehouse:
         sales_interaction("t1", datetime(2025, 3, 5, 10, 20), key="t1late", gender="Male",
                           age_bracket="45-54", customer_type="new"),
         sales_interaction("t1", datetime(2025, 3, 5, 10, 14), customer_type="suki",
-                          suggestion_accepted=True),
+                          suggestion_accepted=True, substitution_event=False),
+        # The interaction reports a substitution the items do not carry.
         sales_interaction("t3", None, gender="Unknown", age_bracket="Unknown",
-                          emotional_state=None),
+                          emotional_state=None, substitution_event=True,
+                          substitution_reason="walang stock"),
     ])  # fmt: skip
     insert(warehouse, "dbo.BrandSubstitutions", [
         substitution("t1", T1, 2, "out of stock"),
-        substitution("t2", T2, None, None, source="interaction"),
+        substitution("t3", T3, None, "walang stock", source="interaction"),
     ])
     insert(warehouse, "dbo.TransactionBaskets", [
         basket("t1", T1, 2, "2-3"), basket("t2", T2, 2, "2-3"), basket("t3", T3, 1, "1"),

@@ -26,16 +26,21 @@ from scout_assets_tests.gold.silver_rows import (
 MONTHS = [MARCH, APRIL]
 
 
-@pytest.fixture
-def built(warehouse: DuckDBWarehouse) -> DuckDBWarehouse:
-    five_transactions(warehouse)
-    build(warehouse, [*GOLD_MODELS, XTAB_MODEL], MONTHS)
-    return warehouse
-
-
 def tamper(warehouse: DuckDBWarehouse, sql: str) -> None:
     with warehouse.transaction(AuditEntry("test.tamper", "test")) as tx:
         tx.execute(sql)
+
+
+@pytest.fixture
+def built(warehouse: DuckDBWarehouse) -> DuckDBWarehouse:
+    five_transactions(warehouse)
+    build(warehouse, GOLD_MODELS[:1], MONTHS)
+    # The original's rule scores 1.0 or 0.8, so nothing falls below the Nielsen filter (0.7);
+    # a lower score (as an upstream rule could give) shows the filtered remainder is reported.
+    tamper(warehouse, "update dbo.v_transactions_flat_production set data_quality_score = 0.5 "
+                      "where canonical_tx_id = 't5'")  # fmt: skip
+    build(warehouse, [*GOLD_MODELS[1:], XTAB_MODEL], MONTHS)
+    return warehouse
 
 
 def test_consistent_tables_reconcile_with_the_filtered_remainder_reported(built):
@@ -45,7 +50,7 @@ def test_consistent_tables_reconcile_with_the_filtered_remainder_reported(built)
         assert result.severity == dg.AssetCheckSeverity.ERROR
         assert result.metadata["months_judged"].value == "2025-03, 2025-04"
     nielsen = judge_nielsen(built, MONTHS)
-    # t5 (20.00, quality 0.5) is the only transaction below the filter.
+    # t5 (20.00, score 0.5) is the only transaction below the filter.
     assert nielsen.metadata["filtered_transactions"].value == 1
     assert nielsen.metadata["filtered_revenue"].value == 20.0
     assert "| 2025-04-01 |" in nielsen.metadata["figures"].value

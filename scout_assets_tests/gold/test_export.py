@@ -44,9 +44,9 @@ def test_parquet_from_the_extension_keeps_types(warehouse_file: str, tmp_path: P
     result = run("DBO.V_NIELSEN_COMPLETE_ANALYTICS", "-o", str(out), "--warehouse", warehouse_file)
     assert result.exit_code == 0, result.output
     table = pq.read_table(out)
-    assert table.num_rows == 4
+    assert table.num_rows == 5
     assert sorted(table.column("transaction_value").to_pylist()) == [
-        Decimal("10.00"), Decimal("50.00"), Decimal("70.08"), Decimal("100.00")
+        Decimal("10.00"), Decimal("20.00"), Decimal("50.00"), Decimal("70.08"), Decimal("100.00")
     ]
 
 

@@ -165,7 +165,7 @@ def golden_instance(golden_run):
 
 
 FLAT_COLUMNS = [
-    "canonical_tx_id", "txn_month", "txn_ts", "store_id", "store_name", "municipality_name",
+    "canonical_tx_id", "txn_month", "txn_ts", "store_id", "store_name", "MunicipalityName",
     "region", "device_id", "total_amount", "total_items", "payment_method", "daypart",
     "weekday_weekend", "brand", "category", "nielsen_category", "nielsen_department",
     "pack_size", "item_count", "brand_count", "category_count", "data_quality_score",
@@ -204,6 +204,8 @@ FLAT = [
      "Weekday", "Lucky Me", "Instant Foods", *MEALS, None, 1, 1, 1, 1.0, 0.9),
 ]  # fmt: skip
 
+# substitution_event is the interaction's flag, as in the original: NULL where the interaction
+# does not say (GOLD-0001, -0006, -0008) or there is none; the items here substitute nothing.
 INSIGHT_COLUMNS = [
     "canonical_tx_id", "amount", "brand", "pack_size", "age_bracket", "gender",
     "customer_type", "emotions", "substitution_event", "substitution_reason", "basket_size",
@@ -212,23 +214,23 @@ INSIGHT_COLUMNS = [
 NO_INTERACTION = (None, None, None, None)
 INSIGHT = [
     ("gold0001", d("115.08"), "Sprite", "1.5L", "25-34", "Female", "suki", "happy",
-     False, None, "2-3", 2, None),
-    ("gold0002", d("48.00"), "Lucky Me", None, *NO_INTERACTION, False, None, "1", 1, None),
+     None, None, "2-3", 2, None),
+    ("gold0002", d("48.00"), "Lucky Me", None, *NO_INTERACTION, None, None, "1", 1, None),
     ("gold0003", d("45.00"), "C2", "230ml", "45-54", "Male", "regular", "neutral",
      True, "out of stock", "2-3", 2, True),
-    ("gold0004", d("75.00"), "Sprite", "1.5L", *NO_INTERACTION, False, None, "1", 1, None),
-    ("gold0005", d("10.00"), "Unknown Brand", None, *NO_INTERACTION, False, None, "1", 1,
+    ("gold0004", d("75.00"), "Sprite", "1.5L", *NO_INTERACTION, None, None, "1", 1, None),
+    ("gold0005", d("10.00"), "Unknown Brand", None, *NO_INTERACTION, None, None, "1", 1,
      None),
-    ("gold0006", d("40.08"), "Safeguard", "85g", "18-24", "Female", None, "happy", False,
+    ("gold0006", d("40.08"), "Safeguard", "85g", "18-24", "Female", None, "happy", None,
      None, "1", 1, None),
-    ("gold0007", d("50.00"), "C2", "230ml", *NO_INTERACTION, False, None, "1", 1, None),
-    ("gold0008", d("72.08"), "Safeguard", "85g", "Unknown", "Unknown", None, "sad", False,
+    ("gold0007", d("50.00"), "C2", "230ml", *NO_INTERACTION, None, None, "1", 1, None),
+    ("gold0008", d("72.08"), "Safeguard", "85g", "Unknown", "Unknown", None, "sad", None,
      None, "2-3", 2, None),
-    ("gold0009", d("90.00"), "Sprite", "1.5L", *NO_INTERACTION, False, None, "2-3", 3,
+    ("gold0009", d("90.00"), "Sprite", "1.5L", *NO_INTERACTION, None, None, "2-3", 3,
      None),
-    ("gold0010", d("75.00"), "Sprite", "1.5L", *NO_INTERACTION, False, None, "1", 1, None),
-    ("gold0011", d("45.00"), "Safeguard", "85g", *NO_INTERACTION, False, None, "1", 1, None),
-    ("gold0012", d("16.00"), "Lucky Me", None, *NO_INTERACTION, False, None, "1", 1, None),
+    ("gold0010", d("75.00"), "Sprite", "1.5L", *NO_INTERACTION, None, None, "1", 1, None),
+    ("gold0011", d("45.00"), "Safeguard", "85g", *NO_INTERACTION, None, None, "1", 1, None),
+    ("gold0012", d("16.00"), "Lucky Me", None, *NO_INTERACTION, None, None, "1", 1, None),
 ]  # fmt: skip
 
 NIELSEN_COLUMNS = [
@@ -241,28 +243,28 @@ ERRSON = ("ERRSON", "Metro Manila", "Pateros")
 MANILA = (None, "Metro Manila", "Manila")
 NIELSEN = [
     ("gold0001", MARCH, 8, d("115.08"), 2, "Sprite", *SOFT, "85g, 1.5L", "25-34", *ERRSON,
-     False, 1.0),
+     None, 1.0),
     ("gold0002", MARCH, 12, d("48.00"), 1, "Lucky Me", *MEALS, "Standard", None, *ERRSON,
-     False, 1.0),
+     None, 1.0),
     ("gold0003", MARCH, 19, d("45.00"), 2, "C2", *SOFT, "70g, 230ml", "45-54", *MANILA,
      True, 1.0),
-    ("gold0004", MARCH, 9, d("75.00"), 1, "Sprite", *SOFT, "1.5L", None, *MANILA, False,
+    ("gold0004", MARCH, 9, d("75.00"), 1, "Sprite", *SOFT, "1.5L", None, *MANILA, None,
      1.0),
     ("gold0005", MARCH, 21, d("10.00"), 1, "Unknown Brand", *NONE, "Standard", None, *ERRSON,
-     False, 1.0),
+     None, 1.0),
     ("gold0006", MARCH, 10, d("40.08"), 1, "Safeguard", *SOAP, "85g", "18-24", *ERRSON,
-     False, 1.0),
-    ("gold0007", APRIL, 7, d("50.00"), 1, "C2", *SOFT, "230ml", None, *ERRSON, False, 1.0),
+     None, 1.0),
+    ("gold0007", APRIL, 7, d("50.00"), 1, "C2", *SOFT, "230ml", None, *ERRSON, None, 1.0),
     ("gold0008", APRIL, 15, d("72.08"), 2, "Safeguard", *SOAP, "Standard, 85g", "Unknown",
-     *MANILA, False, 1.0),
+     *MANILA, None, 1.0),
     ("gold0009", APRIL, 18, d("90.00"), 3, "Sprite", *SOFT, "70g, 1.5L, Standard", None,
-     *ERRSON, False, 1.0),
-    ("gold0010", APRIL, 18, d("75.00"), 1, "Sprite", *SOFT, "1.5L", None, *MANILA, False,
+     *ERRSON, None, 1.0),
+    ("gold0010", APRIL, 18, d("75.00"), 1, "Sprite", *SOFT, "1.5L", None, *MANILA, None,
      1.0),
-    ("gold0011", APRIL, 23, d("45.00"), 1, "Safeguard", *SOAP, "85g", None, *ERRSON, False,
+    ("gold0011", APRIL, 23, d("45.00"), 1, "Safeguard", *SOAP, "85g", None, *ERRSON, None,
      0.8),
     ("gold0012", APRIL, 20, d("16.00"), 1, "Lucky Me", *MEALS, "Standard", None, *MANILA,
-     False, 1.0),
+     None, 1.0),
 ]  # fmt: skip
 
 XTAB_COLUMNS = [
@@ -289,9 +291,10 @@ XTAB = [
      d("40.08"), 1, 40.08, 1.0, 1, 1, 1, 1, 100.0, 100.0, TOP),
     (APRIL, *SOFT, "C2", date(2025, 4, 1), 14, 7, "Morning", "Weekday", 1, d("50.00"), 1,
      50.0, 1.0, 1, 0, 1, 2, 100.0, 100.0, TOP),
-    # The interaction of GOLD-0008 has no age: not a transaction with demographics.
+    # The interaction of GOLD-0008 has no age (bracket Unknown): it counts as a transaction
+    # with demographics, as the original's age_bracket IS NOT NULL does.
     (APRIL, *SOAP, "Safeguard", date(2025, 4, 5), 14, 15, "Afternoon", "Weekend", 1,
-     d("72.08"), 2, 72.08, 2.0, 1, 0, 1, 1, 100.0, 100.0, TOP),
+     d("72.08"), 2, 72.08, 2.0, 1, 1, 1, 1, 100.0, 100.0, TOP),
     # GOLD-0009 and GOLD-0010: one cell, two transactions.
     (APRIL, *SOFT, "Sprite", date(2025, 4, 12), 15, 18, "Evening", "Weekend", 2,
      d("165.00"), 4, 82.5, 2.0, 2, 0, 1, 1, 100.0, 100.0, TOP),
@@ -303,20 +306,21 @@ XTAB = [
 
 QUALITY_COLUMNS = [
     "table_name", "total_records", "non_duplicate_records", "deduplication_rate",
-    "avg_quality_score", "brand_detection_rate", "categorization_rate", "earliest_record",
+    "duplicate_rate", "avg_quality_score", "brand_detection_rate", "categorization_rate", "earliest_record",
     "latest_record", "quality_status", "freshness_status",
 ]  # fmt: skip
 FIRST_SALE, LAST_SALE = ts("2025-03-03 08:15"), ts("2025-04-30 23:30")
 QUALITY = [
     # 13 payloads (the re-uploaded file is not read again) for 12 transactions; GOLD-0011's
     # items miss its total.
-    ("dbo.PayloadTransactions", 13, 12, 7.69, 98.46, None, None, "Excellent", "Fresh"),
-    ("dbo.TransactionItems", 17, 17, 0.0, 90.0, 88.24, 88.24, "Good", "Fresh"),
-    ("dbo.Transactions", 12, 12, 0.0, 98.33, None, None, FIRST_SALE, LAST_SALE, "Excellent",
-     "Very Stale"),
-    ("dbo.v_nielsen_complete_analytics", 12, 12, 0.0, 98.33, 91.67, 91.67, FIRST_SALE,
+    # The original's names (no schema); deduplication_rate is the share kept, as there.
+    ("PayloadTransactions", 13, 12, 92.31, 7.69, 98.46, None, None, "Excellent", "Fresh"),
+    ("TransactionItems", 17, 17, 100.0, 0.0, 90.0, 88.24, 88.24, "Good", "Fresh"),
+    ("Transactions", 12, 12, 100.0, 0.0, 98.33, None, None, FIRST_SALE, LAST_SALE,
+     "Excellent", "Very Stale"),
+    ("v_nielsen_complete_analytics", 12, 12, 100.0, 0.0, 98.33, 91.67, 91.67, FIRST_SALE,
      LAST_SALE, "Excellent", "Very Stale"),
-    ("dbo.v_transactions_flat_production", 12, 12, 0.0, 98.33, 91.67, 91.67, FIRST_SALE,
+    ("v_transactions_flat_production", 12, 12, 100.0, 0.0, 98.33, 91.67, 91.67, FIRST_SALE,
      LAST_SALE, "Excellent", "Very Stale"),
 ]  # fmt: skip
 
@@ -332,9 +336,9 @@ def test_gold_and_platinum_rows_match_the_hand_written_ones(golden):
 def test_monitors_describe_the_golden_warehouse(golden):
     quality = table(golden, "dbo.v_data_quality_monitor", QUALITY_COLUMNS, "1")
     ingested = {row[0]: row for row in quality if row[0] in
-                ("dbo.PayloadTransactions", "dbo.TransactionItems")}  # fmt: skip
+                ("PayloadTransactions", "TransactionItems")}  # fmt: skip
     # Rows stamped at ingestion or extraction: their times are the runs', only tiers checked.
-    assert [row[:7] + row[9:] for row in ingested.values()] == QUALITY[:2]
+    assert [row[:8] + row[10:] for row in ingested.values()] == QUALITY[:2]
     assert [row for row in quality if row[0] not in ingested] == QUALITY[2:]
 
     pipeline = {
@@ -350,7 +354,7 @@ def test_monitors_describe_the_golden_warehouse(golden):
         row = pipeline[process]
         assert (row["total_runs"], row["successful_runs"], row["failed_runs"],
                 row["total_records_processed"], row["current_status"], row["health_status"],
-                row["activity_status"]) == (2, 2, 0, records, "success", "Healthy", "Active")
+                row["activity_status"]) == (2, 2, 0, records, "completed", "Healthy", "Active")
     assert {row["health_status"] for row in pipeline.values()} == {"Healthy"}
     assert "platinum.pipeline_realtime_monitor" in pipeline  # the first refresh, logged
 

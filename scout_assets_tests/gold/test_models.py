@@ -33,10 +33,10 @@ def test_flat_production_has_one_row_per_transaction(silver: DuckDBWarehouse):
         "dbo.v_transactions_flat_production": 5
     }
     store_104 = {"store_name": "ERRSON", "barangay_name": "Sta. Ana",
-                 "municipality_name": "Pateros", "province_name": "Metro Manila",
+                 "MunicipalityName": "Pateros", "ProvinceName": "Metro Manila",
                  "region_code": "NCR", "region": "National Capital Region"}  # fmt: skip
     store_102 = {**store_104, "store_name": None, "barangay_name": None,
-                 "municipality_name": "Manila"}  # fmt: skip
+                 "MunicipalityName": "Manila"}  # fmt: skip
     no_store = {key: None for key in store_104}
     common = {"device_id": "SCOUTPI-0004", "audio_transcript": "pabili po"}
     assert rows(silver, "dbo.v_transactions_flat_production") == [
@@ -77,7 +77,7 @@ def test_flat_production_has_one_row_per_transaction(silver: DuckDBWarehouse):
          "daypart": "Morning", "weekday_weekend": "Weekday", "brand": "Safeguard",
          "category": "Body Care", "nielsen_category": "Bar Soap",
          "nielsen_department": "Personal Care", "pack_size": None, "item_count": 1,
-         "brand_count": 1, "category_count": 1, "data_quality_score": 0.5,
+         "brand_count": 1, "category_count": 1, "data_quality_score": 1.0,
          "extraction_confidence": pytest.approx(0.9)},
     ]  # fmt: skip
 
@@ -88,37 +88,41 @@ def test_insight_base_joins_interaction_substitution_and_basket(silver: DuckDBWa
         silver, "dbo.v_insight_base",
         "canonical_tx_id, amount, category, nielsen_category, brand, pack_size, daypart, "
         "age_bracket, gender, customer_type, payment_method, emotions, substitution_event, "
-        "substitution_reason, basket_size, item_count, suggestion_accepted",
+        "substitution_reason, basket_size, item_count, suggestion_accepted, "
+        "item_substitution_event, item_substitution_reason",
     )  # fmt: skip
+    no_item_substitution = {"item_substitution_event": False, "item_substitution_reason": None}
     no_one = {"age_bracket": None, "gender": None, "customer_type": None, "emotions": None,
-              "suggestion_accepted": None}  # fmt: skip
+              "suggestion_accepted": None, "substitution_event": None,
+              "substitution_reason": None}  # fmt: skip
+    # The interaction's flag and reason as the original; the items' substitutions apart.
     assert got == [
         {"canonical_tx_id": "t1", "amount": peso(70.08), "category": "Body Care",
          "nielsen_category": "Bar Soap", "brand": "Safeguard", "pack_size": "85g",
          "daypart": "Morning", "age_bracket": "25-34", "gender": "Female",
          "customer_type": "suki", "payment_method": "cash", "emotions": "happy",
-         "substitution_event": True, "substitution_reason": "out of stock",
-         "basket_size": "2-3", "item_count": 2, "suggestion_accepted": True},
+         "substitution_event": False, "substitution_reason": None,
+         "basket_size": "2-3", "item_count": 2, "suggestion_accepted": True,
+         "item_substitution_event": True, "item_substitution_reason": "out of stock"},
         {"canonical_tx_id": "t2", "amount": peso(50), "category": "Canned Goods",
          "nielsen_category": "Unspecified", "brand": "Angel", "pack_size": None,
-         "daypart": "Evening", **no_one, "payment_method": "gcash",
-         "substitution_event": True, "substitution_reason": None, "basket_size": "2-3",
-         "item_count": 2},
+         "daypart": "Evening", **no_one, "payment_method": "gcash", "basket_size": "2-3",
+         "item_count": 2, **no_item_substitution},
         {"canonical_tx_id": "t3", "amount": peso(100), "category": None,
          "nielsen_category": "Unspecified", "brand": "Unknown Brand", "pack_size": "",
          "daypart": "Afternoon", "age_bracket": "Unknown", "gender": "Unknown",
          "customer_type": None, "payment_method": "cash", "emotions": None,
-         "substitution_event": False, "substitution_reason": None, "basket_size": "1",
-         "item_count": 1, "suggestion_accepted": None},
+         "substitution_event": True, "substitution_reason": "walang stock",
+         "basket_size": "1", "item_count": 1, "suggestion_accepted": None,
+         **no_item_substitution},
         {"canonical_tx_id": "t4", "amount": peso(10), "category": None,
          "nielsen_category": None, "brand": None, "pack_size": None, "daypart": "Night",
-         **no_one, "payment_method": "cash", "substitution_event": False,
-         "substitution_reason": None, "basket_size": "empty", "item_count": 0},
+         **no_one, "payment_method": "cash", "basket_size": "empty", "item_count": 0,
+         **no_item_substitution},
         {"canonical_tx_id": "t5", "amount": peso(20), "category": "Body Care",
          "nielsen_category": "Bar Soap", "brand": "Safeguard", "pack_size": None,
-         "daypart": "Morning", **no_one, "payment_method": "cash",
-         "substitution_event": False, "substitution_reason": None, "basket_size": "1",
-         "item_count": 1},
+         "daypart": "Morning", **no_one, "payment_method": "cash", "basket_size": "1",
+         "item_count": 1, **no_item_substitution},
     ]  # fmt: skip
 
 
@@ -129,7 +133,7 @@ def test_nielsen_analytics_filters_quality_and_applies_defaults(silver: DuckDBWa
         "canonical_tx_id, txn_month, hour_of_day, transaction_value, basket_size, brand_name, "
         "nielsen_category, nielsen_department, pack_size, age_bracket, store_name, region, "
         "province_name, municipality_name, substitution_event, substitution_reason, "
-        "data_quality_score",
+        "data_quality_score, item_substitution_event",
     )  # fmt: skip
     ncr = {"region": "National Capital Region", "province_name": "Metro Manila"}
     assert got == [
@@ -137,29 +141,40 @@ def test_nielsen_analytics_filters_quality_and_applies_defaults(silver: DuckDBWa
          "transaction_value": peso(70.08), "basket_size": 2, "brand_name": "Safeguard",
          "nielsen_category": "Bar Soap", "nielsen_department": "Personal Care",
          "pack_size": "85g, Standard", "age_bracket": "25-34", "store_name": "ERRSON", **ncr,
-         "municipality_name": "Pateros", "substitution_event": True,
-         "substitution_reason": "out of stock", "data_quality_score": 1.0},
+         "municipality_name": "Pateros", "substitution_event": False,
+         "substitution_reason": None, "data_quality_score": 1.0,
+         "item_substitution_event": True},
         # Angel is in the brand map without a category: the defaults apply.
         {"canonical_tx_id": "t2", "txn_month": MARCH, "hour_of_day": 19,
          "transaction_value": peso(50), "basket_size": 2, "brand_name": "Angel",
          "nielsen_category": "Unspecified", "nielsen_department": "General Merchandise",
          "pack_size": "Standard, Standard", "age_bracket": None, "store_name": None, **ncr,
-         "municipality_name": "Manila", "substitution_event": True,
-         "substitution_reason": None, "data_quality_score": 1.0},
+         "municipality_name": "Manila", "substitution_event": None,
+         "substitution_reason": None, "data_quality_score": 1.0,
+         "item_substitution_event": False},
         {"canonical_tx_id": "t3", "txn_month": MARCH, "hour_of_day": 14,
          "transaction_value": peso(100), "basket_size": 1, "brand_name": "Unknown Brand",
          "nielsen_category": "Unspecified", "nielsen_department": "General Merchandise",
          "pack_size": "Standard", "age_bracket": "Unknown", "store_name": "ERRSON", **ncr,
-         "municipality_name": "Pateros", "substitution_event": False,
-         "substitution_reason": None, "data_quality_score": 0.8},
+         "municipality_name": "Pateros", "substitution_event": True,
+         "substitution_reason": "walang stock", "data_quality_score": 0.8,
+         "item_substitution_event": False},
         # No items and an unknown store: every default, no geography.
         {"canonical_tx_id": "t4", "txn_month": APRIL, "hour_of_day": 0,
          "transaction_value": peso(10), "basket_size": 0, "brand_name": "Unknown Brand",
          "nielsen_category": "Unspecified", "nielsen_department": "General Merchandise",
          "pack_size": "Standard", "age_bracket": None, "store_name": None, "region": None,
-         "province_name": None, "municipality_name": None, "substitution_event": False,
-         "substitution_reason": None, "data_quality_score": 0.8},
-        # t5 (score 0.5) is below the filter.
+         "province_name": None, "municipality_name": None, "substitution_event": None,
+         "substitution_reason": None, "data_quality_score": 0.8,
+         "item_substitution_event": False},
+        # The original's scores are 1.0 or 0.8: its filter (>= 0.7) keeps every transaction.
+        {"canonical_tx_id": "t5", "txn_month": APRIL, "hour_of_day": 8,
+         "transaction_value": peso(20), "basket_size": 1, "brand_name": "Safeguard",
+         "nielsen_category": "Bar Soap", "nielsen_department": "Personal Care",
+         "pack_size": "Standard", "age_bracket": None, "store_name": "ERRSON", **ncr,
+         "municipality_name": "Pateros", "substitution_event": None,
+         "substitution_reason": None, "data_quality_score": 1.0,
+         "item_substitution_event": False},
     ]  # fmt: skip
 
 

@@ -112,7 +112,7 @@ def test_a_locked_warehouse_is_retried_and_the_retry_lands_in_the_log(
     result = _materialize(warehouse, instance)
 
     assert result.success and calls["n"] == 2
-    assert _log(warehouse) == [("failed", 0), ("success", 1)]
+    assert _log(warehouse) == [("failed", 0), ("completed", 1)]
     retried = dg.DagsterEventType.STEP_UP_FOR_RETRY
     assert len([e for e in result.all_events if e.event_type == retried]) == 1
 

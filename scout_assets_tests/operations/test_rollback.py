@@ -56,7 +56,7 @@ def test_scout_rollback_leaves_the_warehouse_of_a_drive_that_never_had_the_batch
         "select status, partition_key from audit.ETLProcessingLog "
         "where process_name = 'operations.rollback'"
     ).to_pylist()
-    assert log == [{"status": "success", "partition_key": built.batch_two}]
+    assert log == [{"status": "completed", "partition_key": built.batch_two}]
 
 
 def test_the_rollback_job_takes_the_batch_out_and_queues_its_months(built, tmp_path, instance):

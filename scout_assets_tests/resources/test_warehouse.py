@@ -27,7 +27,7 @@ def test_a_unit_commits_with_its_audit_row(warehouse: DuckDBWarehouse):
         tx.execute("insert into audit.PendingMonths values ('2025-03-01', 'test', 'run-1', now())")
         audit.count(1)
     assert _log(warehouse) == [
-        {"process_name": "test.process", "status": "success", "records_processed": 1,
+        {"process_name": "test.process", "status": "completed", "records_processed": 1,
          "error_message": None}
     ]
 

@@ -7,11 +7,11 @@ create table if not exists audit.ETLProcessingLog (
     partition_key       varchar,               -- YYYY-MM-DD month, NULL for unpartitioned
     start_time          timestamp not null,
     end_time            timestamp,
-    status              varchar not null,      -- success / failed / running / rollback
+    status              varchar not null,      -- completed / failed / running (the original's words)
     records_processed   bigint default 0,
     records_successful  bigint default 0,
     records_failed      bigint default 0,
-    duration_seconds    double,
+    processing_duration_seconds  double,
     error_message       varchar,
     retry_count         integer default 0
 );

@@ -21,9 +21,11 @@ create table if not exists dbo.v_insight_base (
     customer_type        varchar,
     payment_method       varchar,
     emotions             varchar,
-    substitution_event   boolean not null,
-    substitution_reason  varchar,
+    substitution_event   boolean,              -- the interaction's flag (NULL: no interaction)
+    substitution_reason  varchar,              -- the interaction's reason
     basket_size          varchar not null,     -- 1 / 2-3 / 4-6 / 7+ / empty
     item_count           integer not null,
-    suggestion_accepted  boolean
+    suggestion_accepted  boolean,
+    item_substitution_event   boolean,           -- an item of the basket was a substitute
+    item_substitution_reason  varchar            -- the first substituted item's reason
 );

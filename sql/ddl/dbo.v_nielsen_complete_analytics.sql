@@ -27,8 +27,10 @@ create table if not exists dbo.v_nielsen_complete_analytics (
     region                 varchar,
     province_name          varchar,
     municipality_name      varchar,
-    substitution_event     boolean not null,
-    substitution_reason    varchar,
+    substitution_event     boolean,              -- the interaction's flag (NULL: no interaction)
+    substitution_reason    varchar,              -- the interaction's reason
     suggestion_accepted    boolean,
-    data_quality_score     double not null
+    data_quality_score     double not null,
+    item_substitution_event   boolean,           -- an item of the basket was a substitute
+    item_substitution_reason  varchar            -- the first substituted item's reason
 );

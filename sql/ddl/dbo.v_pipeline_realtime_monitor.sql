@@ -17,5 +17,6 @@ create table if not exists dbo.v_pipeline_realtime_monitor (
     minutes_since_last_run        double not null,
     health_status                 varchar not null,
     activity_status               varchar not null,
-    refreshed_at                  timestamp not null
+    refreshed_at                  timestamp not null,
+    current_run_duration_minutes  double               -- minutes from the latest run's start to the refresh
 );

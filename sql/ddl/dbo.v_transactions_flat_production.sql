@@ -11,8 +11,8 @@ create table if not exists dbo.v_transactions_flat_production (
     store_id               integer,
     store_name             varchar,
     barangay_name          varchar,
-    municipality_name      varchar,
-    province_name          varchar,
+    MunicipalityName       varchar,                -- the original's spelling (dbo.Stores')
+    ProvinceName           varchar,
     region_code            varchar,
     region                 varchar,                -- region name
     device_id              varchar,
@@ -30,6 +30,6 @@ create table if not exists dbo.v_transactions_flat_production (
     item_count             integer not null,
     brand_count            integer not null,
     category_count         integer not null,
-    data_quality_score     double not null,        -- 1.0 items sum to the total, else 0.8
+    data_quality_score     double not null,        -- 1.0 items sum to the total (< 0.01 off), else 0.8
     extraction_confidence  double                  -- average over the items
 );

@@ -2,7 +2,9 @@
 -- After the original view of the same name (jgtolentino/scout-agentic-analytics,
 -- apps/dal-agent/out/schema_extraction/02_definitions.sql), which read these fields out of the
 -- payload JSON; here they come from silver: the primary item, the transaction's interaction
--- (the earliest, as silver picks it) and its substitutions.
+-- (the earliest, as silver picks it) and its substitutions. substitution_event and
+-- substitution_reason are the interaction's, as in the original Nielsen view (NULL without an
+-- interaction); substitutions reported on the items are item_substitution_event/_reason.
 with flat as (
     select *
     from dbo.v_transactions_flat_production
@@ -11,7 +13,7 @@ with flat as (
 
 interaction as (
     select canonical_tx_id, age_bracket, gender, customer_type, emotional_state,
-           suggestion_accepted
+           substitution_event, substitution_reason, suggestion_accepted
     from dbo.SalesInteractions
     -- The month's transactions read straight from the table (one narrow column), so that the
     -- wide flat rows are not materialised to be read twice.
@@ -25,14 +27,15 @@ interaction as (
     ) = 1
 ),
 
-substitution as (
-    -- Items and interactions both report substitutions; the first stated reason describes it.
+item_substitution as (
+    -- Substitutions reported on the items; the first stated reason describes them.
     select
         canonical_tx_id,
-        first(substitution_reason order by item_sequence nulls last)
+        first(substitution_reason order by item_sequence)
             filter (where substitution_reason is not null) as substitution_reason
     from dbo.BrandSubstitutions
     where txn_month = any($months)
+      and source = 'item'
     group by canonical_tx_id
 ),
 
@@ -61,12 +64,14 @@ select
     interaction.customer_type,
     flat.payment_method,
     interaction.emotional_state as emotions,
-    substitution.canonical_tx_id is not null as substitution_event,
-    substitution.substitution_reason,
+    interaction.substitution_event,
+    interaction.substitution_reason,
     coalesce(basket.basket_size, 'empty') as basket_size,
     coalesce(basket.item_count, flat.item_count) as item_count,
-    interaction.suggestion_accepted
+    interaction.suggestion_accepted,
+    item_substitution.canonical_tx_id is not null as item_substitution_event,
+    item_substitution.substitution_reason as item_substitution_reason
 from flat
 left join interaction using (canonical_tx_id)
-left join substitution using (canonical_tx_id)
+left join item_substitution using (canonical_tx_id)
 left join basket using (canonical_tx_id);

@@ -2,8 +2,10 @@
 -- the Nielsen taxonomy, geography, customer insights, substitutions and pack sizes.
 -- After the original view of the same name (jgtolentino/scout-agentic-analytics,
 -- apps/dal-agent/documentation/SCOUT_ETL_PIPELINE_COMPLETE_GUIDE.md, "Nielsen Complete
--- Analytics View"): brand map first, then the transaction's own category; defaults
--- Unspecified / General Merchandise / Unknown Brand; a missing pack size reads Standard.
+-- Analytics View"): brand map first; defaults Unspecified / General Merchandise / Unknown
+-- Brand; a missing pack size reads Standard. Unlike there, an unmapped brand takes its primary
+-- item's own Nielsen category and department (the original took the item's detected category
+-- and General Merchandise): docs/SERVED_OBJECTS.md gives the reason and the rows it changes.
 -- The transactions below the filter are counted by the reconciliation check.
 with flat as (
     select *
@@ -14,7 +16,8 @@ with flat as (
 
 insight as (
     select canonical_tx_id, age_bracket, gender, customer_type, emotions,
-           substitution_event, substitution_reason, suggestion_accepted
+           substitution_event, substitution_reason, suggestion_accepted,
+           item_substitution_event, item_substitution_reason
     from dbo.v_insight_base
     where txn_month = any($months)
 ),
@@ -63,12 +66,14 @@ select
     flat.store_id,
     flat.store_name,
     flat.region,
-    flat.province_name,
-    flat.municipality_name,
-    coalesce(insight.substitution_event, false) as substitution_event,
+    flat.ProvinceName as province_name,
+    flat.MunicipalityName as municipality_name,
+    insight.substitution_event,
     insight.substitution_reason,
     insight.suggestion_accepted,
-    flat.data_quality_score
+    flat.data_quality_score,
+    coalesce(insight.item_substitution_event, false) as item_substitution_event,
+    insight.item_substitution_reason
 from flat
 left join ref.nielsen_brand_map as brand_map on brand_map.brand_name = flat.brand
 left join insight using (canonical_tx_id)

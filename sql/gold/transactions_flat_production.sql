@@ -3,11 +3,12 @@
 -- apps/dal-agent/documentation/SCOUT_ETL_PIPELINE_COMPLETE_GUIDE.md, "Primary Transaction View"):
 -- the primary brand and category are the most expensive item's; there the tie between equally
 -- priced items was left to chance, here the earlier item in the payload wins.
--- data_quality_score is silver's rule (items sum to the total within a centavo: 1.0, else 0.8).
+-- data_quality_score as there: 1.0 when the items' total_price sum is less than 0.01 away from
+-- the total, else 0.8 (also when there are no items or no total: the comparison is unknown).
 with transactions as (
     select canonical_tx_id, transaction_id, txn_month, txn_ts, store_id, device_id,
            total_amount, total_items, payment_method, daypart, weekday_weekend,
-           audio_transcript, quality_score
+           audio_transcript
     from dbo.Transactions
     where txn_month = any($months)
       and processing_status = 'active'
@@ -18,8 +19,8 @@ stores as (
         stores.StoreID as store_id,
         stores.StoreName as store_name,
         stores.BarangayName as barangay_name,
-        stores.MunicipalityName as municipality_name,
-        stores.ProvinceName as province_name,
+        stores.MunicipalityName,
+        stores.ProvinceName,
         stores.Region as region_code,
         region.region_name as region
     from dbo.Stores as stores
@@ -44,6 +45,7 @@ basket as (
         -- count(distinct) skips NULLs as list_distinct did, without building string lists.
         count(distinct brand_detected) as brand_count,
         count(distinct category_detected) as category_count,
+        sum(total_price) as calculated_total,
         round(avg(extraction_confidence), 4) as extraction_confidence
     from dbo.TransactionItems
     where txn_month = any($months)
@@ -59,8 +61,8 @@ select
     t.store_id,
     stores.store_name,
     stores.barangay_name,
-    stores.municipality_name,
-    stores.province_name,
+    stores.MunicipalityName,
+    stores.ProvinceName,
     stores.region_code,
     stores.region,
     t.device_id,
@@ -78,7 +80,8 @@ select
     coalesce(basket.item_count, 0) as item_count,
     coalesce(basket.brand_count, 0) as brand_count,
     coalesce(basket.category_count, 0) as category_count,
-    t.quality_score as data_quality_score,
+    case when abs(t.total_amount - basket.calculated_total) < 0.01 then 1.0 else 0.8 end
+        as data_quality_score,
     basket.extraction_confidence
 from transactions as t
 left join stores using (store_id)

@@ -3,19 +3,19 @@
 if object_id(N'audit.ETLProcessingLog', N'U') is null
 begin
     create table audit.ETLProcessingLog (
-        [log_id]              bigint identity(1, 1) not null,
-        [process_name]        nvarchar(200) not null,
-        [batch_id]            nvarchar(64) not null,
-        [partition_key]       nvarchar(32),
-        [start_time]          datetime2(6) not null,
-        [end_time]            datetime2(6),
-        [status]              nvarchar(32) not null,
-        [records_processed]   bigint,
-        [records_successful]  bigint,
-        [records_failed]      bigint,
-        [duration_seconds]    float,
-        [error_message]       nvarchar(max),
-        [retry_count]         int,
+        [log_id]                       bigint identity(1, 1) not null,
+        [process_name]                 nvarchar(200) not null,
+        [batch_id]                     nvarchar(64) not null,
+        [partition_key]                nvarchar(32),
+        [start_time]                   datetime2(6) not null,
+        [end_time]                     datetime2(6),
+        [status]                       nvarchar(32) not null,
+        [records_processed]            bigint,
+        [records_successful]           bigint,
+        [records_failed]               bigint,
+        [processing_duration_seconds]  float,
+        [error_message]                nvarchar(max),
+        [retry_count]                  int,
         constraint PK_ETLProcessingLog primary key clustered ([log_id])
     );
 end

@@ -18,6 +18,7 @@ begin
         [quality_status]         nvarchar(4000) not null,
         [freshness_status]       nvarchar(4000) not null,
         [refreshed_at]           datetime2(6) not null,
+        [duplicate_rate]         float,
         constraint PK_v_data_quality_monitor primary key nonclustered ([table_name])
     );
 end

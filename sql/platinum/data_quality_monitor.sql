@@ -1,19 +1,19 @@
 -- dbo.v_data_quality_monitor: per table, record counts, duplicates, quality and freshness.
 -- After the original view of the same name (jgtolentino/scout-agentic-analytics,
 -- apps/dal-agent/documentation/SCOUT_ETL_PIPELINE_COMPLETE_GUIDE.md, "Quality Control
--- Framework"), with DESIGN.md's tiers: quality >= 95 Excellent, >= 90 Good, >= 80 Acceptable,
--- >= 70 Needs Improvement, else Critical Issues; freshness <= 2 h Fresh, <= 24 h Recent,
--- <= 7 d Stale, else Very Stale (scout_assets/tiers.py holds the same thresholds).
--- Differences: every record counts, not the last 7 days; deduplication_rate is the share of
--- records removed as duplicates (the original's was the share kept); each table says what
--- its quality score measures.
+-- Framework"), with its names (table_name without the schema) and tiers: quality >= 95
+-- Excellent, >= 90 Good, >= 80 Acceptable, >= 70 Needs Improvement, else Critical Issues;
+-- freshness counts hour and day boundaries as T-SQL's DATEDIFF does: <= 2 hours Fresh,
+-- <= 24 hours Recent, <= 7 days Stale, else Very Stale. deduplication_rate is the share kept,
+-- as there; duplicate_rate is the share removed. Differences (docs/SERVED_OBJECTS.md): every
+-- record counts, not the last 7 days; more tables; each table says what its score measures.
 with payload_scores as (
-    -- Bronze has no score of its own: silver's rule applied to every payload delivered.
+    -- Bronze has no score of its own: data_quality_score's rule applied to every payload
+    -- delivered (a payload without items, or without a total, scores 0.8).
     select
         p.canonical_tx_id,
         p.ingestion_timestamp,
-        case when abs(coalesce(s.item_sum, 0) - p.total_amount) <= 0.01 then 1.0 else 0.8 end
-            as quality_score
+        case when abs(p.total_amount - s.item_sum) < 0.01 then 1.0 else 0.8 end as quality_score
     from dbo.PayloadTransactions as p
     left join (
         select payload_hash, sum(total_price) as item_sum
@@ -25,11 +25,11 @@ with payload_scores as (
 
 per_table as (
     select
-        'dbo.PayloadTransactions' as table_name,
+        'PayloadTransactions' as table_name,
         count(*) as total_records,
         count(distinct canonical_tx_id) as non_duplicate_records,
         avg(quality_score) * 100 as avg_quality_score,
-        'items sum to the total within 0.01 (1.0, else 0.8)' as quality_measure,
+        'items sum to the total, less than 0.01 off (1.0, else 0.8)' as quality_measure,
         null::double as brand_detection_rate,
         null::double as categorization_rate,
         min(ingestion_timestamp) as earliest_record,
@@ -39,7 +39,7 @@ per_table as (
     union all
 
     select
-        'dbo.Transactions',
+        'Transactions',
         count(*),
         count(*),
         avg(quality_score) * 100,
@@ -53,7 +53,7 @@ per_table as (
     union all
 
     select
-        'dbo.TransactionItems',
+        'TransactionItems',
         count(*),
         count(*),
         avg(extraction_confidence) * 100,
@@ -67,7 +67,7 @@ per_table as (
     union all
 
     select
-        'dbo.v_transactions_flat_production',
+        'v_transactions_flat_production',
         count(*),
         count(distinct canonical_tx_id),
         avg(data_quality_score) * 100,
@@ -83,7 +83,7 @@ per_table as (
     union all
 
     select
-        'dbo.v_nielsen_complete_analytics',
+        'v_nielsen_complete_analytics',
         count(*),
         count(distinct canonical_tx_id),
         avg(data_quality_score) * 100,
@@ -103,7 +103,9 @@ aged as (
             round(brand_detection_rate, 2) as brand_detection_rate,
             round(categorization_rate, 2) as categorization_rate
         ),
-        round(epoch($now::timestamp - latest_record) / 3600.0, 2) as hours_since_latest
+        round(epoch($now::timestamp - latest_record) / 3600.0, 2) as hours_since_latest,
+        date_diff('hour', latest_record, $now::timestamp) as hour_boundaries,
+        date_diff('day', latest_record, $now::timestamp) as day_boundaries
     from per_table
 )
 
@@ -111,8 +113,7 @@ select
     table_name,
     total_records,
     non_duplicate_records,
-    round((total_records - non_duplicate_records) * 100.0 / nullif(total_records, 0), 2)
-        as deduplication_rate,
+    round(non_duplicate_records * 100.0 / nullif(total_records, 0), 2) as deduplication_rate,
     avg_quality_score,
     quality_measure,
     brand_detection_rate,
@@ -129,11 +130,13 @@ select
         else 'Critical Issues'
     end as quality_status,
     case
-        when hours_since_latest is null then 'No Data'
-        when hours_since_latest <= 2 then 'Fresh'
-        when hours_since_latest <= 24 then 'Recent'
-        when hours_since_latest <= 24 * 7 then 'Stale'
+        when latest_record is null then 'No Data'
+        when hour_boundaries <= 2 then 'Fresh'
+        when hour_boundaries <= 24 then 'Recent'
+        when day_boundaries <= 7 then 'Stale'
         else 'Very Stale'
     end as freshness_status,
-    $now::timestamp as refreshed_at
+    $now::timestamp as refreshed_at,
+    round((total_records - non_duplicate_records) * 100.0 / nullif(total_records, 0), 2)
+        as duplicate_rate
 from aged;

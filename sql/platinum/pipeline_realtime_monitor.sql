@@ -2,11 +2,14 @@
 -- audit.ETLProcessingLog. After the original view of the same name
 -- (jgtolentino/scout-agentic-analytics,
 -- apps/dal-agent/documentation/SCOUT_ETL_PIPELINE_COMPLETE_GUIDE.md, "Pipeline Monitoring"),
--- with its thresholds. Run figures cover the 24 hours before $now, as there; health: no
--- failure and a success -> Healthy, failures under 10% of runs -> Good, under 25% -> Warning,
--- else Critical; activity since the last run: <= 30 min Active, <= 2 h Recent, <= 24 h
--- Delayed, else Stalled. Unlike there, a process idle for 24 hours stays listed (Stalled),
--- its health read from its latest run.
+-- with its thresholds and its words (status completed / failed / running). Run figures cover
+-- the 24 hours before $now, as there; health: no failure and a completed run -> Healthy,
+-- failures under 10% of runs -> Good, under 25% -> Warning, else Critical; activity counts
+-- minute and hour boundaries since the last run as T-SQL's DATEDIFF does: <= 30 minutes
+-- Active, <= 2 hours Recent, <= 24 hours Delayed, else Stalled. current_run_duration_minutes
+-- is the time from the latest run's start to $now (DATEDIFF in seconds / 60), as there.
+-- Unlike there, a process idle for 24 hours stays listed (Stalled), its health and current_*
+-- read from its latest run.
 with log as (
     select *, coalesce(end_time, start_time) as finished
     from audit.ETLProcessingLog
@@ -16,12 +19,12 @@ recent as (
     select
         process_name,
         count(*) as total_runs,
-        count(*) filter (where status = 'success') as successful_runs,
+        count(*) filter (where status = 'completed') as successful_runs,
         count(*) filter (where status = 'failed') as failed_runs,
         count(*) filter (where status = 'running') as currently_running,
-        avg(duration_seconds) as avg_duration_seconds,
+        avg(processing_duration_seconds) as avg_duration_seconds,
         coalesce(sum(records_processed), 0) as total_records_processed,
-        avg(records_processed) filter (where status = 'success') as avg_records_per_run
+        avg(records_processed) filter (where status = 'completed') as avg_records_per_run
     from log
     where start_time >= $now::timestamp - interval 24 hours
     group by process_name
@@ -50,7 +53,10 @@ process as (
         recent.avg_duration_seconds,
         coalesce(recent.total_records_processed, 0) as total_records_processed,
         recent.avg_records_per_run,
-        round(epoch($now::timestamp - latest.last_run_time) / 60.0, 1) as minutes_since_last_run
+        round(epoch($now::timestamp - latest.last_run_time) / 60.0, 1) as minutes_since_last_run,
+        date_diff('minute', latest.last_run_time, $now::timestamp) as minute_boundaries,
+        date_diff('hour', latest.last_run_time, $now::timestamp) as hour_boundaries,
+        date_diff('second', latest.current_run_start, $now::timestamp) as current_run_seconds
     from latest
     left join recent using (process_name)
 )
@@ -72,17 +78,18 @@ select
     minutes_since_last_run,
     case
         when total_runs = 0 then
-            case when current_status = 'success' then 'Healthy' else 'Critical' end
+            case when current_status = 'completed' then 'Healthy' else 'Critical' end
         when failed_runs = 0 and successful_runs > 0 then 'Healthy'
         when failed_runs * 1.0 / total_runs < 0.1 then 'Good'
         when failed_runs * 1.0 / total_runs < 0.25 then 'Warning'
         else 'Critical'
     end as health_status,
     case
-        when minutes_since_last_run <= 30 then 'Active'
-        when minutes_since_last_run <= 120 then 'Recent'
-        when minutes_since_last_run <= 24 * 60 then 'Delayed'
+        when minute_boundaries <= 30 then 'Active'
+        when hour_boundaries <= 2 then 'Recent'
+        when hour_boundaries <= 24 then 'Delayed'
         else 'Stalled'
     end as activity_status,
-    $now::timestamp as refreshed_at
+    $now::timestamp as refreshed_at,
+    round(current_run_seconds / 60.0, 2) as current_run_duration_minutes
 from process;

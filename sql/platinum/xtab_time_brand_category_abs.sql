@@ -38,8 +38,9 @@ cells as (
         -- The Nielsen table holds one row per transaction, so counting rows counts distinct
         -- transactions (the original's count(distinct ...), without its cost).
         count(*) as unique_transactions,
-        count(*) filter (where age_bracket is not null and age_bracket <> 'Unknown')
-            as transactions_with_demographics
+        -- As the original: a transaction with an interaction has demographics, even when
+        -- its age bracket reads Unknown.
+        count(*) filter (where age_bracket is not null) as transactions_with_demographics
     from nielsen
     group by all
 ),

@@ -16,5 +16,6 @@ create table if not exists dbo.v_data_quality_monitor (
     quality_status         varchar(4000) not null,
     freshness_status       varchar(4000) not null,
     refreshed_at           timestamp not null,
+    duplicate_rate         double precision,
     primary key (table_name)
 );
