@@ -21,6 +21,7 @@ from datetime import date, datetime
 
 from scout_assets.bronze.loading import BronzeLoad
 from scout_assets.bronze.parsing import ParsedChunk, ParseJob, parse_chunk
+from scout_assets.bronze.legacy import legacy_bronze, read_legacy_files_again
 from scout_assets.progress import track
 from scout_assets.resources.drive import DriveFile, DriveSource
 from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse
@@ -79,12 +80,16 @@ def ingest_drive_files(
     changed = [f for f in listing if (f.path, f.size, f.modified_at) not in known]
     result.files_unchanged = len(listing) - len(changed)
     result.lap("listing", clock)
-    if not changed:
+    with warehouse.connection() as con:
+        legacy = legacy_bronze(con)
+    if not changed and not legacy:
         return result
 
     now = manila_now()
     audit = AuditEntry("bronze.ingest_drive", batch_id, retry_count=retry_count)
     with warehouse.transaction(audit) as tx:
+        if legacy:  # bronze written by an older version: read its files again
+            read_legacy_files_again(tx.con, drive, now, log)
         load = BronzeLoad(tx.con, batch_id, now, {f.path: f for f in changed})
         # Where the listing carries a sha256 (the Drive API's sha256Checksum), content already
         # in the manifest is recorded as a duplicate without being downloaded.

@@ -84,6 +84,20 @@ class BronzeLoad:
             self.con.unregister("chunk_hashes")
         return dict(rows)
 
+    def _on_record(self, chunk: ParsedChunk) -> set[tuple[str, str]]:
+        """The (path, content) pairs of the chunk the manifest already has."""
+        self.con.register("chunk_files", pa.table({
+            "file_path": [f.path for f in chunk.files],
+            "file_hash": pa.array([f.file_hash for f in chunk.files], pa.string()),
+        }))  # fmt: skip
+        try:
+            return set(self.con.execute(
+                "select file_path, file_hash from audit.FileManifest "
+                "semi join chunk_files using (file_path, file_hash)"
+            ).fetchall())  # fmt: skip
+        finally:
+            self.con.unregister("chunk_files")
+
     def add_listed_duplicates(self, files: list[DriveFile], originals: dict[str, str]) -> None:
         """Files whose listing already says (by checksum) that their content is loaded."""
         rows = [_manifest_row(f, f.checksum, "duplicate", duplicate_of=originals[f.checksum])
@@ -93,6 +107,7 @@ class BronzeLoad:
     def load(self, chunk: ParsedChunk) -> None:
         """Write one parsed chunk: manifest rows, then the rows of the files that are new."""
         known = self.known_content([f.file_hash for f in chunk.files if f.file_hash])
+        on_record = self._on_record(chunk)
         rows, kept, relisted = [], [], []
         for summary in chunk.files:
             listed = self.listed[summary.path]
@@ -100,21 +115,18 @@ class BronzeLoad:
             if summary.file_hash is None:
                 rows.append(_manifest_row(listed, None, "unreadable", summary))
                 kept.append(summary.path)  # its quarantine row says why
-            elif original == summary.path:
-                relisted.append(listed)  # the same file, touched: nothing new to load
+            elif (summary.path, summary.file_hash) in on_record:
+                relisted.append((listed, summary.file_hash))  # touched: nothing new to load
             elif original is not None:
                 rows.append(_manifest_row(listed, summary.file_hash, "duplicate",
                                           duplicate_of=original))  # fmt: skip
             else:
                 self.first_in_batch[summary.file_hash] = summary.path
-                payloads, _items, interactions, quarantined = summary.counts
-                loaded = payloads + interactions or not quarantined
-                status = "loaded" if loaded else "quarantined"
-                rows.append(_manifest_row(listed, summary.file_hash, status, summary))
+                rows.append(_manifest_row(listed, summary.file_hash, _status(summary), summary))
                 kept.append(summary.path)
         self._write_manifest(rows)
         self._relist(relisted)
-        self._write_rows(chunk, kept)
+        self.write_rows(chunk, kept)
 
     def _write_manifest(self, rows: list[tuple]) -> None:
         self.counts.files.update(row[MANIFEST_SCHEMA.get_field_index("status")] for row in rows)
@@ -123,18 +135,20 @@ class BronzeLoad:
         self._insert("bronze/insert_manifest.sql", new_manifest=pa.Table.from_arrays(
             arrays, schema=MANIFEST_SCHEMA))  # fmt: skip
 
-    def _relist(self, files: list[DriveFile]) -> None:
+    def _relist(self, files: list[tuple[DriveFile, str]]) -> None:
         if not files:
             return
         self.counts.files["unchanged"] += len(files)
         relisted = pa.table({
-            "file_path": [f.path for f in files],
-            "file_size": pa.array([f.size for f in files], pa.int64()),
-            "modified_at": pa.array([f.modified_at for f in files], pa.timestamp("us")),
+            "file_path": [f.path for f, _ in files],
+            "file_hash": [file_hash for _, file_hash in files],
+            "file_size": pa.array([f.size for f, _ in files], pa.int64()),
+            "modified_at": pa.array([f.modified_at for f, _ in files], pa.timestamp("us")),
         })  # fmt: skip
         self._insert("bronze/relist_files.sql", relisted=relisted)
 
-    def _write_rows(self, chunk: ParsedChunk, kept_paths: list[str]) -> None:
+    def write_rows(self, chunk: ParsedChunk, kept_paths: list[str]) -> None:
+        """Insert the rows of the chunk's files ``kept_paths`` (the others are duplicates)."""
         payloads, items, interactions, quarantine = chunk.tables
         kept = pa.array(kept_paths, pa.string())
         payloads = payloads.filter(pc.is_in(payloads["source_file"], kept))
@@ -160,6 +174,15 @@ class BronzeLoad:
         self.counts.payloads += payloads.num_rows
         self.counts.interactions += interactions.num_rows
         self.counts.quarantined += quarantine.num_rows
+
+    def record_counts(self, chunk: ParsedChunk) -> None:
+        """Bring the manifest rows of files read again up to what they yield now."""
+        rows = [_manifest_row(self.listed[f.path], f.file_hash,
+                              _status(f), f) for f in chunk.files]  # fmt: skip
+        columns = list(zip(*rows)) or [()] * len(MANIFEST_SCHEMA)
+        arrays = [pa.array(column, f.type) for column, f in zip(columns, MANIFEST_SCHEMA)]
+        self._insert("bronze/update_manifest_counts.sql",
+                     counted=pa.Table.from_arrays(arrays, schema=MANIFEST_SCHEMA))  # fmt: skip
 
     def _insert(self, model: str, **relations: pa.Table) -> int:
         """Run an insert model over Arrow relations; returns the rows it inserted."""
@@ -203,6 +226,12 @@ class BronzeLoad:
         if tuple(found) != expected:
             raise RuntimeError(f"bronze load: wrote payloads, interactions, quarantine rows "
                                f"{expected} but the batch holds {tuple(found)}")  # fmt: skip
+
+
+def _status(summary: ParsedFileSummary) -> str:
+    """A file that yielded only quarantine rows is quarantined; any other read file loaded."""
+    payloads, _items, interactions, quarantined = summary.counts
+    return "loaded" if payloads + interactions or not quarantined else "quarantined"
 
 
 def _manifest_row(

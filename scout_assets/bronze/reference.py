@@ -368,15 +368,31 @@ def write_reference_tables(
         if current.get(table) != (table_print := fingerprint(frame))
     }
     recorded = {
-        (row["file_path"], row["file_hash"])
+        (row["file_path"], row["file_hash"]): (row["file_size"], row["modified_at"])
         for row in warehouse.query(
-            "select file_path, file_hash from audit.FileManifest where file_path like 'supplements/%'"
+            "select file_path, file_hash, file_size, modified_at from audit.FileManifest "
+            "where file_path like 'supplements/%'"
         ).to_pylist()
     }
     new_loaded = [s for s in reference.supplements_loaded if (s[0].path, s[1]) not in recorded]
+    kept_versions = {
+        (row["file_path"], row["file_hash"])
+        for row in warehouse.query("select file_path, file_hash from audit.SupplementVersions")
+        .to_pylist()
+    }
+    new_versions = [s for s in reference.supplements_loaded
+                    if (s[0].path, s[1]) not in kept_versions]  # fmt: skip
     new_rejected = [r for r in reference.supplements_rejected if (r[0].path, r[1]) not in recorded]
+    # A workbook touched without a change: only its listing moves (so `scout run` can still
+    # tell from the listing alone that nothing is new).
+    touched = [
+        (file, file_hash) for file, file_hash, *_ in
+        [*reference.supplements_loaded, *reference.supplements_rejected]
+        if recorded.get((file.path, file_hash), (file.size, file.modified_at))
+        != (file.size, file.modified_at)
+    ]  # fmt: skip
     verdicts = _supplement_verdicts(warehouse, reference)
-    if not changed and not new_loaded and not new_rejected and not verdicts:
+    if not (changed or new_loaded or new_rejected or new_versions or touched or verdicts):
         return {}  # nothing new: a repeated run leaves the warehouse untouched
 
     audit = AuditEntry("bronze.reference_data", batch_id)
@@ -396,6 +412,15 @@ def write_reference_tables(
         invalidate_after_change(tx, previous_taxonomy, batch_id, now)
         queue_reference_changes(tx.con, previous_reference, batch_id, now)
         _record_supplements(tx, new_loaded, new_rejected, batch_id, now)
+        for file, file_hash, data in new_versions:
+            tx.execute("insert into audit.SupplementVersions values (?, ?, ?, ?, ?)",
+                       [file.path, file_hash, data, now, batch_id])  # fmt: skip
+        for file, file_hash in touched:
+            tx.execute(
+                "update audit.FileManifest set file_size = ?, modified_at = ? "
+                "where file_path = ? and file_hash is not distinct from ?",
+                [file.size, file.modified_at, file.path, file_hash],
+            )
         record_verdicts(tx.con, verdicts, batch_id)
         audit.count(sum(len(frame) for frame, _ in changed.values()), failed=len(new_rejected))
     return {table: len(frame) for table, (frame, _) in changed.items()}
@@ -427,9 +452,9 @@ def _supplement_verdicts(warehouse: DuckDBWarehouse, reference: ReferenceTables)
 
 
 def _record_supplements(tx, loaded, rejected, batch_id: str, now) -> None:
-    """Manifest rows (and the accepted bytes, or a quarantine row) for supplement versions
-    not recorded before."""
-    for file, file_hash, data in loaded:
+    """Manifest rows (and, for a failed one, a quarantine row) for supplement versions not
+    recorded before."""
+    for file, file_hash, _data in loaded:
         tx.execute(
             """
             insert into audit.FileManifest
@@ -437,10 +462,6 @@ def _record_supplements(tx, loaded, rejected, batch_id: str, now) -> None:
             values (?, ?, ?, ?, ?, 'loaded', ?)
             """,
             [file.path, file_hash, file.size, file.modified_at, now, batch_id],
-        )
-        tx.execute(
-            "insert into audit.SupplementVersions values (?, ?, ?, ?, ?)",
-            [file.path, file_hash, data, now, batch_id],
         )
     for file, file_hash, reason in rejected:
         path = file.path

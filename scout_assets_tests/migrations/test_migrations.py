@@ -29,7 +29,7 @@ VOLATILE = {
     "etl_batch_id", "processing_batch_id", "batch_id", "ingestion_timestamp",
     "extracted_timestamp", "first_seen_at", "matched_at", "updated_at", "quarantined_at",
     "queued_at", "applied_at", "refreshed_at", "earliest_record", "latest_record",
-    "hours_since_latest", "freshness_status",
+    "hours_since_latest", "freshness_status", "accepted_at",
 }  # fmt: skip
 # Tables whose rows are the runs themselves (compared by shape only).
 RUN_RECORDS = {"audit.ETLProcessingLog", "audit.CheckResults", "audit.AlertLog",
@@ -84,8 +84,14 @@ def as_version_0(built: Path, target: Path) -> None:
                               " as substitution_event")
             elif source in current:
                 select.append(f'"{source}" as "{column}"')
-        con.execute(f"insert into {table} by name select {', '.join(select)} from built.{table}")
+        if select:  # a version-0 table that no longer exists stays empty
+            con.execute(f"insert into {table} by name select {', '.join(select)} "
+                        f"from built.{table}")
     con.execute("update audit.ETLProcessingLog set status = 'success' where status = 'completed'")
+    # Fingerprints of reference tables that version 0 did not have were never written then.
+    con.execute("delete from ref.reference_fingerprints where table_name like '%.%' and "
+                "table_name not in (select table_schema || '.' || table_name "
+                "from information_schema.tables where table_catalog = current_database())")
     for sequence, table, column in [("audit.etl_log_seq", "audit.ETLProcessingLog", "log_id"),
                                     ("dbo.payload_id_seq", "dbo.PayloadTransactions",
                                      "payload_id"),
