@@ -43,10 +43,11 @@ DEFAULT_STATE = ".scout/ingest_api.sqlite"
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 DEFAULT_BODY_TIMEOUT_SECONDS = 30.0
 
-# Fault injection for the crash test: the process kills itself (SIGKILL) after the file is
-# durable and before the answer is recorded or sent. Read once at start-up; never set it in
-# production.
+# Fault injection for the crash tests: the process kills itself (SIGKILL) right before the
+# file is written, or right after it is durable and before the 202 is sent. Read once at
+# start-up; never set in production (docs/INGEST_API.md).
 FAULT_ENV = "SCOUT_INGEST_FAULT"
+KILL_BEFORE_LANDING = "kill-before-landing"
 KILL_AFTER_LANDING = "kill-after-landing"
 
 SINGLE_TYPES = frozenset({"application/json"})
@@ -113,7 +114,7 @@ class IngestAPI:
         self.landing = Landing(settings.drive_dir)
         self.metrics = Metrics()
         self.in_flight: set[tuple[str, str]] = set()
-        self.kill_after_landing = os.environ.get(FAULT_ENV) == KILL_AFTER_LANDING
+        self.fault = os.environ.get(FAULT_ENV)
         self.next_expiry = 0.0
 
     def app(self) -> Starlette:
@@ -154,37 +155,47 @@ class IngestAPI:
         self._expire_keys()
 
         fingerprint = hashlib.sha256(f"{kind}\n{batch}\n".encode() + body).hexdigest()
-        path = None
         if key is not None:
-            if (device_id, key) in self.in_flight:
-                raise Answer(409, "a request with this Idempotency-Key is still in progress")
-            reservation = self.keys.find(device_id, key)
-            if reservation is not None:
-                if reservation.request_sha256 != fingerprint:
-                    raise Answer(409, "Idempotency-Key already used for another request")
-                if reservation.status is not None:
-                    return Response(reservation.answer, reservation.status,
-                                    {"idempotent-replayed": "true"}, "application/json")  # fmt: skip
-                path = reservation.landing_path  # the first attempt died before answering
+            replayed = await self._replay(device_id, key, fingerprint, kind, batch, body)
+            if replayed is not None:
+                return replayed
 
         plan = plan_landing(kind, batch, body, device_id)
-        if path is None:
-            path = self.landing.new_path(kind, device_id, plan.suffix)
-            if key is not None:
-                self.keys.reserve(device_id, key, fingerprint, path)
+        path = self.landing.new_path(kind, device_id, plan.suffix)
+        answer = orjson.dumps({"file": path, "accepted": len(plan.payloads),
+                               "payloads": plan.payloads, "rejected": plan.rejected})  # fmt: skip
         with self._in_flight(device_id, key):
-            if not self.landing.exists(path):
-                await anyio.to_thread.run_sync(self.landing.write, path, plan.data)
-            if self.kill_after_landing:
-                os.kill(os.getpid(), signal.SIGKILL)
-            answer = orjson.dumps({
-                "file": path, "accepted": len(plan.payloads), "payloads": plan.payloads,
-                "rejected": plan.rejected,
-            })  # fmt: skip
             if key is not None:
-                self.keys.answer(device_id, key, 202, answer)
+                self.keys.record(device_id, key, fingerprint, path, answer)
+            await self._land(path, plan.data)
         self.metrics.count_payloads(kind, len(plan.payloads), len(plan.rejected))
         return Response(answer, 202, media_type="application/json")
+
+    async def _replay(
+        self, device_id: str, key: str, fingerprint: str, kind: str, batch: bool, body: bytes
+    ) -> Response | None:
+        """The first answer to this key (its file landed if the first attempt died before
+        that), None for a new key, 409 for a key in use by another request."""
+        if (device_id, key) in self.in_flight:
+            raise Answer(409, "a request with this Idempotency-Key is still in progress")
+        recorded = self.keys.find(device_id, key)
+        if recorded is None:
+            return None
+        if recorded.request_sha256 != fingerprint:
+            raise Answer(409, "Idempotency-Key already used for another request")
+        if not self.landing.exists(recorded.landing_path):
+            with self._in_flight(device_id, key):
+                plan = plan_landing(kind, batch, body, device_id)
+                await self._land(recorded.landing_path, plan.data)
+        return Response(recorded.answer, 202, {"idempotent-replayed": "true"},
+                        "application/json")  # fmt: skip
+
+    async def _land(self, path: str, data: bytes) -> None:
+        if self.fault == KILL_BEFORE_LANDING:
+            os.kill(os.getpid(), signal.SIGKILL)
+        await anyio.to_thread.run_sync(self.landing.write, path, data)
+        if self.fault == KILL_AFTER_LANDING:
+            os.kill(os.getpid(), signal.SIGKILL)
 
     async def _body(self, request: Request, received: list[int]) -> bytes:
         """The whole body, within the size limit and the time limit (a slow-loris client

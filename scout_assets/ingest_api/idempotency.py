@@ -1,9 +1,10 @@
 """Idempotency keys: a retried request gets the first answer and lands nothing new.
 
-The key is reserved with the landing path *before* the file is written, and the answer recorded
-after. A process killed in between leaves a reservation without an answer: the retry finds the
-path, writes the file only if it is not there, and answers from the body (the answer is a pure
-function of the body and the path). Keys are per device and kept for ``KEEP``.
+The answer does not depend on the write (it is the payloads' hashes and the file's path), so
+the key is recorded with its answer and its landing path *before* the file is written. A
+process killed after that, before or after the file is durable, leaves the key recorded: the
+retry writes the file at the recorded path if it is not there, then replays the answer. Keys
+are per device and kept for ``KEEP``.
 """
 
 from __future__ import annotations
@@ -20,32 +21,28 @@ MAX_KEY_LENGTH = 255
 
 
 @dataclass(frozen=True)
-class Reservation:
+class Recorded:
     request_sha256: str
     landing_path: str
-    status: int | None
-    answer: bytes | None
+    answer: bytes
 
 
 class IdempotencyStore:
     def __init__(self, connection: sqlite3.Connection):
         self.connection = connection
 
-    def find(self, device_id: str, key: str) -> Reservation | None:
+    def find(self, device_id: str, key: str) -> Recorded | None:
         row = self.connection.execute(
             sql_text("ingest_api/idempotency_lookup.sql"), (device_id, key)
         ).fetchone()
-        return Reservation(*row) if row else None
+        return Recorded(*row) if row else None
 
-    def reserve(self, device_id: str, key: str, request_sha256: str, landing_path: str) -> None:
+    def record(
+        self, device_id: str, key: str, request_sha256: str, landing_path: str, answer: bytes
+    ) -> None:
         self.connection.execute(
-            sql_text("ingest_api/idempotency_reserve.sql"),
-            (device_id, key, request_sha256, landing_path, utc_now_text()),
-        )
-
-    def answer(self, device_id: str, key: str, status: int, answer: bytes) -> None:
-        self.connection.execute(
-            sql_text("ingest_api/idempotency_answer.sql"), (status, answer, device_id, key)
+            sql_text("ingest_api/idempotency_record.sql"),
+            (device_id, key, request_sha256, landing_path, answer, utc_now_text()),
         )
 
     def expire(self) -> int:

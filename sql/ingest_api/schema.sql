@@ -13,10 +13,9 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     device_id       TEXT NOT NULL,
     idempotency_key TEXT NOT NULL,
     request_sha256  TEXT NOT NULL,   -- route, body kind and body: "same key, another body" is 409
-    landing_path    TEXT NOT NULL,   -- reserved before the file is written
+    landing_path    TEXT NOT NULL,   -- recorded before the file is written
+    answer          BLOB NOT NULL,   -- the 202's body, replayed to every retry
     created_at      TEXT NOT NULL,
-    status          INTEGER,         -- NULL until answered: a crash left the request half done
-    answer          BLOB,
     PRIMARY KEY (device_id, idempotency_key)
 );
 CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys (created_at);

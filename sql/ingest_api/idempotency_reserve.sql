@@ -1,2 +1,0 @@
-INSERT INTO idempotency_keys (device_id, idempotency_key, request_sha256, landing_path, created_at)
-VALUES (?, ?, ?, ?, ?)
