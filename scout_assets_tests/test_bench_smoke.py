@@ -33,7 +33,7 @@ def test_the_ingestion_load_run_posts_everything_and_finds_it_in_gold(tmp_path):
 
     out = tmp_path / "INGEST_LOAD.md"
 
-    result = ingest_load(["--transactions", "200", "--connections", "4",
+    result = ingest_load(["--transactions", "200", "--connections", "4", "--sensor-posts", "0",
                           "--work-dir", str(tmp_path / "work"), "--out", str(out)])  # fmt: skip
 
     assert result["load"]["statuses"] == {202: 200}
