@@ -88,7 +88,7 @@ async def _load(port: int, requests: list[bytes], connections: int, max_seconds:
     return {"sent": len(latencies), "wall_seconds": wall, "statuses": dict(statuses),
             "requests_per_second": len(latencies) / wall if wall else 0.0,
             "p50_ms": pct(0.50) * 1e3, "p99_ms": pct(0.99) * 1e3, "max_ms": pct(1.0) * 1e3,
-            "finished_at": time.time()}  # fmt: skip
+            "finished_at": time.time(), "load_average_after": os.getloadavg()}  # fmt: skip
 
 
 async def _post_batches(port: int, batches: list[bytes]) -> Counter[int]:
@@ -302,8 +302,10 @@ def render(result: dict, box: dict, command: str) -> str:
         f"(`make bench`, or `make bench-ingest` alone). How it is measured: bench/ingest_load.py.",
         "",
         f"Machine: {box['cpu']}, {box['cores']} cores; load average at the start "
-        f"{', '.join(f'{x:.2f}' for x in box['load'])}. Server, client and pipeline share the "
-        "machine (and, while this was measured, with other work): read the figures as a floor.",
+        f"{', '.join(f'{x:.2f}' for x in box['load'])}, right after the load "
+        f"{', '.join(f'{x:.2f}' for x in load.get('load_average_after', ()))}. Server, client "
+        "and pipeline share the machine, and so may other work: above 2, other processes were "
+        "competing for the cores, and the figures are a floor.",
         "",
         f"{load['sent']:,} single-payload posts (`application/json`, each with an "
         f"Idempotency-Key) over {result['connections']} keep-alive connections to "

@@ -10,7 +10,8 @@ does the rest, so there is one writer of bronze and one exactly-once rule.
 Answers: 400 a bad payload (naming the field) or a batch with no sound line; 401 no or a
 malformed token; 403 an unknown or revoked token, or a payload of another device; 408 a body
 not received in time (the connection is closed); 409 an Idempotency-Key reused for another
-request, or still in progress; 413 a body over the limit; 415 another content type.
+request, or still in progress; 413 a body over the limit; 415 another content type; 503 the
+file could not be written (nothing was accepted: retry).
 """
 
 from __future__ import annotations
@@ -105,6 +106,8 @@ class Plan:
 
 
 class IngestAPI:
+    """The service: devices' posts in, durable Drive files and their hashes out."""
+
     def __init__(self, settings: IngestSettings):
         self.settings = settings
         settings.drive_dir.mkdir(parents=True, exist_ok=True)
@@ -193,7 +196,10 @@ class IngestAPI:
     async def _land(self, path: str, data: bytes) -> None:
         if self.fault == KILL_BEFORE_LANDING:
             os.kill(os.getpid(), signal.SIGKILL)
-        await anyio.to_thread.run_sync(self.landing.write, path, data)
+        try:
+            await anyio.to_thread.run_sync(self.landing.write, path, data)
+        except OSError as exc:  # disk full, folder gone: nothing answered 202, the device retries
+            raise Answer(503, f"could not land the request: {exc.strerror or exc}") from None
         if self.fault == KILL_AFTER_LANDING:
             os.kill(os.getpid(), signal.SIGKILL)
 

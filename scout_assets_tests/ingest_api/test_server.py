@@ -238,3 +238,20 @@ def test_health_and_metrics(server, token):
     assert samples['scout_ingest_request_seconds_bucket{route="transactions",le="+Inf"}'] == count
     assert count == sum(v for k, v in samples.items()
                         if k.startswith('scout_ingest_requests_total{route="transactions"'))
+
+
+def test_a_landing_that_fails_is_503_and_the_retry_with_the_same_key_lands_it(server):
+    token = server.token("SCOUTPI-0007")
+    blocker = server.drive_dir / "transactions/api/SCOUTPI-0007"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("a file where the device's folder should be")
+    body = payload_bytes("e2000000-0000-4000-8000-000000000001", device="SCOUTPI-0007")
+    key = {"idempotency-key": str(uuid.uuid4())}
+
+    failed = post(server, token, body, **key)
+    blocker.unlink()
+    retry = post(server, token, body, **key)
+
+    assert failed.status_code == 503 and "could not land" in failed.json()["error"]
+    assert retry.status_code == 202, retry.text
+    assert (server.drive_dir / retry.json()["file"]).read_bytes() == body
