@@ -16,7 +16,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster
 export SCOUT_DRIVE_DIR ?= $(DEMO_DRIVE)
 export SCOUT_WAREHOUSE ?= .scout/warehouse.duckdb
 
-.PHONY: install run demo-drive test ui status bench eval-brands clean
+.PHONY: install run demo-drive test ui status bench bench-ingest serve-ingest eval-brands clean
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -51,9 +51,23 @@ BENCH_TRANSACTIONS ?= 100000
 BENCH_LAYOUT ?= both
 BENCH_FLAGS ?=
 
-bench: install ## speed and memory vs the pandas way; writes docs/PERFORMANCE.md (BENCH_TRANSACTIONS=1000000 BENCH_LAYOUT=ndjson for the 1M target)
+bench: install ## speed and memory vs the pandas way; writes docs/PERFORMANCE.md (BENCH_TRANSACTIONS=1000000 BENCH_LAYOUT=ndjson for the 1M target), then bench-ingest
 	$(BIN)/python -m bench.run --transactions $(BENCH_TRANSACTIONS) --layout $(BENCH_LAYOUT) \
 		--out docs/PERFORMANCE.md $(BENCH_FLAGS)
+	$(MAKE) bench-ingest
+
+INGEST_BENCH_POSTS ?= 20000
+
+bench-ingest: install ## the ingestion API under a bounded load on 127.0.0.1; writes docs/INGEST_LOAD.md
+	$(BIN)/python -m bench.ingest_load --transactions $(INGEST_BENCH_POSTS) --out docs/INGEST_LOAD.md
+
+INGEST_HOST ?= 127.0.0.1
+INGEST_PORT ?= 8765
+
+serve-ingest: install ## the device ingestion API on http://$(INGEST_HOST):$(INGEST_PORT), landing posts in the Drive folder
+	mkdir -p $(SCOUT_DRIVE_DIR)
+	@echo "Tokens: $(BIN)/scout device-token create DEVICE (see docs/INGEST_API.md)"
+	$(BIN)/scout serve-ingest --host $(INGEST_HOST) --port $(INGEST_PORT)
 
 eval-brands: install ## the labelled brand-detection evaluation (precision, recall, worst brands)
 	$(BIN)/python -m scout_assets.silver.brand_eval

@@ -32,6 +32,8 @@ class LazyGroup(click.Group):
         "rollback": "scout_assets.operations.cli:rollback",
         "doctor": "scout_assets.operations.cli:doctor",
         "backfill": "scout_assets.operations.cli:backfill",
+        "serve-ingest": "scout_assets.ingest_api.cli:serve_ingest",
+        "device-token": "scout_assets.ingest_api.cli:device_token",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

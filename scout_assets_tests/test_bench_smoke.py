@@ -26,3 +26,16 @@ def test_the_benchmark_runs_every_scenario_and_writes_its_report(tmp_path):
         assert r["incremental"]["months_built"] == 1
         assert r["incremental"]["transactions_in_warehouse"] == 300 + 150
         assert r["noop"]["output"].startswith("Nothing new: all ")  # answered before Dagster
+
+
+def test_the_ingestion_load_run_posts_everything_and_finds_it_in_gold(tmp_path):
+    from bench.ingest_load import main as ingest_load
+
+    out = tmp_path / "INGEST_LOAD.md"
+
+    result = ingest_load(["--transactions", "200", "--connections", "4", "--sensor-posts", "0",
+                          "--work-dir", str(tmp_path / "work"), "--out", str(out)])  # fmt: skip
+
+    assert result["load"]["statuses"] == {202: 200}
+    assert result["accepted"] == result["in_bronze"] == result["flat_rows"] == 200
+    assert "| nothing lost (accepted = in bronze) | 0 lost | met |" in out.read_text()

@@ -1,0 +1,2 @@
+DELETE FROM idempotency_keys
+WHERE created_at < ?
