@@ -45,6 +45,15 @@ class LazyGroup(click.Group):
             return getattr(importlib.import_module(module), attribute)
         return super().get_command(ctx, name)
 
+    def invoke(self, ctx: click.Context):
+        # A damaged warehouse is the same one line and exit code from every command.
+        from scout_assets.resources.duckdb_files import WarehouseDamaged
+
+        try:
+            return super().invoke(ctx)
+        except WarehouseDamaged as error:
+            _fail(str(error), code=2)
+
 
 @click.group(cls=LazyGroup)
 def main() -> None:
@@ -74,8 +83,9 @@ def run(drive_dir: str, warehouse: str, verbose: bool) -> None:
     from scout_assets.definitions import build_definitions
     from scout_assets.environment import Settings
     from scout_assets.reporting import print_run_summary
-    from scout_assets.runner import PipelineError, local_instance, run_pipeline
+    from scout_assets.runner import PipelineError, check_not_damaged, local_instance, run_pipeline
 
+    check_not_damaged(warehouse)
     if not Path(drive_dir).is_dir():
         _fail(f"Drive folder {drive_dir} does not exist (set --drive-dir or SCOUT_DRIVE_DIR)")
     settings = Settings(warehouse_path=warehouse, drive_dir=drive_dir)
@@ -131,9 +141,9 @@ def status(warehouse: str) -> None:
     print_status(warehouse)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, code: int = 1) -> None:
     click.echo(f"scout: error: {message}", err=True)
-    sys.exit(1)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

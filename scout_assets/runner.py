@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from scout_assets.environment import Settings
 from scout_assets.nothing_new import record_complete_run
 from scout_assets.partitions import monthly_partitions, partition_key
+from scout_assets.resources.duckdb_files import WarehouseLocked, open_duckdb
 from scout_assets.resources.warehouse import DuckDBWarehouse
 
 LOCAL_INSTANCE_CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "local" / "dagster.yaml"
@@ -64,6 +65,16 @@ def _sqlite_commits_without_fsync() -> None:
     def _relaxed(dbapi_connection, _record) -> None:
         if isinstance(dbapi_connection, sqlite3.Connection):
             dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+
+def check_not_damaged(warehouse_path: str) -> None:
+    """Raise WarehouseDamaged now, in seconds, rather than from inside a run's first step."""
+    if not Path(warehouse_path).is_file():
+        return
+    try:
+        open_duckdb(warehouse_path, read_only=True, wait_seconds=0).close()
+    except WarehouseLocked:
+        pass  # a run holds it: the pipeline waits its turn
 
 
 def pending_months(warehouse: DuckDBWarehouse) -> list[date]:

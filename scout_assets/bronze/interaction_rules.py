@@ -106,10 +106,10 @@ def load_interaction(
         reason = f"JSON {json_type(value)} is not an interaction object"
         sink.reject(source_file, member, position, reason, raw)
         return
-    fields = _fields(value)
-    interaction_id = values.text(fields.get("interaction_id"))
+    fields = fields_of(value)
+    interaction_id = values.identifier(fields.get("interaction_id"))
     canonical = values.canonical_tx_id(
-        values.text(fields.get("canonical_tx_id"))
+        values.identifier(fields.get("canonical_tx_id"))
     ) or values.canonical_tx_id(interaction_id)
     problems = [] if canonical else ["no InteractionID or canonical_tx_id"]
     transaction_date = None
@@ -156,7 +156,7 @@ def load_interaction(
     )
 
 
-def _fields(record: dict) -> dict[str, Any]:
+def fields_of(record: dict) -> dict[str, Any]:
     """Known fields by their canonical name; the first non-blank spelling wins (Gender/Sex)."""
     found: dict[str, Any] = {}
     for key, value in record.items():

@@ -207,9 +207,9 @@ def _identity(
 ) -> tuple[str | None, str | None, int | None]:
     """Transaction id, the join key and the store id as delivered (whether the business
     knows the store is silver's question: the store list changes)."""
-    transaction_id = values.text(delivered.transaction_id)
+    transaction_id = values.identifier(delivered.transaction_id)
     canonical = values.canonical_tx_id(
-        values.text(delivered.canonical_tx_id)
+        values.identifier(delivered.canonical_tx_id)
     ) or values.canonical_tx_id(transaction_id)
     if canonical is None:
         fatal.append("no transaction id")

@@ -72,7 +72,7 @@ def apply_csv_rules(record: CsvRecord, now: datetime, sink: Sink) -> None:
 def _line(kind, source_file, member, position, path_device, raw, digest, now, sink) -> None:
     if raw.isspace():  # whitespace other than ASCII: a blank line all the same
         return
-    value, problem = _read(raw)
+    value, problem = read_json(raw)
     if problem:
         sink.reject(source_file, member, position, problem, raw)
         return
@@ -82,7 +82,7 @@ def _line(kind, source_file, member, position, path_device, raw, digest, now, si
 
 def _whole(kind, source_file, member, path_device, raw, digest, now, sink) -> None:
     """A whole .json file or member: one object, an array of them, or (mislabelled) NDJSON."""
-    value, problem = _read(raw)
+    value, problem = read_json(raw)
     if problem:
         if looks_like_ndjson(raw):
             for number, line in ndjson_records(raw):
@@ -115,7 +115,7 @@ def _judge(kind, value, duplicates, source_file, member, position, path_device, 
                                            position, raw, now, sink)  # fmt: skip
 
 
-def _read(text: str) -> tuple[Any, str | None]:
+def read_json(text: str) -> tuple[Any, str | None]:
     """The JSON value of ``text``, or the reason it has none."""
     try:
         return orjson.loads(text), None

@@ -23,22 +23,23 @@ not empty; ``true``, ``null``, objects and arrays are not ids.
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-TRANSACTIONS = "transactions"
-INTERACTIONS = "interactions"
+from scout_assets.bronze import values
+from scout_assets.bronze.interaction_rules import fields_of
+from scout_assets.bronze.payload_rules import DEVICE as DEVICE_DIALECT
+from scout_assets.bronze.payload_rules import dialect_of
+from scout_assets.bronze.records import INTERACTIONS, TRANSACTIONS, json_type
+from scout_assets.bronze.rules import read_json
 
 DEVICE = "device"
 DOCUMENTED = "documented"
 INTERACTION = "interaction"
 
 _UTF8_BOM = b"\xef\xbb\xbf"
-_LOOSE_KEY = re.compile(r"[\s_\-]")
 
 
 @dataclass(frozen=True)
@@ -63,13 +64,15 @@ class Structure:
 def judge_payload(kind: str, raw: bytes) -> Structure:
     """Bronze's structural verdict on one delivered payload of ``kind`` (transactions or
     interactions): readable JSON, an object of a known dialect, with a transaction id."""
-    text = raw[len(_UTF8_BOM):] if raw.startswith(_UTF8_BOM) else raw
+    body = raw[len(_UTF8_BOM):] if raw.startswith(_UTF8_BOM) else raw
     try:
-        value = _loads(text)
-    except ValueError as exc:
-        return Structure(problem=f"malformed JSON: {exc}")
+        value, problem = read_json(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        value, problem = None, f"malformed JSON: not UTF-8 ({exc.reason})"
+    if problem:
+        return Structure(problem=problem)
     if not isinstance(value, dict):
-        return Structure(problem=f"JSON {_json_type(value)} is not a payload object")
+        return Structure(problem=f"JSON {json_type(value)} is not a payload object")
     if kind == TRANSACTIONS:
         return _transaction(value)
     if kind == INTERACTIONS:
@@ -77,84 +80,47 @@ def judge_payload(kind: str, raw: bytes) -> Structure:
     raise ValueError(f"unknown payload kind {kind!r}")
 
 
-def join_key(value: Any) -> str | None:
-    """The id as payloads and interactions are joined on it: lower case, no hyphens, trimmed;
-    None when the value is not an id."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    key = str(value).strip().lower().replace("-", "")
-    return key or None
-
-
 def _transaction(payload: dict) -> Structure:
-    if "transactionId" in payload:
-        return _with_id(DEVICE, payload, ("transactionId",), payload.get("deviceId"))
-    if "transaction_id" in payload or "canonical_tx_id" in payload:
-        return _with_id(
-            DOCUMENTED, payload, ("canonical_tx_id", "transaction_id"), payload.get("device_id")
-        )
-    return Structure(
-        problem="no transaction id: a device payload has transactionId, a documented one "
-        "transaction_id or canonical_tx_id",
-        field="transactionId",
-    )
+    """The rules' dialect and identity (payload_rules.py): an id the rules would refuse is
+    refused here, with the field named."""
+    dialect = dialect_of(payload)
+    delivered = dialect.fields(payload, [])
+    device = values.text(delivered.device_id)
+    if dialect is DEVICE_DIALECT:
+        if "transactionId" not in payload:
+            return Structure(
+                problem="no transaction id: a device payload has transactionId, a documented "
+                "one transaction_id or canonical_tx_id",
+                field="transactionId",
+            )
+        keys = {"transactionId": delivered.transaction_id}
+    else:
+        keys = {"canonical_tx_id": delivered.canonical_tx_id,
+                "transaction_id": delivered.transaction_id}  # fmt: skip
+    name = DEVICE if dialect is DEVICE_DIALECT else DOCUMENTED
+    return _with_id(name, keys, payload, device.upper() if device else None)
 
 
 def _interaction(record: dict) -> Structure:
-    by_name = {}
-    for key, value in record.items():
-        name = _LOOSE_KEY.sub("", str(key)).lower()
-        if by_name.get(name) in (None, ""):
-            by_name[name] = value
-    return _with_id(
-        INTERACTION, by_name, ("interactionid", "canonicaltxid"), by_name.get("deviceid"),
-        shown=("InteractionID", "canonical_tx_id"),
-    )
+    fields = fields_of(record)
+    device = values.text(fields.get("device_id"))
+    keys = {"InteractionID": fields.get("interaction_id"),
+            "canonical_tx_id": fields.get("canonical_tx_id")}  # fmt: skip
+    present = {k: v for k, v in keys.items()
+               if (k == "InteractionID" and "interaction_id" in fields)
+               or (k == "canonical_tx_id" and "canonical_tx_id" in fields)}  # fmt: skip
+    return _with_id(INTERACTION, keys, present, device.upper() if device else None)
 
 
-def _with_id(
-    dialect: str, fields: dict, keys: tuple[str, ...], device: Any,
-    shown: tuple[str, ...] | None = None,
-) -> Structure:
-    device_id = device.strip().upper() or None if isinstance(device, str) else None
-    for key in keys:
-        canonical_tx_id = join_key(fields.get(key))
-        if canonical_tx_id is not None:
-            return Structure(dialect, canonical_tx_id, device_id)
-    names = " or ".join(shown or keys)
-    values = ", ".join(_show(fields.get(key)) for key in keys if key in fields)
-    return Structure(
-        dialect, device_id=device_id, field=(shown or keys)[0],
-        problem=f"no transaction id: {names} is {values or 'missing'}",
-    )
-
-
-def _loads(text: bytes) -> Any:
-    """orjson, and failing that the NaN/Infinity literals Python-written device code emits
-    (bronze reads those and judges the values; only values orjson can write back pass)."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        if b"NaN" not in text and b"Infinity" not in text:
-            raise ValueError(str(exc)) from None
-        try:
-            value = json.loads(text)
-            orjson.dumps(value)
-        except (ValueError, RecursionError, orjson.JSONEncodeError):
-            raise ValueError(str(exc)) from None
-        return value
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if value is None:
-        return "null"
-    return "boolean" if isinstance(value, bool) else "number"
+def _with_id(dialect: str, keys: dict[str, Any], present: dict, device_id: str | None):
+    for value in keys.values():
+        canonical = values.canonical_tx_id(values.identifier(value))
+        if canonical is not None:
+            return Structure(dialect, canonical, device_id)
+    names = " or ".join(keys)
+    shown = ", ".join(_show(value) for key, value in keys.items() if key in present)
+    return Structure(dialect, device_id=device_id, field=next(iter(keys)),
+                     problem=f"no transaction id: {names} is {shown or 'missing'}")  # fmt: skip
 
 
 def _show(value: Any) -> str:

@@ -168,6 +168,14 @@ def _exact_flag(value: Any) -> bool:
     raise BadValue(f"{show(value)} is not a yes/no value")
 
 
+def identifier(value: Any) -> str | None:
+    """An id as text: a string or a number (trimmed; blank -> None). true, null, objects and
+    arrays are not ids."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    return text(value)
+
+
 def canonical_tx_id(value: str | None) -> str | None:
     """The join key between payloads and interactions: lower case, no hyphens, no blanks."""
     if value is None:

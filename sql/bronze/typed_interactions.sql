@@ -60,6 +60,7 @@ clean as (
     where canonical_tx_id is not null
       and strlen(canonical_tx_id) = length(canonical_tx_id)  -- ASCII: lower() agrees
       and not (scout_ambiguous(interaction_text) or scout_ambiguous(canonical_text)
+               or scout_boolean(interaction_text) or scout_boolean(canonical_text)
                or scout_ambiguous(device_text) or scout_ambiguous(facial_text)
                or scout_ambiguous(emotion_text) or scout_ambiguous(transcription_text)
                or scout_ambiguous(barangay_text) or scout_ambiguous(customer_text)

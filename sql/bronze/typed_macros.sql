@@ -48,3 +48,6 @@ create or replace temp macro scout_ambiguous(t) as
             then regexp_full_match(t, '-?[0-9]+\.0|-?[0-9.]+[eE][-+]?[0-9]+')
         else false
     end;
+
+-- A JSON boolean read as text: not an id (the rules refuse true and false as ids).
+create or replace temp macro scout_boolean(t) as coalesce(t in ('true', 'false'), false);

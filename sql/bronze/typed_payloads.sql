@@ -80,6 +80,7 @@ select
     canonical_tx_id is not null
     and strlen(canonical_tx_id) = length(canonical_tx_id)  -- ASCII: lower() agrees
     and not (scout_ambiguous(transaction_text) or scout_ambiguous(canonical_text)
+             or scout_boolean(transaction_text) or scout_boolean(canonical_text)
              or scout_ambiguous(interaction_text) or scout_ambiguous(device_text)
              or scout_ambiguous(currency_text) or scout_ambiguous(payment_text)
              or scout_ambiguous(transcript_text) or scout_ambiguous(timestamp_text)
