@@ -88,7 +88,7 @@ _CDIST_CHUNK = 20_000  # n-grams per cdist call: bounds one distance matrix to ~
 
 # A brand cut short: at least this many letters, and this share of the key's letters.
 PREFIX_MIN_LETTERS = 5
-PREFIX_MIN_SHARE = 0.6
+PREFIX_MIN_SHARE = 0.75
 
 
 # Aliases from brand_aliases.csv that are ordinary words in sari-sari product names ("halo" as in
@@ -915,9 +915,10 @@ class BrandMatcher:
         -2 when keys of two brands are equally close) and its similarity.
 
         A pair may match when its OSA similarity is >= ``FUZZY_CUTOFF``; with ``extended``
-        also when the n-gram is a key of 6+ letters with one or two letters lost, or a 4-letter
-        key with two neighbours swapped. At most ``FUZZY_MAX_EDITS`` edits, so n-grams are
-        grouped by length and compared only with keys whose length is close enough.
+        also when the n-gram is a key of 6+ letters with one or two letters lost inside it, or
+        a 4-letter key with two neighbours swapped. That is never more than
+        ``FUZZY_MAX_EDITS`` edits, so n-grams are grouped by length and compared only with
+        keys whose length is close enough, and the rules run only on n-grams that close.
         """
         gram_len = np.fromiter(map(len, grams), np.int64, len(grams))
         key_len = np.fromiter(map(len, keys), np.int64, len(keys))
@@ -929,39 +930,62 @@ class BrandMatcher:
                 continue
             rows = np.flatnonzero(gram_len == length)
             candidates = [keys[j] for j in cols]
-            owner, lengths = self._fuzzy_brand[cols], key_len[cols]
-            longer = np.maximum(lengths, length)
-            anagram_keys = np.array(["".join(sorted(k)) for k in candidates], dtype=object)
+            # The most edits any rule accepts per key: what the cutoff allows, or two lost letters.
+            limit = np.floor((1 - FUZZY_CUTOFF) * np.maximum(key_len[cols], length) + 1e-9)
+            if extended:
+                limit = np.maximum(limit, np.where(key_len[cols] >= 6, 2, 1))
             for lo in range(0, len(rows), _CDIST_CHUNK):
                 chunk = rows[lo : lo + _CDIST_CHUNK]
-                chunk_grams = [grams[i] for i in chunk]
                 distance = process.cdist(
-                    chunk_grams, candidates, scorer=OSA.distance, score_cutoff=FUZZY_MAX_EDITS,
-                    workers=self.workers, dtype=np.int32,
+                    [grams[i] for i in chunk], candidates, scorer=OSA.distance,
+                    score_cutoff=FUZZY_MAX_EDITS, workers=self.workers, dtype=np.int32,
                 )  # fmt: skip
-                sim = 1.0 - distance / longer
-                # A hair below the cutoff: 1 - 1/5 must count as 0.80 despite float rounding.
                 # (cdist reports any distance beyond its cutoff as cutoff + 1.)
-                ok = (sim >= FUZZY_CUTOFF - 1e-9) & (distance <= FUZZY_MAX_EDITS)
-                if extended:
-                    # Letters lost: as many edits as letters missing (deletions only).
-                    lost = (distance == lengths - length) & (distance <= 2) & (lengths >= 6)
-                    if length == FUZZY_MIN_KEY_LEN:
-                        sorted_grams = np.array(["".join(sorted(g)) for g in chunk_grams], object)
-                        swapped = (distance == 1) & (lengths == length) & (
-                            sorted_grams[:, None] == anagram_keys[None, :]
-                        )
-                        lost |= swapped
-                    ok |= lost
-                sim = np.where(ok, sim, 0.0)
+                near = np.flatnonzero((distance <= limit).any(axis=1))
+                if len(near) == 0:
+                    continue
+                near_grams = [grams[i] for i in chunk[near]]
+                sim = self._pair_similarity(
+                    near_grams, length, candidates, key_len[cols], distance[near], extended
+                )
                 best = sim.argmax(axis=1)
-                top = sim[np.arange(len(chunk)), best]
+                top = sim[np.arange(len(near)), best]
                 at_top = (sim == top[:, None]) & (top[:, None] > 0)
+                owner = self._fuzzy_brand[cols]
                 high = np.where(at_top, owner, -1).max(axis=1)
                 low = np.where(at_top, owner, np.iinfo(np.int32).max).min(axis=1)
-                best_key[chunk] = np.where(top <= 0, -1, np.where(low == high, cols[best], -2))
-                best_sim[chunk] = top
+                best_key[chunk[near]] = np.where(
+                    top <= 0, -1, np.where(low == high, cols[best], -2)
+                )
+                best_sim[chunk[near]] = top
         return best_key, best_sim
+
+    @staticmethod
+    def _pair_similarity(
+        grams: list[str], length: int, keys: list[str], key_len: np.ndarray,
+        distance: np.ndarray, extended: bool,
+    ) -> np.ndarray:  # fmt: skip
+        """OSA similarity of each (n-gram of ``length``, key) pair that may match, else 0."""
+        sim = 1.0 - distance / np.maximum(key_len, length)
+        # A hair below the cutoff: 1 - 1/5 must count as 0.80 despite float rounding.
+        ok = (sim >= FUZZY_CUTOFF - 1e-9) & (distance <= FUZZY_MAX_EDITS)
+        if extended:
+            # Letters lost inside the key: as many edits as letters missing (deletions only),
+            # first and last letters kept ("rest" is no Presto, "monte" no Monster).
+            lost = (distance == key_len - length) & (distance <= 2) & (key_len >= 6)
+            if lost.any():
+                edges = np.array([g[0] + g[-1] for g in grams], object)[:, None] == np.array(
+                    [k[0] + k[-1] for k in keys], object
+                )
+                ok |= lost & edges
+            if length == FUZZY_MIN_KEY_LEN:
+                swap = (distance == 1) & (key_len == length)
+                if swap.any():
+                    ok |= swap & (
+                        np.array(["".join(sorted(g)) for g in grams], object)[:, None]
+                        == np.array(["".join(sorted(k)) for k in keys], object)
+                    )
+        return np.where(ok, sim, 0.0)
 
     def _ngrams(self, texts: list[str]) -> _Grams:
         """Every whole-word 1..3-gram of ``texts`` that could be a brand: 4+ letters, not only
