@@ -122,11 +122,35 @@ def invalidate_after_change(
     }  # fmt: skip
 
     regrouped = cache["keyword_category"].isin(categories) if len(cache) else stale
-    pairs = cache.loc[stale | regrouped, ["product_name", "brand_hint"]]
     deleted = cache.loc[stale, ["product_name", "brand_hint"]]
+    con.register("taxonomy_deleted", deleted)
+    try:
+        con.execute(
+            "delete from ref.brand_match_cache as c using taxonomy_deleted as d "
+            "where c.product_name = d.product_name and c.brand_hint = d.brand_hint"
+        )
+    finally:
+        con.unregister("taxonomy_deleted")
+    months = affected_months(
+        con, cache.loc[stale | regrouped, ["product_name", "brand_hint"]], brands, categories,
+        observed,
+    )  # fmt: skip
+    queue_months(con, months, REASON, batch_id, now)
+    change.cache_rows_deleted = len(deleted)
+    change.brands = sorted(brands)
+    change.categories = sorted(categories)
+    change.months = months
+    return change
+
+
+def affected_months(
+    con, pairs: pd.DataFrame, brands=(), categories=(), observed=()
+) -> list[date]:
+    """The months holding items whose cached brand answer is one of ``pairs`` (product_name,
+    brand_hint), whose brand is in ``brands``, whose Nielsen or keyword category is in
+    ``categories``, or whose device category (lower case) is in ``observed``."""
     temp = {
-        "taxonomy_pairs": pairs,
-        "taxonomy_deleted": deleted,
+        "taxonomy_pairs": pairs[["product_name", "brand_hint"]],
         "taxonomy_brands": pd.DataFrame({"brand_name": sorted(brands)}, dtype=object),
         "taxonomy_categories": pd.DataFrame({"category_name": sorted(categories)}, dtype=object),
         "taxonomy_observed": pd.DataFrame({"observed_category": sorted(observed)}, dtype=object),
@@ -134,22 +158,17 @@ def invalidate_after_change(
     for name, frame in temp.items():
         con.register(name, frame)
     try:
-        con.execute(
-            "delete from ref.brand_match_cache as c using taxonomy_deleted as d "
-            "where c.product_name = d.product_name and c.brand_hint = d.brand_hint"
-        )
-        months = [row[0] for row in con.execute(
+        return [row[0] for row in con.execute(
             sql_text("operations/taxonomy_affected_months.sql")
         ).fetchall()]  # fmt: skip
     finally:
         for name in temp:
             con.unregister(name)
+
+
+def queue_months(con, months: Iterable[date], reason: str, batch_id: str, now) -> None:
+    """Queue ``months`` in audit.PendingMonths for the month-rebuild sensor / `scout backfill`."""
     con.executemany(
         "insert into audit.PendingMonths values (?, ?, ?, ?)",
-        [(month, REASON, batch_id, now) for month in months],
+        [(month, reason, batch_id, now) for month in months],
     )
-    change.cache_rows_deleted = len(deleted)
-    change.brands = sorted(brands)
-    change.categories = sorted(categories)
-    change.months = months
-    return change

@@ -234,7 +234,11 @@ class DamageGenerator:
             name = f"{first} {spelled} {rest}".strip() if rest else f"{around} {spelled}"
         else:
             name = rng.choices([f"{spelled} {around}", spelled], weights=[85, 15])[0]
-        return self._cased(name, "capitals" if "capitals" in kinds else ""), brand, self._wrong(brand)
+        return (
+            self._cased(name, "capitals" if "capitals" in kinds else ""),
+            brand,
+            self._wrong(brand),
+        )
 
     def _wrong(self, brand: str) -> str:
         """Another brand, from the same observed category when there is one (the device's
@@ -248,9 +252,9 @@ class DamageGenerator:
         name = self.rng.choice(UNBRANDED_STAPLES)
         word = name.split(" ")[0]
         if kind == "ocr" and any(c in OCR_CONFUSIONS for c in word.lower()):
-            name = self._ocr(word) + name[len(word):]
+            name = self._ocr(word) + name[len(word) :]
         elif kind == "transposed" and len(_letters(word)) >= 4:
-            name = self._transposed(word) + name[len(word):]
+            name = self._transposed(word) + name[len(word) :]
         return self._cased(name, kind), kind
 
     def generate(self, per_kind: int = N_PER_KIND, unbranded: int = N_UNBRANDED) -> pd.DataFrame:
@@ -266,7 +270,9 @@ class DamageGenerator:
         for _ in range(unbranded):
             name, kind = self.unbranded()
             rows.append((name, f"unbranded {kind}", None, self.rng.choice(NO_BRAND_HINTS), None))
-        return pd.DataFrame(rows, columns=["name", "kind", "true_brand", "hint_right", "hint_wrong"])
+        return pd.DataFrame(
+            rows, columns=["name", "kind", "true_brand", "hint_right", "hint_wrong"]
+        )
 
 
 # ---------------------------------------------------------------------------------------------

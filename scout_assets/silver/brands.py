@@ -42,6 +42,7 @@ says which cached keys to re-match.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -56,7 +57,6 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from scout_assets.constants import REFERENCE_DIR, UNKNOWN_BRAND
-
 
 METHOD_EXACT = "exact"
 METHOD_ALIAS = "alias"
@@ -120,6 +120,17 @@ def default_generic_words() -> tuple[str, ...]:
     )
 
 
+@functools.lru_cache(maxsize=1)
+def matcher_version() -> str:
+    """What decides a name's brand besides the brand map and aliases (which the taxonomy-change
+    path watches): this module's rules and the generic words. Recorded with every cached answer
+    so that a changed matcher re-matches them (silver/brand_cache.py)."""
+    digest = hashlib.sha256()
+    for path in (Path(__file__), REFERENCE_DIR / "category_keywords.csv"):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 # ---------------------------------------------------------------------------------------------
 # Normalisation
 # ---------------------------------------------------------------------------------------------
@@ -138,7 +149,7 @@ _PRE_REPLACE = [
     ("\t", " "),
 ]
 _COMBINING_MARKS = re.compile("[\u0300-\u036f]+")
-_AT_IN_WORD = re.compile("(?<=[a-z])@|@(?=[a-z])")
+_AT_IN_WORD = re.compile("(?<=[a-z0-9])@|@(?=[a-z0-9])")
 _APOSTROPHES = re.compile("'+")
 _NOT_ALNUM = re.compile(r"[^a-z0-9\n ]+")
 _SPACES = re.compile(r" {2,}")
@@ -202,7 +213,7 @@ def _normalise_block(block: str) -> str:
     if not block.isascii():  # accents: "nescafé" -> "nescafe"
         block = _COMBINING_MARKS.sub("", unicodedata.normalize("NFKD", block))
     block = block.lower()
-    block = _AT_IN_WORD.sub("a", block)  # "safegu@rd": a vision-capture "a"; "2 @ 10" stays
+    block = _AT_IN_WORD.sub("a", block)  # "safegu@rd", "@1aska": a misread "a"; "2 @ 10" stays
     block = _APOSTROPHES.sub("", block)  # "leslie's" -> "leslies", "jack 'n jill" -> "jack n jill"
     block = _NOT_ALNUM.sub(" ", block)  # hyphens, dots, other scripts -> word breaks
     block = _LETTER_RUNS.sub(r"\1", block)
@@ -356,9 +367,11 @@ def ocr_keys(normalised: Sequence[str]) -> tuple[list[str], np.ndarray]:
     words, counts = _words_of(normalised)
     codes, distinct = pd.factorize(words)
     distinct = list(distinct)
-    suspect_word = np.fromiter(
-        (bool(_OCR_SUSPECT.search(w)) for w in distinct), bool, len(distinct)
-    )[codes] if len(words) else np.zeros(0, bool)
+    suspect_word = (
+        np.fromiter((bool(_OCR_SUSPECT.search(w)) for w in distinct), bool, len(distinct))[codes]
+        if len(words)
+        else np.zeros(0, bool)
+    )
     owner = np.repeat(np.arange(len(normalised)), counts)
     suspect = np.bincount(owner[suspect_word], minlength=len(normalised)) > 0
     folded = np.array(_ocr_fold_words(distinct) or [""], dtype=object)[codes]
@@ -537,12 +550,11 @@ def _sound_rows(frame: pd.DataFrame, skip_words: frozenset[str]) -> pd.DataFrame
 
 
 def _ocr_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """OCR-folded keys of exact/alias keys of 3+ letters ("c2" read as "c2" is exact already)."""
+    """OCR-folded keys of exact/alias keys ("tm" is also read "trn")."""
     base = frame[frame["kind"].isin([KIND_EXACT, KIND_ALIAS])]
-    rows = base.assign(
+    return base.assign(
         key=ocr_keys(base["key"].tolist())[0], kind=KIND_OCR, origin="reads like " + base["key"]
     )
-    return rows[rows["key"].map(lambda k: len(_compact(k))).to_numpy() >= 3]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -628,8 +640,8 @@ class _PrefixIndex:
         self._table = pd.Series(table, dtype=np.int64)
 
     def best(self, owners: np.ndarray, grams: np.ndarray, n: int) -> np.ndarray:
-        """Per text (``n`` of them): the brand whose key its longest n-gram begins, -1 when
-        none, or when that n-gram (or another one as long) begins two brands' keys."""
+        """Per text (``n`` of them): the brand whose key its longest n-gram begins; -1 when
+        none; -2 when that n-gram (or another one as long) begins two brands' keys."""
         brand = np.full(n, -1, np.int32)
         if len(grams) == 0 or self._table.empty:
             return brand
@@ -645,7 +657,7 @@ class _PrefixIndex:
         longest = frame[frame["letters"] == frame.groupby("owner")["letters"].transform("max")]
         top = longest.groupby("owner")["brand"].agg(["min", "max"])
         sure = (top["min"] == top["max"]) & (top["min"] >= 0)
-        brand[top.index[sure]] = top["min"][sure]
+        brand[top.index] = np.where(sure, top["min"], -2)
         return brand
 
 
@@ -834,13 +846,15 @@ class BrandMatcher:
         found[suspect] = self._ocr.best([grams.ocr_texts[i] for i in np.flatnonzero(suspect)]).brand
         decide(todo, found, METHOD_OCR, OCR_FACTOR)
         # (d) prefix: the brand cut short, as written or OCR-folded.
-        found = self._prefix.best(grams.owner, grams.text, len(todo))
+        prefix = self._prefix.best(grams.owner, grams.text, len(todo))
         by_ocr = self._ocr_prefix.best(grams.owner, grams.ocr, len(todo))
-        found = np.where(found >= 0, found, np.where(suspect, by_ocr, -1))
-        decide(todo, np.where(brand[todo] < 0, found, -1), METHOD_PREFIX, PREFIX_FACTOR)
-        # (e) fuzzy.
+        prefix = np.where((prefix == -1) & suspect, by_ocr, prefix)
+        decide(todo, np.where(brand[todo] < 0, prefix, -1), METHOD_PREFIX, PREFIX_FACTOR)
+        # (e) fuzzy; not for a name whose brand was cut short where two brands begin alike
+        # (-2): it stays unknown.
         found, similarity = self._fuzzy_best(grams)
-        decide(todo, np.where(brand[todo] < 0, found, -1), METHOD_FUZZY, similarity)
+        found = np.where((brand[todo] < 0) & (prefix != -2), found, -1)
+        decide(todo, found, METHOD_FUZZY, similarity)
         return _Decision(brand, method, score)
 
     def _fuzzy_best(self, grams: _Grams) -> tuple[np.ndarray, np.ndarray]:
@@ -1103,13 +1117,15 @@ def affected_by_map_change(
     1. rows whose cached brand changed - all its rows, except that if only its alias/variant
        keys changed, rows it won by the exact rule stay valid (aliases never override its own
        exact hit);
-    2. rows that the changed brands could now win: the new matcher restricted to the changed
-       brands is run over all cached keys (cheap: a few brands), and each row it assigns to a
-       brand other than the cached one is re-matched by the full new matcher; it is flagged
-       only if that full answer differs from the cached brand/method.
+    2. rows that a changed brand contends for: the new matcher, and the old one, restricted to
+       the changed brands are run over all cached keys (cheap: a few brands), and each row
+       either assigns to a brand other than the cached one is re-matched by the full new
+       matcher; it is flagged only if that full answer differs from the cached brand/method.
+       The old matcher finds the rows a changed brand used to tie with (a prefix or fuzzy
+       match two brands reach equally stays unknown, or goes to the device hint).
 
     Nothing else can change: rules only compare the keys of a name's candidate brands, and the
-    winner of an unchanged row is neither a changed brand nor beaten by one.
+    winner of an unchanged row is neither a changed brand, nor beaten or tied by one.
     """
     frame = _as_frame(
         cached,
@@ -1122,22 +1138,26 @@ def affected_by_map_change(
     lost = frame["brand"].isin(redefined) | (
         frame["brand"].isin(rekeyed) & (frame["method"] != METHOD_EXACT)
     )
+    hints = frame["hint_key"].tolist() if "hint_key" in frame else None
+    names = frame["name_key"].tolist()
+    # Contenders: rows a changed brand could win now, or contested before (a tie with it left
+    # the row unknown, or to the device hint).
+    contended = np.zeros(len(frame), bool)
+    for matcher in (new, old):
+        changed_here = [b for b in redefined | rekeyed if b in matcher.brand_names]
+        if changed_here:
+            found = matcher.restricted_to(changed_here).match(names, hints).column("brand")
+            found = found.to_numpy(zero_copy_only=False)
+            contended |= (found != UNKNOWN_BRAND) & (found != frame["brand"].to_numpy())
+    candidates = np.flatnonzero(contended & ~lost.to_numpy())
     gained = np.zeros(len(frame), bool)
-    changed_now = [b for b in redefined | rekeyed if b in new.brand_names]
-    if changed_now:
-        hints = frame["hint_key"].tolist() if "hint_key" in frame else None
-        restricted = new.restricted_to(changed_now).match(frame["name_key"].tolist(), hints)
-        found = restricted.column("brand").to_numpy(zero_copy_only=False)
-        candidates = np.flatnonzero(
-            (found != UNKNOWN_BRAND) & (found != frame["brand"].to_numpy()) & ~lost.to_numpy()
-        )
-        if len(candidates):
-            sub = frame.iloc[candidates]
-            full = new.match(sub["name_key"].tolist(), sub["hint_key"].tolist() if hints else None)
-            differs = (
-                full.column("brand").to_numpy(zero_copy_only=False) != sub["brand"].to_numpy()
-            ) | (full.column("method").to_numpy(zero_copy_only=False) != sub["method"].to_numpy())
-            gained[candidates[differs]] = True
+    if len(candidates):
+        sub = frame.iloc[candidates]
+        full = new.match(sub["name_key"].tolist(), sub["hint_key"].tolist() if hints else None)
+        differs = (
+            full.column("brand").to_numpy(zero_copy_only=False) != sub["brand"].to_numpy()
+        ) | (full.column("method").to_numpy(zero_copy_only=False) != sub["method"].to_numpy())
+        gained[candidates[differs]] = True
     return lost.to_numpy() | gained
 
 
