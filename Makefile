@@ -55,7 +55,7 @@ bench: install ## speed and memory vs the pandas way; writes docs/PERFORMANCE.md
 	$(BIN)/python -m bench.run --transactions $(BENCH_TRANSACTIONS) --layout $(BENCH_LAYOUT) \
 		--out docs/PERFORMANCE.md $(BENCH_FLAGS)
 
-eval-brands: install ## the labelled brand-detection evaluation (precision, recall, worst brands)
+eval-brands: install ## the labelled brand-detection evaluations: noisy names, then device transcriptions per damage kind and hint state
 	$(BIN)/python -m scout_assets.silver.brand_eval
 
 clean: ## remove the generated warehouse, Drive and Dagster home

@@ -17,6 +17,9 @@ What a change can alter, and how each is found:
   that category, or whose cached keyword category it is;
 - a device category mapped differently (``ref.observed_category_map``): the months holding
   items with that device category.
+
+``affected_months`` and ``queue_months`` also serve a changed brand matcher
+(``silver/brand_cache.py``: the cached answers it gives differently, and their months).
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ guess of the brand (``brandName``). Dashboards aggregate sales by brand, so each
 brand from the Nielsen brand map, or "Unknown Brand", together with the rule that decided it and
 a confidence.
 
-Rules, first that fires wins (the original system's rules, made deterministic):
+Rules, first that fires wins (the original system's rules, made deterministic, then the rules
+for damaged device transcriptions). Any brand the name yields (a-e) beats a device hint that
+disagrees: the hint only speaks when the name says nothing (f).
 
 a. ``exact``: a brand-map name (confidence >= 0.9) occurs in the normalised product name on
    word boundaries; the longest such name wins ("Lucky Me" beats "Lucky"). Confidence = the
@@ -17,26 +19,38 @@ b. ``alias``: a known alias or a generated variant of a brand occurs on word bou
    refinement of the strict order: an alias of another brand that strictly contains the exact
    hit beats it ("palm olive" is Palmolive, not the brand Palm) - the longer phrase is the
    better evidence. Confidence = 0.95 x the map's.
-c. ``fuzzy``: the best OSA similarity >= 0.80 between a brand key of 4+ letters and a
-   whole-word 1-3-gram of the name, spelled as written or sound-folded. See
-   ``BrandMatcher._fuzzy_best`` for why this scorer. Confidence = similarity x the map's.
-d. ``device hint``: the device's ``brandName`` names a known brand (after normalisation,
+c. ``ocr``: for names with a word that vision capture may have damaged (a digit inside letters,
+   "rn"), a brand or alias key occurs in the OCR-folded spelling, where 0/o, 1/l/i, rn/m, 3/e,
+   5/s and 8/b read alike ("L1p0vitan", "c@rnel"; "@" inside a word is already an "a").
+   Confidence = 0.9 x the map's.
+d. ``prefix``: the brand cut short: a 1-3-word n-gram of the name (as written, or OCR-folded)
+   is the beginning of exactly one brand's key, with at least 5 letters and 3/4 of the key's
+   letters ("Safegua", "Century Tu"). A beginning two brands share leaves the name unknown
+   (rule e is not tried). Confidence = 0.85 x the map's.
+e. ``fuzzy``: the best OSA similarity between a brand key of 4+ letters and a whole-word
+   1-3-gram of the name, spelled as written or sound-folded, when it reaches 0.80, or, as
+   written, when the n-gram is the key with one or two letters lost inside it (6+ letters,
+   first and last kept: "safgurd") or a 4-letter key with two neighbours swapped ("tdie").
+   Two brands equally close leave the name unknown. See ``BrandMatcher._fuzzy_best``.
+   Confidence = similarity x the map's.
+f. ``device hint``: the device's ``brandName`` names a known brand (after normalisation,
    aliases - even the ambiguous ones - and sound-alike spelling). Confidence = 0.7 x the map's:
    the device classifier is the weakest evidence (its own item confidences are often ~0.7).
-e. ``none``: "Unknown Brand", confidence 0.
+g. ``none``: "Unknown Brand", confidence 0.
 
-Guards against false brands on unbranded goods (pandesal, yelo, itlog...): whole-word matching
-only; aliases that are everyday words ("halo", "tan", "ten") or name two brands ("tm lucky me")
-are trusted only in device hints; no fuzzy or sound matching for very short keys (C2, TM, Sun);
-n-grams made only of generic words (pack words, flavours, category keywords) are not fuzzy
-candidates.
+Guards against false brands on unbranded goods (pandesal, yelo, sardinas, yosi...): whole-word
+matching only; aliases that are everyday words ("halo", "tan", "ten") or name two brands ("tm
+lucky me") are trusted only in device hints; no fuzzy or sound matching for very short keys
+(C2, TM, Sun); n-grams and prefixes made only of generic words (pack words, flavours, category
+keywords) are not candidates; the OCR rule only looks at names with a suspect word, and folds
+only words holding a letter ("555" and "330ml" keep their digits).
 
 Everything works on DISTINCT names and is vectorised inside one call: normalisation is a
-handful of regex passes over all names joined into one string; rules (a)/(b) are one
-Aho-Corasick pass over that string; rule (c) is a few ``process.cdist`` calls (multi-threaded)
-over the distinct n-grams of the still-unresolved names. Callers cache answers per
-``normalise_name`` key; when the brand map or the aliases change, ``affected_by_map_change``
-says which cached keys to re-match.
+handful of regex passes over all names joined into one string; rules (a)-(c) are Aho-Corasick
+passes over that string; (d) is a dictionary lookup of n-grams; (e) is a few
+``process.cdist`` calls (multi-threaded) over the distinct n-grams of the still-unresolved
+names. Callers cache answers per (name, hint) with ``matcher_version()``; when the brand map
+or the aliases change, ``affected_by_map_change`` says which cached keys to re-match.
 """
 
 from __future__ import annotations
@@ -776,13 +790,6 @@ class BrandMatcher:
 
     # -- public API ---------------------------------------------------------------------------
 
-    @property
-    def fuzzy_keys(self) -> pd.DataFrame:
-        """The (key, brand) pairs rule (c) compares against (for evaluation and debugging)."""
-        return pd.DataFrame(
-            {"key": self._fuzzy_keys, "brand": [self.brand_names[i] for i in self._fuzzy_brand]}
-        )
-
     def match(
         self, names: Sequence[str | None], hints: Sequence[str | None] | None = None
     ) -> pa.Table:
@@ -1035,7 +1042,7 @@ class BrandMatcher:
     def _apply_hints(
         self, hints: pd.Series, brand: np.ndarray, method: np.ndarray, score: np.ndarray
     ) -> None:
-        """Rule (d): for names still without a brand, trust the device's brandName if it names a
+        """Rule (f): for names still without a brand, trust the device's brandName if it names a
         known brand literally, through an alias (risky ones included) or by sound."""
         todo = np.flatnonzero(brand < 0)
         if len(todo) == 0:
