@@ -232,7 +232,7 @@ def judge_items(con, months: Sequence[date]) -> list[Verdict]:
         month, items = row["month"], row["items"]
         detected = percent(row["branded"], items)
         shares = method_shares(row["methods"], items)
-        found_by = ", ".join(f"{m} {p:.1f}%" for m, p in shares.items() if p and m != METHOD_NONE)
+        found_by = ", ".join(f"{m} {p:.2f}%" for m, p in shares.items() if p and m != METHOD_NONE)
         verdicts.append(month_verdict(
             names.BRAND_DETECTION, asset, month,
             _rate_severity(detected, items, lambda r: below(r, names.BRAND_DETECTION_WARN,
