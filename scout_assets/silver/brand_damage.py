@@ -333,9 +333,10 @@ def damage_report(items: pd.DataFrame) -> dict:
         "kinds": kinds,
         "overall": overall,
         "false_brand": false_brand,
-        "methods": items.loc[branded | ~branded].groupby("method_absent").apply(
-            lambda g: (len(g), right["absent"][g.index].mean()), include_groups=False
-        ).to_dict(),
+        "methods": {
+            method: (len(group), right["absent"][group.index].mean())
+            for method, group in items.groupby("method_absent")
+        },
         "met": {
             "overall": overall["mix"] >= TARGET_OVERALL and overall["absent"] >= TARGET_OVERALL,
             "per_kind": all(min(kinds[k]["absent"], kinds[k]["mix"]) >= TARGET_PER_KIND
@@ -351,14 +352,16 @@ def _pct(x: float) -> str:
 
 
 def print_damage_report(items: pd.DataFrame, seed: int) -> dict:
+    """The report of ``damage_report`` as ``make eval-brands`` prints it."""
     report = damage_report(items)
     branded = items["true_brand"].notna().sum()
     print(
-        f"\nDevice transcriptions: {branded:,} branded items ({N_PER_KIND:,} per kind requested), "
+        f"\nDevice transcriptions: {branded:,} branded items in {len(KINDS)} kinds of damage, "
         f"{len(items) - branded:,} unbranded, {items['name'].nunique():,} distinct names, "
         f"seed {seed}{' (held out)' if seed == HELD_OUT_SEED else ''}"
     )
-    print("share right by kind and device hint (mix = absent 64% / right 33% / wrong 3%):")
+    mix = " / ".join(f"{state} {share:.0%}" for state, share in HINT_MIX.items())
+    print(f"share right by kind and device hint (mix = the Drive's hints: {mix}):")
     print(f"  {'kind':<22} {'items':>6} {'absent':>8} {'right':>8} {'wrong':>8} {'mix':>8}")
     for kind, r in report["kinds"].items():
         print(f"  {kind:<22} {r['items']:>6,} {_pct(r['absent'])} {_pct(r['right'])} "
@@ -366,7 +369,7 @@ def print_damage_report(items: pd.DataFrame, seed: int) -> dict:
     o = report["overall"]
     print(f"  {'all branded':<22} {branded:>6,} {_pct(o['absent'])} {_pct(o['right'])} "
           f"{_pct(o['wrong'])} {_pct(o['mix'])}")  # fmt: skip
-    print("by method (hint absent): items, share right")
+    print("by method (hint absent, all items): items, share right")
     for method, (count, share) in report["methods"].items():
         print(f"  {method:<12} {count:>7,}  {_pct(share)}")
     met = report["met"]

@@ -72,6 +72,7 @@ from rapidfuzz.distance import OSA
 
 from scout_assets.constants import REFERENCE_DIR, UNKNOWN_BRAND
 
+
 METHOD_EXACT = "exact"
 METHOD_ALIAS = "alias"
 METHOD_OCR = "ocr"
@@ -777,7 +778,9 @@ class BrandMatcher:
         self._ocr = _LiteralIndex(keys.of_kind(KIND_OCR))
         self._hint = _LiteralIndex(keys.of_kind(KIND_EXACT, KIND_ALIAS, KIND_HINT))
         self._prefix = _PrefixIndex(keys.of_kind(KIND_EXACT, KIND_ALIAS), self.skip_words)
-        self._ocr_prefix = _PrefixIndex(keys.of_kind(KIND_OCR), self.skip_words)
+        self._ocr_prefix = _PrefixIndex(
+            keys.of_kind(KIND_OCR), frozenset(ocr_keys(sorted(self.skip_words))[0])
+        )
         anchors = keys.of_kind(KIND_EXACT, KIND_ALIAS)
         anchors = anchors[anchors["key"].map(lambda k: len(_compact(k)) >= FUZZY_MIN_KEY_LEN)]
         self._fuzzy_keys: list[str] = anchors["key"].tolist()
@@ -897,8 +900,9 @@ class BrandMatcher:
         0.67, yet such a loss is what transcription does, while one changed letter in a
         4-letter brand already makes everyday words (tide/ride, dove/love, milo/mild) and two
         changed letters in a 6-letter one too ("patis", fish sauce, is two edits from the
-        alias "piatos"). So a 4-letter key takes a letter too many or a swap, a 5-letter key
-        any one edit, 6-9 letters one edit or two lost letters, 10-14 two edits, 15+ three.
+        alias "piatos"). So a 4-letter key takes a letter too many or a swap, a 5-9-letter
+        key one edit (two only when they are letters lost inside it), a key of 10-14
+        characters two edits, 15-19 three, 20+ four.
         """
         n = grams.n
         brand, similarity = np.full(n, -1, np.int32), np.zeros(n)
