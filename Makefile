@@ -69,7 +69,7 @@ serve-ingest: install ## the device ingestion API on http://$(INGEST_HOST):$(ING
 	@echo "Tokens: $(BIN)/scout device-token create DEVICE (see docs/INGEST_API.md)"
 	$(BIN)/scout serve-ingest --host $(INGEST_HOST) --port $(INGEST_PORT)
 
-eval-brands: install ## the labelled brand-detection evaluation (precision, recall, worst brands)
+eval-brands: install ## the labelled brand-detection evaluations: noisy names, then device transcriptions per damage kind and hint state
 	$(BIN)/python -m scout_assets.silver.brand_eval
 
 clean: ## remove the generated warehouse, Drive and Dagster home

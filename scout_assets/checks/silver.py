@@ -3,7 +3,8 @@
 silver.transactions: no transaction twice, duplicate-version rates, the quality tier, counts and
 revenue against bronze's winning versions, stores known, a row-count anomaly against the
 trailing months, and how fresh the newest data is. silver.transaction_items: brand detection
-and categorisation rates, categories and departments known to the taxonomy.
+(with the share of items per match method) and categorisation rates, categories and
+departments known to the taxonomy.
 
 Blocking (an ERROR stops gold for the run): a transaction twice, a Critical quality tier, and
 a month that does not reconcile with bronze (silver would then be wrong, and gold with it).
@@ -37,6 +38,7 @@ from scout_assets.checks.verdicts import (
 )
 from scout_assets.constants import SILVER
 from scout_assets.partitions import month_start
+from scout_assets.silver.brands import METHOD_NONE, METHODS
 from scout_assets.sql_files import sql_text
 from scout_assets.tiers import freshness_tier, quality_tier
 from scout_assets.time import manila_now
@@ -76,7 +78,8 @@ TRANSACTIONS_CHECK_SPECS = [
 
 ITEMS_CHECK_SPECS = [
     _spec(names.BRAND_DETECTION, ITEMS_KEY,
-          "Items with a brand other than Unknown Brand: WARN below 90%, ERROR below 80%."),
+          "Items with a brand other than Unknown Brand: WARN below 90%, ERROR below 80%; "
+          "reports the share of items per brand_match_method."),
     _spec(names.CATEGORIZATION, ITEMS_KEY,
           "Items with a Nielsen category other than Unspecified: WARN below 90%, ERROR below "
           "80%."),
@@ -228,12 +231,16 @@ def judge_items(con, months: Sequence[date]) -> list[Verdict]:
     for row in _rows(con, "checks/items_by_month.sql", {"months": list(months)}):
         month, items = row["month"], row["items"]
         detected = percent(row["branded"], items)
+        shares = method_shares(row["methods"], items)
+        found_by = ", ".join(f"{m} {p:.2f}%" for m, p in shares.items() if p and m != METHOD_NONE)
         verdicts.append(month_verdict(
             names.BRAND_DETECTION, asset, month,
             _rate_severity(detected, items, lambda r: below(r, names.BRAND_DETECTION_WARN,
                                                            names.BRAND_DETECTION_ERROR)),
-            f"{detected or 0:.2f}% of {items} items have a brand",
-            rate_percent=detected, branded=row["branded"], items=items))
+            f"{detected or 0:.2f}% of {items} items have a brand"
+            + (f" ({found_by})" if found_by else ""),
+            rate_percent=detected, branded=row["branded"], items=items,
+            **{f"{m.replace(' ', '_')}_percent": p for m, p in shares.items()}))
         categorised = percent(row["categorised"], items)
         verdicts.append(month_verdict(
             names.CATEGORIZATION, asset, month,
@@ -249,6 +256,13 @@ def judge_items(con, months: Sequence[date]) -> list[Verdict]:
             unknown_categories=row["unknown_categories"],
             unknown_departments=row["unknown_departments"], items=items))  # fmt: skip
     return verdicts
+
+
+def method_shares(counts, items: int) -> dict[str, float | None]:
+    """Percent of ``items`` per brand_match_method, every method named (0 when unused).
+    ``counts`` is DuckDB's histogram as Arrow hands it over: (method, count) pairs."""
+    found = dict(counts or [])
+    return {method: percent(found.get(method, 0), items) for method in METHODS}
 
 
 def month_checks(

@@ -17,6 +17,9 @@ What a change can alter, and how each is found:
   that category, or whose cached keyword category it is;
 - a device category mapped differently (``ref.observed_category_map``): the months holding
   items with that device category.
+
+``affected_months`` and ``month_queue.queue_months`` also serve a changed brand matcher
+(``silver/brand_cache.py``: the cached answers it gives differently, and their months).
 """
 
 from __future__ import annotations
@@ -123,11 +126,35 @@ def invalidate_after_change(
     }  # fmt: skip
 
     regrouped = cache["keyword_category"].isin(categories) if len(cache) else stale
-    pairs = cache.loc[stale | regrouped, ["product_name", "brand_hint"]]
     deleted = cache.loc[stale, ["product_name", "brand_hint"]]
+    con.register("taxonomy_deleted", deleted)
+    try:
+        con.execute(
+            "delete from ref.brand_match_cache as c using taxonomy_deleted as d "
+            "where c.product_name = d.product_name and c.brand_hint = d.brand_hint"
+        )
+    finally:
+        con.unregister("taxonomy_deleted")
+    months = affected_months(
+        con, cache.loc[stale | regrouped, ["product_name", "brand_hint"]], brands, categories,
+        observed,
+    )  # fmt: skip
+    queue_months(con, months, REASON, batch_id, now)
+    change.cache_rows_deleted = len(deleted)
+    change.brands = sorted(brands)
+    change.categories = sorted(categories)
+    change.months = months
+    return change
+
+
+def affected_months(
+    con, pairs: pd.DataFrame, brands=(), categories=(), observed=()
+) -> list[date]:
+    """The months holding items whose cached brand answer is one of ``pairs`` (product_name,
+    brand_hint), whose brand is in ``brands``, whose Nielsen or keyword category is in
+    ``categories``, or whose device category (lower case) is in ``observed``."""
     temp = {
-        "taxonomy_pairs": pairs,
-        "taxonomy_deleted": deleted,
+        "taxonomy_pairs": pairs[["product_name", "brand_hint"]],
         "taxonomy_brands": pd.DataFrame({"brand_name": sorted(brands)}, dtype=object),
         "taxonomy_categories": pd.DataFrame({"category_name": sorted(categories)}, dtype=object),
         "taxonomy_observed": pd.DataFrame({"observed_category": sorted(observed)}, dtype=object),
@@ -135,19 +162,9 @@ def invalidate_after_change(
     for name, frame in temp.items():
         con.register(name, frame)
     try:
-        con.execute(
-            "delete from ref.brand_match_cache as c using taxonomy_deleted as d "
-            "where c.product_name = d.product_name and c.brand_hint = d.brand_hint"
-        )
-        months = [row[0] for row in con.execute(
+        return [row[0] for row in con.execute(
             sql_text("operations/taxonomy_affected_months.sql")
         ).fetchall()]  # fmt: skip
     finally:
         for name in temp:
             con.unregister(name)
-    queue_months(con, months, REASON, batch_id, now)
-    change.cache_rows_deleted = len(deleted)
-    change.brands = sorted(brands)
-    change.categories = sorted(categories)
-    change.months = months
-    return change

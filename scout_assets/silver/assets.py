@@ -12,8 +12,9 @@ from scout_assets.checks.silver import (
 from scout_assets.constants import BRONZE, SILVER
 from scout_assets.monthly import monthly_asset_kwargs, rebuild_months
 from scout_assets.resources.warehouse import DuckDBWarehouse
-from scout_assets.silver.brand_cache import fill_brand_cache
+from scout_assets.silver.brand_cache import fill_brand_cache, refresh_after_matcher_change
 from scout_assets.sql_files import sql_text
+from scout_assets.time import manila_now
 
 BRONZE_INPUT = [
     [BRONZE, "payload_transactions"],
@@ -73,13 +74,22 @@ def transactions(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
 def transaction_items(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
     """Every item of every kept transaction, with its brand and Nielsen category.
 
-    Brand: a brand-map name in the product name (word boundaries, longest wins), then aliases,
-    then fuzzy matching, then the device's own brand; else Unknown Brand. Category: the
-    brand's Nielsen mapping, then the device's category, then keyword rules; else
-    Unspecified / General Merchandise.
+    Brand: a brand-map name in the product name (word boundaries, longest wins), then aliases
+    and sound-alikes, then OCR-folded spelling, then the brand cut short, then fuzzy matching,
+    then the device's own brand; else Unknown Brand (``brand_match_method`` says which). A
+    changed matcher re-matches its cached answers first and queues the other months they
+    change. Category: the brand's Nielsen mapping, then the device's category, then keyword
+    rules; else Unspecified / General Merchandise.
     """
 
     def match_new_names(tx, months):
+        change = refresh_after_matcher_change(tx.con, months, context.run.run_id, manila_now())
+        if change.rematched:
+            queued = ", ".join(f"{m:%Y-%m}" for m in change.months_queued) or "none"
+            context.log.info(
+                f"brand matcher changed: {change.rematched:,} cached answers re-matched, "
+                f"{change.changed:,} changed; months queued: {queued}"
+            )
         added = fill_brand_cache(tx.con, months)
         context.log.info(f"brand detection: {added:,} new distinct product names matched")
 

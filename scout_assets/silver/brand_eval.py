@@ -1,4 +1,4 @@
-"""Labelled evaluation of brand detection (``scout eval-brands``).
+"""Labelled evaluation of brand detection (``make eval-brands``).
 
 Business meaning: before trusting brand shares on the dashboards we want to know how often the
 matcher names the right brand, and how often it invents a brand for unbranded goods (ice,
@@ -12,8 +12,12 @@ misspellings) and applies its own spelling noise (random character edits, its ow
 speech-to-text substitutions, joined/split words, word order, case, extra words), so the
 matcher's normalisation tables cannot simply "know" every variant.
 
-Options: ``--items N``, ``--seed S``, ``--compare-scorers`` (figures behind the choice of the
-fuzzy scorer), ``--bench`` (throughput on a 3M-item / ~90k-distinct-name workload).
+The same command then reports the device-transcription evaluation of ``brand_damage``
+(damage kinds x device hint absent / right / wrong, against the targets).
+
+Options: ``--items N``, ``--seed S`` (this set), ``--damage-seed S``, ``--per-kind N`` (the
+transcription set; its default seed is held out from tuning), ``--bench`` (throughput on a
+3M-item / ~90k-distinct-name workload).
 """
 
 from __future__ import annotations
@@ -30,10 +34,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from rapidfuzz import fuzz, process
 
 from scout_assets.constants import UNKNOWN_BRAND
-from scout_assets.silver.brands import REFERENCE_DIR, BrandMatcher, normalise_names
+from scout_assets.silver.brand_damage import (
+    HELD_OUT_SEED,
+    N_PER_KIND,
+    TUNING_SEED,
+    DamageGenerator,
+    match_every_hint_state,
+    print_damage_report,
+)
+from scout_assets.silver.brands import REFERENCE_DIR, BrandMatcher
 
 SEED = 20250913
 N_ITEMS = 50_000
@@ -416,62 +427,8 @@ def _print_targets(names_only: Scores, with_hints: Scores) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Scorer comparison and throughput
+# Throughput
 # ---------------------------------------------------------------------------------------------
-
-
-def compare_scorers(n_items: int = N_ITEMS, seed: int = SEED) -> None:
-    """Rule (c) alternatives on the names that reach it (not resolved by exact/alias)."""
-    items = ItemGenerator(seed).generate(n_items)
-    matcher = BrandMatcher.from_reference_data()
-    names = items["name"].drop_duplicates().tolist()
-    result = matcher.match(names).to_pandas().assign(name=names)
-    reach = result[result["method"].isin(["fuzzy", "none"])]
-    truth = items.drop_duplicates("name").set_index("name")["true_brand"].reindex(reach["name"])
-    keys = matcher.fuzzy_keys
-    texts = normalise_names(reach["name"].tolist())
-    print(
-        f"{len(reach):,} of {len(names):,} distinct names reach the fuzzy rule "
-        f"({truth.notna().sum():,} branded, {truth.isna().sum():,} unbranded); "
-        f"{len(keys)} keys of >= 4 letters; cutoff 80\n"
-    )
-    header = ["branded right", "branded wrong", "unbranded FP"]
-    print(f"{'scorer':<44} {header[0]:>14} {header[1]:>14} {header[2]:>13} {'time':>7}")
-
-    def report(label: str, predicted: np.ndarray, seconds: float) -> None:
-        predicted = pd.Series(predicted, index=truth.index)
-        branded = truth.notna()
-        given = predicted != UNKNOWN_BRAND
-        right = (branded & (predicted == truth)).sum() / max(branded.sum(), 1)
-        wrong = (branded & given & (predicted != truth)).sum() / max(branded.sum(), 1)
-        fp = (~branded & given).sum() / max((~branded).sum(), 1)
-        print(f"{label:<44} {_pct(right):>14} {_pct(wrong):>14} {_pct(fp):>13} {seconds:6.2f}s")
-
-    for label, scorer in [
-        ("partial_ratio(key, whole name)", fuzz.partial_ratio),
-        ("token_set_ratio(key, whole name)", fuzz.token_set_ratio),
-        ("WRatio(key, whole name)", fuzz.WRatio),
-        ("ratio(key, whole name)", fuzz.ratio),
-    ]:
-        started = time.perf_counter()
-        matrix = process.cdist(
-            texts, keys["key"].tolist(), scorer=scorer, score_cutoff=80, workers=-1, dtype=np.uint8
-        )
-        best = matrix.argmax(axis=1)
-        hit = matrix[np.arange(len(best)), best] > 0
-        predicted = np.where(hit, keys["brand"].to_numpy()[best], UNKNOWN_BRAND)
-        report(label, predicted, time.perf_counter() - started)
-    for label, name in [
-        ("Indel = ratio(key, 1-3-word n-grams)", "indel"),
-        ("Levenshtein(key, 1-3-word n-grams)", "levenshtein"),
-        ("OSA(key, 1-3-word n-grams)  [chosen]", "osa"),
-    ]:
-        variant = BrandMatcher.from_reference_data(fuzzy_scorer=name)
-        started = time.perf_counter()
-        predicted = (
-            variant.match(reach["name"].tolist()).column("brand").to_numpy(zero_copy_only=False)
-        )
-        report(label, predicted, time.perf_counter() - started)
 
 
 def benchmark(distinct: int = 90_000, items: int = 3_000_000, seed: int = SEED) -> None:
@@ -514,23 +471,27 @@ def _distinct_names(n: int, seed: int) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of ``scout eval-brands``."""
-    parser = argparse.ArgumentParser(prog="scout eval-brands", description=__doc__.splitlines()[0])
+    """Entry point of ``make eval-brands``: the noisy-catalogue evaluation, then the device
+    transcription one (brand_damage.py), each with its targets."""
+    parser = argparse.ArgumentParser(prog="eval-brands", description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=N_ITEMS)
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument(
-        "--compare-scorers", action="store_true", help="figures behind the fuzzy scorer choice"
-    )
+        "--damage-seed", type=int, default=HELD_OUT_SEED,
+        help=f"seed of the transcription set (held out: {HELD_OUT_SEED}; tuning: {TUNING_SEED})",
+    )  # fmt: skip
+    parser.add_argument("--per-kind", type=int, default=N_PER_KIND)
     parser.add_argument(
         "--bench", action="store_true", help="throughput on 3M items / ~90k distinct names"
     )
     args = parser.parse_args(argv)
-    if args.compare_scorers:
-        compare_scorers(args.items, args.seed)
-    elif args.bench:
+    if args.bench:
         benchmark(seed=args.seed)
-    else:
-        evaluate(args.items, args.seed)
+        return
+    matcher = BrandMatcher.from_reference_data()
+    evaluate(args.items, args.seed, matcher)
+    damaged = DamageGenerator(args.damage_seed).generate(args.per_kind)
+    print_damage_report(match_every_hint_state(damaged, matcher), args.damage_seed)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@ guess of the brand (``brandName``). Dashboards aggregate sales by brand, so each
 brand from the Nielsen brand map, or "Unknown Brand", together with the rule that decided it and
 a confidence.
 
-Rules, first that fires wins (the original system's rules, made deterministic):
+Rules, first that fires wins (the original system's rules, made deterministic, then the rules
+for damaged device transcriptions). Any brand the name yields (a-e) beats a device hint that
+disagrees: the hint only speaks when the name says nothing (f).
 
 a. ``exact``: a brand-map name (confidence >= 0.9) occurs in the normalised product name on
    word boundaries; the longest such name wins ("Lucky Me" beats "Lucky"). Confidence = the
@@ -17,31 +19,44 @@ b. ``alias``: a known alias or a generated variant of a brand occurs on word bou
    refinement of the strict order: an alias of another brand that strictly contains the exact
    hit beats it ("palm olive" is Palmolive, not the brand Palm) - the longer phrase is the
    better evidence. Confidence = 0.95 x the map's.
-c. ``fuzzy``: the best OSA similarity >= 0.80 between a brand key of 4+ letters and a
-   whole-word 1-3-gram of the name, spelled as written or sound-folded. See
-   ``BrandMatcher._fuzzy_best`` for why this scorer. Confidence = similarity x the map's.
-d. ``device hint``: the device's ``brandName`` names a known brand (after normalisation,
+c. ``ocr``: for names with a word that vision capture may have damaged (a digit inside letters,
+   "rn"), a brand or alias key occurs in the OCR-folded spelling, where 0/o, 1/l/i, rn/m, 3/e,
+   5/s and 8/b read alike ("L1p0vitan", "c@rnel"; "@" inside a word is already an "a").
+   Confidence = 0.9 x the map's.
+d. ``prefix``: the brand cut short: a 1-3-word n-gram of the name (as written, or OCR-folded)
+   is the beginning of exactly one brand's key, with at least 5 letters and 3/4 of the key's
+   letters ("Safegua", "Century Tu"). A beginning two brands share leaves the name unknown
+   (rule e is not tried). Confidence = 0.85 x the map's.
+e. ``fuzzy``: the best OSA similarity between a brand key of 4+ letters and a whole-word
+   1-3-gram of the name, spelled as written or sound-folded, when it reaches 0.80, or, as
+   written, when the n-gram is the key with one or two letters lost inside it (6+ letters,
+   first and last kept: "safgurd") or a 4-letter key with two neighbours swapped ("tdie").
+   Two brands equally close leave the name unknown. See ``BrandMatcher._fuzzy_best``.
+   Confidence = similarity x the map's.
+f. ``device hint``: the device's ``brandName`` names a known brand (after normalisation,
    aliases - even the ambiguous ones - and sound-alike spelling). Confidence = 0.7 x the map's:
    the device classifier is the weakest evidence (its own item confidences are often ~0.7).
-e. ``none``: "Unknown Brand", confidence 0.
+g. ``none``: "Unknown Brand", confidence 0.
 
-Guards against false brands on unbranded goods (pandesal, yelo, itlog...): whole-word matching
-only; aliases that are everyday words ("halo", "tan", "ten") or name two brands ("tm lucky me")
-are trusted only in device hints; no fuzzy or sound matching for very short keys (C2, TM, Sun);
-n-grams made only of generic words (pack words, flavours, category keywords) are not fuzzy
-candidates.
+Guards against false brands on unbranded goods (pandesal, yelo, sardinas, yosi...): whole-word
+matching only; aliases that are everyday words ("halo", "tan", "ten") or name two brands ("tm
+lucky me") are trusted only in device hints; no fuzzy or sound matching for very short keys
+(C2, TM, Sun); n-grams and prefixes made only of generic words (pack words, flavours, category
+keywords) are not candidates; the OCR rule only looks at names with a suspect word, and folds
+only words holding a letter ("555" and "330ml" keep their digits).
 
 Everything works on DISTINCT names and is vectorised inside one call: normalisation is a
-handful of regex passes over all names joined into one string; rules (a)/(b) are one
-Aho-Corasick pass over that string; rule (c) is a few ``process.cdist`` calls (multi-threaded)
-over the distinct n-grams of the still-unresolved names. Callers cache answers per
-``normalise_name`` key; when the brand map or the aliases change, ``affected_by_map_change``
-says which cached keys to re-match.
+handful of regex passes over all names joined into one string; rules (a)-(c) are Aho-Corasick
+passes over that string; (d) is a dictionary lookup of n-grams; (e) is a few
+``process.cdist`` calls (multi-threaded) over the distinct n-grams of the still-unresolved
+names. Callers cache answers per (name, hint) with ``matcher_version()``; when the brand map
+or the aliases change, ``affected_by_map_change`` says which cached keys to re-match.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -53,41 +68,43 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 from rapidfuzz import process
-from rapidfuzz.distance import OSA, Indel, Levenshtein
+from rapidfuzz.distance import OSA
 
 from scout_assets.constants import REFERENCE_DIR, UNKNOWN_BRAND
 
 
 METHOD_EXACT = "exact"
 METHOD_ALIAS = "alias"
+METHOD_OCR = "ocr"
+METHOD_PREFIX = "prefix"
 METHOD_FUZZY = "fuzzy"
 METHOD_HINT = "device hint"
 METHOD_NONE = "none"
-METHODS = (METHOD_EXACT, METHOD_ALIAS, METHOD_FUZZY, METHOD_HINT, METHOD_NONE)
+# In order of precedence (the first rule that finds a brand in the name decides).
+METHODS = (
+    METHOD_EXACT, METHOD_ALIAS, METHOD_OCR, METHOD_PREFIX, METHOD_FUZZY, METHOD_HINT, METHOD_NONE
+)  # fmt: skip
 
 # The original system matched names only against map rows with confidence >= 0.9; rows below
 # (generic product types such as "Corned Beef") are kept for categories, never detected.
 MIN_CONFIDENCE = 0.9
 ALIAS_FACTOR = 0.95
+OCR_FACTOR = 0.9
+PREFIX_FACTOR = 0.85
 HINT_FACTOR = 0.7
 
-FUZZY_CUTOFF = 80
+FUZZY_CUTOFF = 0.80  # OSA similarity: 1 - edits / longer length
+FUZZY_MAX_EDITS = 4  # the most the cutoff allows within 1-3-word n-grams
 # Keys shorter than this (C2, TM, TNT, Sun, Joy, 555, CDO, 3JM...) are never fuzzy-matched: with
 # 2-3 letters one edit already turns them into another word ("c3", "tnx", "son", "jay").
 FUZZY_MIN_KEY_LEN = 4
 FUZZY_MAX_WORDS = 3  # n-grams of 1..3 words: the longest brand names have 3 ("head and shoulders")
-# Similarity scorers rule (c) can use, normalised to [0, 1] (x100 = the usual rapidfuzz score),
-# each with the shortest/longest length ratio at which a similarity of c is still reachable.
-FUZZY_SCORERS = {
-    # 1 - edits / longer length; a swap of neighbours is 1 edit. Reachable: min/max >= c.
-    "osa": (OSA.normalized_similarity, lambda c: c),
-    # The same, but a swap is 2 edits.
-    "levenshtein": (Levenshtein.normalized_similarity, lambda c: c),
-    # = fuzz.ratio / 100: 1 - (insertions + deletions) / (sum of lengths). min/max >= c/(2-c).
-    "indel": (Indel.normalized_similarity, lambda c: c / (2 - c)),
-}
-FUZZY_SCORER = "osa"
-_CDIST_CHUNK = 20_000  # n-grams per cdist call: bounds one score matrix to ~25 MB
+_CDIST_CHUNK = 20_000  # n-grams per cdist call: bounds one distance matrix to ~25 MB
+
+# A brand cut short: at least this many letters, and this share of the key's letters.
+PREFIX_MIN_LETTERS = 5
+PREFIX_MIN_SHARE = 0.75
+
 
 # Aliases from brand_aliases.csv that are ordinary words in sari-sari product names ("halo" as in
 # halo-halo, "tan", "ten" (normalised "10"), "tent", "tint", "glob"). They are trusted only
@@ -118,6 +135,17 @@ def default_generic_words() -> tuple[str, ...]:
     )
 
 
+@functools.lru_cache(maxsize=1)
+def matcher_version() -> str:
+    """What decides a name's brand besides the brand map and aliases (which the taxonomy-change
+    path watches): this module's rules and the generic words. Recorded with every cached answer
+    so that a changed matcher re-matches them (silver/brand_cache.py)."""
+    digest = hashlib.sha256()
+    for path in (Path(__file__), REFERENCE_DIR / "category_keywords.csv"):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 # ---------------------------------------------------------------------------------------------
 # Normalisation
 # ---------------------------------------------------------------------------------------------
@@ -136,6 +164,7 @@ _PRE_REPLACE = [
     ("\t", " "),
 ]
 _COMBINING_MARKS = re.compile("[\u0300-\u036f]+")
+_AT_IN_WORD = re.compile("(?<=[a-z0-9])@|@(?=[a-z0-9])")
 _APOSTROPHES = re.compile("'+")
 _NOT_ALNUM = re.compile(r"[^a-z0-9\n ]+")
 _SPACES = re.compile(r" {2,}")
@@ -199,6 +228,7 @@ def _normalise_block(block: str) -> str:
     if not block.isascii():  # accents: "nescafé" -> "nescafe"
         block = _COMBINING_MARKS.sub("", unicodedata.normalize("NFKD", block))
     block = block.lower()
+    block = _AT_IN_WORD.sub("a", block)  # "safegu@rd", "@1aska": a misread "a"; "2 @ 10" stays
     block = _APOSTROPHES.sub("", block)  # "leslie's" -> "leslies", "jack 'n jill" -> "jack n jill"
     block = _NOT_ALNUM.sub(" ", block)  # hyphens, dots, other scripts -> word breaks
     block = _LETTER_RUNS.sub(r"\1", block)
@@ -265,12 +295,12 @@ _SOUND_RULES: list[tuple[str | re.Pattern[str], str]] = [  # plain strings: str.
 ]
 
 
-def _fold_words(words: Sequence[str]) -> list[str]:
-    """Sound-alike spelling of single words (one joined block, one pass per rule)."""
+def _fold_words(words: Sequence[str], rules=_SOUND_RULES) -> list[str]:
+    """Single words spelled by ``rules`` (one joined block, one pass per rule)."""
     if not words:
         return []
     block = _SEPARATOR.join(words)
-    for rule, replacement in _SOUND_RULES:
+    for rule, replacement in rules:
         block = (
             block.replace(rule, replacement)
             if isinstance(rule, str)
@@ -286,11 +316,23 @@ def _words_of(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return np.fromiter(words, dtype=object, count=len(words)), counts
 
 
-def _fold_word_array(words: np.ndarray) -> np.ndarray:
-    """Sound-alike spelling of each word; only distinct words are folded (a few thousand
-    distinct words make up hundreds of thousands of names)."""
+def _fold_word_array(words: np.ndarray, fold=_fold_words) -> np.ndarray:
+    """``fold`` (default: the sound-alike spelling) of each word; only distinct words are
+    folded (a few thousand distinct words make up hundreds of thousands of names)."""
     codes, distinct = pd.factorize(words)
-    return np.array(_fold_words(list(distinct)) or [""], dtype=object)[codes]
+    return np.array(fold(list(distinct)) or [""], dtype=object)[codes]
+
+
+def _joined_lines(words: np.ndarray, counts: np.ndarray) -> list[str]:
+    """The texts again from their (folded) words: ``counts`` words per text."""
+    # Interleave words with " " and a "\n" after each text's last word, join once, split lines.
+    separators = np.full(len(words), " ", dtype=object)
+    ends = np.cumsum(counts)[counts > 0] - 1
+    separators[ends] = _SEPARATOR
+    pieces = np.empty(2 * len(words), dtype=object)
+    pieces[0::2], pieces[1::2] = words, separators
+    lines = iter("".join(pieces.tolist()).split(_SEPARATOR))
+    return [next(lines) if count else "" for count in counts]
 
 
 def sound_keys(normalised: Sequence[str]) -> list[str]:
@@ -299,15 +341,56 @@ def sound_keys(normalised: Sequence[str]) -> list[str]:
     if not normalised:
         return []
     words, counts = _words_of(normalised)
-    folded = _fold_word_array(words)
-    # Interleave words with " " and a "\n" after each text's last word, join once, split lines.
-    separators = np.full(len(words), " ", dtype=object)
-    ends = np.cumsum(counts)[counts > 0] - 1
-    separators[ends] = _SEPARATOR
-    pieces = np.empty(2 * len(words), dtype=object)
-    pieces[0::2], pieces[1::2] = folded, separators
-    lines = iter("".join(pieces.tolist()).split(_SEPARATOR))
-    return [next(lines) if count else "" for count in counts]
+    return _joined_lines(_fold_word_array(words), counts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Vision-capture (OCR) folding
+# ---------------------------------------------------------------------------------------------
+
+# What a vision model reads for a letter: "0" for o, "1" for l or i, "rn" for m, "3" for e,
+# "5" for s, "8" for b ("@" for a is undone by normalisation). Applied to both names and brand
+# keys, and only to words holding a letter: "555", "1.5l" and "330ml" keep their digits'
+# meaning as far as any brand key is concerned. i and l both become l (OCR cannot tell them).
+_OCR_RULES: list[tuple[str, str]] = [
+    ("rn", "m"),
+    ("0", "o"),
+    ("1", "l"),
+    ("i", "l"),
+    ("3", "e"),
+    ("5", "s"),
+    ("8", "b"),
+]
+_HAS_LETTER = re.compile("[a-z]")
+# A word that OCR may have damaged: a letter next to a digit, or "rn".
+_OCR_SUSPECT = re.compile(r"[a-z][0-9]|[0-9][a-z]|rn")
+
+
+def _ocr_fold_words(words: Sequence[str]) -> list[str]:
+    lettered = [i for i, w in enumerate(words) if _HAS_LETTER.search(w)]
+    folded = list(words)
+    for i, word in zip(lettered, _fold_words([words[i] for i in lettered], _OCR_RULES)):
+        folded[i] = word
+    return folded
+
+
+def ocr_keys(normalised: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """The OCR-folded spelling of already normalised names, and which names hold a word that
+    OCR may have damaged (the only names the OCR rule looks at)."""
+    if not normalised:
+        return [], np.zeros(0, bool)
+    words, counts = _words_of(normalised)
+    codes, distinct = pd.factorize(words)
+    distinct = list(distinct)
+    suspect_word = (
+        np.fromiter((bool(_OCR_SUSPECT.search(w)) for w in distinct), bool, len(distinct))[codes]
+        if len(words)
+        else np.zeros(0, bool)
+    )
+    owner = np.repeat(np.arange(len(normalised)), counts)
+    suspect = np.bincount(owner[suspect_word], minlength=len(normalised)) > 0
+    folded = np.array(_ocr_fold_words(distinct) or [""], dtype=object)[codes]
+    return _joined_lines(folded, counts), suspect
 
 
 # ---------------------------------------------------------------------------------------------
@@ -347,6 +430,7 @@ KIND_EXACT = "exact"  # the brand's own name: rule (a), hints, fuzzy anchor
 KIND_ALIAS = "alias"  # alias or generated variant: rule (b), hints, fuzzy anchor
 KIND_HINT = "hint"  # risky alias: device hints only
 KIND_SOUND = "sound"  # sound-alike spelling of an exact/alias key: rule (b), hints
+KIND_OCR = "ocr"  # OCR-folded spelling of an exact/alias key: rule (c)
 
 
 def _compact(text: str) -> str:
@@ -429,7 +513,12 @@ def _build_keys(
     dropped += [
         (k, o, "sounds like two brands") for k, o in zip(ambiguous["key"], ambiguous["origin"])
     ]
-    frame = pd.concat([literal, sound], ignore_index=True)
+    # So do OCR-folded keys (matched against OCR-folded names).
+    ocr, ambiguous = _drop_ambiguous(_ocr_rows(literal))
+    dropped += [
+        (k, o, "reads like two brands") for k, o in zip(ambiguous["key"], ambiguous["origin"])
+    ]
+    frame = pd.concat([literal, sound, ocr], ignore_index=True)
     return KeyTable(frame, pd.DataFrame(dropped, columns=["key", "origin", "reason"]))
 
 
@@ -444,7 +533,7 @@ def _is_risky_alias(alias_norm: str, brand_id: int, by_norm: dict[str, int]) -> 
     return brand_id in named and len(named) > 1
 
 
-_KIND_RANK = {KIND_EXACT: 0, KIND_ALIAS: 1, KIND_HINT: 2, KIND_SOUND: 3}
+_KIND_RANK = {KIND_EXACT: 0, KIND_ALIAS: 1, KIND_HINT: 2, KIND_SOUND: 3, KIND_OCR: 4}
 
 
 def _drop_ambiguous(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -473,6 +562,14 @@ def _sound_rows(frame: pd.DataFrame, skip_words: frozenset[str]) -> pd.DataFrame
     min_letters = np.where(base["kind"] == KIND_EXACT, 3, 4)
     letters = rows["key"].map(lambda k: len(_compact(k))).to_numpy()
     return rows[(letters >= min_letters) & ~rows["key"].isin(generic_sounds).to_numpy()]
+
+
+def _ocr_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """OCR-folded keys of exact/alias keys ("tm" is also read "trn")."""
+    base = frame[frame["kind"].isin([KIND_EXACT, KIND_ALIAS])]
+    return base.assign(
+        key=ocr_keys(base["key"].tolist())[0], kind=KIND_OCR, origin="reads like " + base["key"]
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -533,6 +630,52 @@ class _LiteralIndex:
         return result
 
 
+class _PrefixIndex:
+    """Brands cut short: every proper prefix of a key (spaced or joined) of at least
+    ``PREFIX_MIN_LETTERS`` letters and ``PREFIX_MIN_SHARE`` of the key's letters, mapped to its
+    brand, or to -1 when it begins keys of two brands (such a prefix identifies neither).
+    Prefixes made only of generic words ("cream" of Cream Silk) are left out."""
+
+    def __init__(self, keys: pd.DataFrame, skip_words: frozenset[str]) -> None:
+        owners: dict[str, set[int]] = {}
+        for key, brand in zip(keys["key"], keys["brand_id"]):
+            for form in {key, _compact(key)}:
+                letters = len(_compact(form))
+                need = max(PREFIX_MIN_LETTERS, PREFIX_MIN_SHARE * letters)
+                for end in range(len(form) - 1, 0, -1):
+                    prefix = form[:end].rstrip(" ")
+                    if len(_compact(prefix)) < need:
+                        break
+                    owners.setdefault(prefix, set()).add(int(brand))
+        table = {
+            prefix: next(iter(brands)) if len(brands) == 1 else -1
+            for prefix, brands in owners.items()
+            if not set(prefix.split()) <= skip_words
+        }
+        self._table = pd.Series(table, dtype=np.int64)
+
+    def best(self, owners: np.ndarray, grams: np.ndarray, n: int) -> np.ndarray:
+        """Per text (``n`` of them): the brand whose key its longest n-gram begins; -1 when
+        none; -2 when that n-gram (or another one as long) begins two brands' keys."""
+        brand = np.full(n, -1, np.int32)
+        if len(grams) == 0 or self._table.empty:
+            return brand
+        found = self._table.reindex(grams).to_numpy()
+        hit = ~np.isnan(found)
+        if not hit.any():
+            return brand
+        frame = pd.DataFrame({
+            "owner": owners[hit],
+            "brand": found[hit].astype(np.int64),
+            "letters": [len(_compact(g)) for g in grams[hit]],
+        })  # fmt: skip
+        longest = frame[frame["letters"] == frame.groupby("owner")["letters"].transform("max")]
+        top = longest.groupby("owner")["brand"].agg(["min", "max"])
+        sure = (top["min"] == top["max"]) & (top["min"] >= 0)
+        brand[top.index] = np.where(sure, top["min"], -2)
+        return brand
+
+
 def _as_series(values: object) -> pd.Series:
     """A list, array, Arrow array or Series of optional strings as an object Series."""
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
@@ -569,6 +712,21 @@ class _Decision:
     score: np.ndarray
 
 
+@dataclass(frozen=True)
+class _Grams:
+    """The candidate n-grams of ``n`` texts: owner (text index), the n-gram as written,
+    sound-folded and OCR-folded; and per text its OCR-folded spelling and whether OCR may
+    have damaged it."""
+
+    n: int
+    owner: np.ndarray
+    text: np.ndarray
+    sound: np.ndarray
+    ocr: np.ndarray
+    ocr_texts: list[str]
+    suspect: np.ndarray
+
+
 class BrandMatcher:
     """Assigns brands to product names with the rules of the module docstring.
 
@@ -577,7 +735,7 @@ class BrandMatcher:
     as in brand_aliases.csv; a slug names a brand through normalisation ("coca-cola" ->
     Coca-Cola) or as a product line of it ("magic-flakes" -> Magic). ``generic_words``: words
     that describe rather than brand a product, never fuzzy candidates on their own (default:
-    the category keywords). ``fuzzy_scorer``: a key of FUZZY_SCORERS (for comparisons only).
+    the category keywords).
     """
 
     def __init__(
@@ -586,8 +744,6 @@ class BrandMatcher:
         aliases: object = (),
         *,
         min_confidence: float = MIN_CONFIDENCE,
-        fuzzy_cutoff: float = FUZZY_CUTOFF,
-        fuzzy_scorer: str = FUZZY_SCORER,
         generic_words: Iterable[str] | None = None,
         workers: int = -1,
     ) -> None:
@@ -598,8 +754,6 @@ class BrandMatcher:
         keep = ~pd.Series(norms).duplicated().to_numpy() & (pd.Series(norms) != "").to_numpy()
         self.brand_names: list[str] = brands["brand_name"].astype(str)[keep].tolist()
         self.confidence = brands["confidence"].astype(float)[keep].to_numpy()
-        self.fuzzy_cutoff = fuzzy_cutoff
-        self.fuzzy_scorer = fuzzy_scorer
         self.workers = workers
         if generic_words is None:
             generic_words = default_generic_words()
@@ -621,11 +775,14 @@ class BrandMatcher:
         self._exact = _LiteralIndex(keys.of_kind(KIND_EXACT))
         self._alias = _LiteralIndex(keys.of_kind(KIND_ALIAS))
         self._sound = _LiteralIndex(keys.of_kind(KIND_SOUND))
+        self._ocr = _LiteralIndex(keys.of_kind(KIND_OCR))
         self._hint = _LiteralIndex(keys.of_kind(KIND_EXACT, KIND_ALIAS, KIND_HINT))
+        self._prefix = _PrefixIndex(keys.of_kind(KIND_EXACT, KIND_ALIAS), self.skip_words)
+        self._ocr_prefix = _PrefixIndex(
+            keys.of_kind(KIND_OCR), frozenset(ocr_keys(sorted(self.skip_words))[0])
+        )
         anchors = keys.of_kind(KIND_EXACT, KIND_ALIAS)
         anchors = anchors[anchors["key"].map(lambda k: len(_compact(k)) >= FUZZY_MIN_KEY_LEN)]
-        # Longest keys first: argmax then prefers the longer key among equal scores.
-        anchors = anchors.iloc[np.argsort(-anchors["key"].str.len().to_numpy(), kind="stable")]
         self._fuzzy_keys: list[str] = anchors["key"].tolist()
         self._fuzzy_brand = anchors["brand_id"].to_numpy(np.int32)
         # Sound forms get the same 4-letter minimum ("pesi" -> "pis" would match "pesos").
@@ -635,13 +792,6 @@ class BrandMatcher:
         ]
 
     # -- public API ---------------------------------------------------------------------------
-
-    @property
-    def fuzzy_keys(self) -> pd.DataFrame:
-        """The (key, brand) pairs rule (c) compares against (for evaluation and debugging)."""
-        return pd.DataFrame(
-            {"key": self._fuzzy_keys, "brand": [self.brand_names[i] for i in self._fuzzy_brand]}
-        )
 
     def match(
         self, names: Sequence[str | None], hints: Sequence[str | None] | None = None
@@ -666,11 +816,18 @@ class BrandMatcher:
     # -- rules --------------------------------------------------------------------------------
 
     def _decide(self, texts: list[str]) -> _Decision:
-        """Rules (a)-(c) over distinct normalised names."""
+        """Rules (a)-(e) over distinct normalised names."""
         n = len(texts)
         brand = np.full(n, -1, np.int32)
         method = np.full(n, METHODS.index(METHOD_NONE), np.int8)
         score = np.zeros(n)
+
+        def decide(rows: np.ndarray, found: np.ndarray, code: str, factor) -> None:
+            hit = found >= 0
+            brand[rows[hit]] = found[hit]
+            method[rows[hit]] = METHODS.index(code)
+            score[rows[hit]] = factor[hit] if isinstance(factor, np.ndarray) else factor
+
         exact = self._exact.best(texts)
         alias = self._alias.best(texts)
         # Sound-alike spellings only matter where no literal key was found.
@@ -685,35 +842,44 @@ class BrandMatcher:
             & (alias.end >= exact.end)
             & (alias.length > exact.length)
         )
-        use_exact = (exact.brand >= 0) & ~nests
-        use_alias = ~use_exact & (alias.brand >= 0)
-        use_sound = ~use_exact & ~use_alias & (sound.brand >= 0)
-        for mask, hits, code, factor in (
-            (use_exact, exact, METHOD_EXACT, 1.0),
-            (use_alias, alias, METHOD_ALIAS, ALIAS_FACTOR),
-            (use_sound, sound, METHOD_ALIAS, ALIAS_FACTOR),
-        ):
-            brand[mask] = hits.brand[mask]
-            method[mask] = METHODS.index(code)
-            score[mask] = factor
+        everyone = np.arange(n)
+        decide(everyone, np.where(nests, -1, exact.brand), METHOD_EXACT, 1.0)
+        decide(everyone, np.where(brand < 0, alias.brand, -1), METHOD_ALIAS, ALIAS_FACTOR)
+        decide(everyone, np.where(brand < 0, sound.brand, -1), METHOD_ALIAS, ALIAS_FACTOR)
+
         todo = np.flatnonzero(brand < 0)
-        fuzzy_brand, fuzzy_score = self._fuzzy_best([texts[i] for i in todo])
-        hit = fuzzy_brand >= 0
-        brand[todo[hit]] = fuzzy_brand[hit]
-        method[todo[hit]] = METHODS.index(METHOD_FUZZY)
-        score[todo[hit]] = fuzzy_score[hit] / 100.0
+        grams = self._ngrams([texts[i] for i in todo])
+        # (c) OCR: a brand key in the OCR-folded spelling, only for names with a word that OCR
+        # may have damaged (a digit inside letters, "rn").
+        suspect = grams.suspect
+        found = np.full(len(todo), -1, np.int32)
+        found[suspect] = self._ocr.best([grams.ocr_texts[i] for i in np.flatnonzero(suspect)]).brand
+        decide(todo, found, METHOD_OCR, OCR_FACTOR)
+        # (d) prefix: the brand cut short, as written or OCR-folded.
+        prefix = self._prefix.best(grams.owner, grams.text, len(todo))
+        by_ocr = self._ocr_prefix.best(grams.owner, grams.ocr, len(todo))
+        prefix = np.where((prefix == -1) & suspect, by_ocr, prefix)
+        decide(todo, np.where(brand[todo] < 0, prefix, -1), METHOD_PREFIX, PREFIX_FACTOR)
+        # (e) fuzzy; not for a name whose brand was cut short where two brands begin alike
+        # (-2): it stays unknown.
+        found, similarity = self._fuzzy_best(grams)
+        found = np.where((brand[todo] < 0) & (prefix != -2), found, -1)
+        decide(todo, found, METHOD_FUZZY, similarity)
         return _Decision(brand, method, score)
 
-    def _fuzzy_best(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Rule (c): best brand (or -1) and score (0-100) per text.
+    def _fuzzy_best(self, grams: _Grams) -> tuple[np.ndarray, np.ndarray]:
+        """Rule (e): best brand (or -1) and OSA similarity (0-1) per text.
 
         Every whole-word 1-3-gram of the name, as written and sound-folded, is compared with
         every brand key of 4+ letters (names, aliases, joined variants) in a few
-        ``process.cdist`` calls; the best pair >= 80 wins, ties going to the longer key.
+        ``process.cdist`` calls. A pair counts when its OSA similarity (1 - edits / longer
+        length) is >= 0.80, or, as written, when the n-gram is a key of 6+ letters with one or
+        two letters lost, or a 4-letter key with two neighbours swapped (``_best_keys``). The
+        best similarity wins; a name whose best similarity two brands reach stays unknown.
 
-        Why OSA similarity on n-grams. On the 7,888 distinct names of the labelled set that
-        reach this rule (``python -m scout_assets.silver.brand_eval --compare-scorers``), share
-        of branded names right / branded names wrong / unbranded names given a brand:
+        Why OSA distance on n-grams. On the 7,888 distinct names of the labelled set that
+        reached this rule in the first version (similarity cutoff 0.80), share of branded names
+        right / branded names wrong / unbranded names given a brand:
 
             partial_ratio(key, whole name)     74.8% / 8.5% / 25.7%
             token_set_ratio(key, whole name)    9.2% / 2.8% /  0.2%
@@ -725,83 +891,139 @@ class BrandMatcher:
 
         Whole-name scorers either find a brand inside any longer word ("ola" scores 100 in
         "colas" with partial_ratio) or drown a short brand in the rest of the name. On whole
-        words, Indel (``fuzz.ratio``) counts a changed letter as two edits but two extra letters
-        as two as well, so "bawang" (garlic) ~ "boybawang" and "tolang" ~ "tang" reach 80: 3.5%
-        false brands, over the 1% budget. Levenshtein/OSA count one edit per typo, normalised by
-        the longer word: any single typo in a 5-letter brand still scores 80 while two extra
-        letters score 67; OSA also counts a swap of neighbours ("safegaurd") as one typo.
+        words, Indel counts a changed letter as two edits but two extra letters as two as well,
+        so "bawang" (garlic) ~ "boybawang" reached the cutoff; Levenshtein/OSA count one edit
+        per typo, and OSA also counts a swap of neighbours ("safegaurd") as one.
+
+        Why the edits a match may need scale with the key's length, and not only by one
+        cutoff: two letters lost from a 6-letter brand ("nsea" for Nestea) are a similarity of
+        0.67, yet such a loss is what transcription does, while one changed letter in a
+        4-letter brand already makes everyday words (tide/ride, dove/love, milo/mild) and two
+        changed letters in a 6-letter one too ("patis", fish sauce, is two edits from the
+        alias "piatos"). So a 4-letter key takes a letter too many or a swap, a 5-9-letter
+        key one edit (two only when they are letters lost inside it), a key of 10-14
+        characters two edits, 15-19 three, 20+ four.
         """
-        n = len(texts)
-        brand, score = np.full(n, -1, np.int32), np.zeros(n)
-        owners, grams, sounds = self._ngrams(texts)
-        if len(grams) == 0 or not self._fuzzy_keys:
-            return brand, score
-        gram_codes, distinct = pd.factorize(grams)
+        n = grams.n
+        brand, similarity = np.full(n, -1, np.int32), np.zeros(n)
+        if len(grams.text) == 0 or not self._fuzzy_keys:
+            return brand, similarity
+        gram_codes, distinct = pd.factorize(grams.text)
         first_seen = np.unique(gram_codes, return_index=True)[1]
-        best_key, best_score = self._best_keys(list(distinct), self._fuzzy_keys)
-        # Also compare sound-alike spellings: a typo on top of a speech variant ("safigoard").
-        sound_key, sound_score = self._best_keys(sounds[first_seen].tolist(), self._fuzzy_sounds)
-        by_sound = sound_score > best_score
-        best_key, best_score = (
-            np.where(by_sound, sound_key, best_key),
-            np.maximum(sound_score, best_score),
+        key, sim = self._best_keys(list(distinct), self._fuzzy_keys, extended=True)
+        sound_key, sound_sim = self._best_keys(
+            grams.sound[first_seen].tolist(), self._fuzzy_sounds, extended=False
         )
-        occ_score, occ_key = best_score[gram_codes], best_key[gram_codes]
-        order = np.lexsort((occ_key, -occ_score, owners))  # best score, then longest key
-        first = order[np.unique(owners[order], return_index=True)[1]]
-        first = first[occ_score[first] > 0]
-        brand[owners[first]] = self._fuzzy_brand[occ_key[first]]
-        score[owners[first]] = np.round(occ_score[first] * 100, 1)
-        return brand, score
+        # Both spellings of every n-gram compete; a tie of two brands (-2) anywhere at the
+        # best similarity leaves the name unknown.
+        occ_key = np.concatenate([key[gram_codes], sound_key[gram_codes]])
+        frame = pd.DataFrame({
+            "owner": np.concatenate([grams.owner, grams.owner]),
+            "brand": np.where(occ_key >= 0, self._fuzzy_brand[np.maximum(occ_key, 0)], -1),
+            "sim": np.concatenate([sim[gram_codes], sound_sim[gram_codes]]),
+        })  # fmt: skip
+        frame = frame[frame["sim"] > 0]
+        if frame.empty:
+            return brand, similarity
+        best = frame[frame["sim"] == frame.groupby("owner")["sim"].transform("max")]
+        top = best.groupby("owner").agg(low=("brand", "min"), high=("brand", "max"),
+                                         sim=("sim", "max"))  # fmt: skip
+        sure = (top["low"] == top["high"]) & (top["low"] >= 0)
+        brand[top.index[sure]] = top["low"][sure]
+        similarity[top.index[sure]] = np.round(top["sim"][sure], 3)
+        return brand, similarity
 
-    def _best_keys(self, grams: list[str], keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Index and similarity (0 = below the cutoff) of the best of ``keys`` per n-gram.
+    def _best_keys(
+        self, grams: list[str], keys: list[str], extended: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per n-gram: the index of the closest of ``keys`` that it may match (-1 when none;
+        -2 when keys of two brands are equally close) and its similarity.
 
-        A similarity >= c is only reachable between lengths close enough (every scorer counts
-        at least one edit per letter of length difference), so n-grams are grouped by length
-        and compared only with keys of a compatible length: ~3x fewer pairs.
+        A pair may match when its OSA similarity is >= ``FUZZY_CUTOFF``; with ``extended``
+        also when the n-gram is a key of 6+ letters with one or two letters lost inside it, or
+        a 4-letter key with two neighbours swapped. That is never more than
+        ``FUZZY_MAX_EDITS`` edits, so n-grams are grouped by length and compared only with
+        keys whose length is close enough, and the rules run only on n-grams that close.
         """
-        scorer, reachable = FUZZY_SCORERS[self.fuzzy_scorer]
-        cut = self.fuzzy_cutoff / 100
-        ratio = reachable(cut)
         gram_len = np.fromiter(map(len, grams), np.int64, len(grams))
         key_len = np.fromiter(map(len, keys), np.int64, len(keys))
-        best_key = np.zeros(len(grams), np.int64)
-        best_score = np.zeros(len(grams), np.float32)
+        best_key = np.full(len(grams), -1, np.int64)
+        best_sim = np.zeros(len(grams))
         for length in np.unique(gram_len):
-            cols = np.flatnonzero(
-                (key_len >= ratio * length - 1e-9) & (key_len * ratio <= length + 1e-9)
-            )
-            rows = np.flatnonzero(gram_len == length)
+            cols = np.flatnonzero(np.abs(key_len - length) <= FUZZY_MAX_EDITS)
             if len(cols) == 0:
                 continue
+            rows = np.flatnonzero(gram_len == length)
             candidates = [keys[j] for j in cols]
+            # The most edits any rule accepts per key: what the cutoff allows, or two lost letters.
+            limit = np.floor((1 - FUZZY_CUTOFF) * np.maximum(key_len[cols], length) + 1e-9)
+            if extended:
+                limit = np.maximum(limit, np.where(key_len[cols] >= 6, 2, 1))
             for lo in range(0, len(rows), _CDIST_CHUNK):
                 chunk = rows[lo : lo + _CDIST_CHUNK]
-                matrix = process.cdist(
-                    [grams[i] for i in chunk],
-                    candidates,
-                    scorer=scorer,
-                    # A hair below the cutoff: 1 - 1/5 must count as 0.80 despite float rounding.
-                    score_cutoff=cut - 1e-6,
-                    workers=self.workers,
-                    dtype=np.float32,
+                distance = process.cdist(
+                    [grams[i] for i in chunk], candidates, scorer=OSA.distance,
+                    score_cutoff=FUZZY_MAX_EDITS, workers=self.workers, dtype=np.int32,
+                )  # fmt: skip
+                # (cdist reports any distance beyond its cutoff as cutoff + 1.)
+                near = np.flatnonzero((distance <= limit).any(axis=1))
+                if len(near) == 0:
+                    continue
+                near_grams = [grams[i] for i in chunk[near]]
+                sim = self._pair_similarity(
+                    near_grams, length, candidates, key_len[cols], distance[near], extended
                 )
-                best = matrix.argmax(axis=1)
-                best_key[chunk] = cols[best]
-                best_score[chunk] = matrix[np.arange(len(chunk)), best]
-        return best_key, best_score
+                best = sim.argmax(axis=1)
+                top = sim[np.arange(len(near)), best]
+                at_top = (sim == top[:, None]) & (top[:, None] > 0)
+                owner = self._fuzzy_brand[cols]
+                high = np.where(at_top, owner, -1).max(axis=1)
+                low = np.where(at_top, owner, np.iinfo(np.int32).max).min(axis=1)
+                best_key[chunk[near]] = np.where(
+                    top <= 0, -1, np.where(low == high, cols[best], -2)
+                )
+                best_sim[chunk[near]] = top
+        return best_key, best_sim
 
-    def _ngrams(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Owner index, text and sound-alike text of every whole-word 1..3-gram that could be a
-        brand: 4+ letters, not only generic words or numbers (vectorised over all words)."""
+    @staticmethod
+    def _pair_similarity(
+        grams: list[str], length: int, keys: list[str], key_len: np.ndarray,
+        distance: np.ndarray, extended: bool,
+    ) -> np.ndarray:  # fmt: skip
+        """OSA similarity of each (n-gram of ``length``, key) pair that may match, else 0."""
+        sim = 1.0 - distance / np.maximum(key_len, length)
+        # A hair below the cutoff: 1 - 1/5 must count as 0.80 despite float rounding.
+        ok = (sim >= FUZZY_CUTOFF - 1e-9) & (distance <= FUZZY_MAX_EDITS)
+        if extended:
+            # Letters lost inside the key: as many edits as letters missing (deletions only),
+            # first and last letters kept ("rest" is no Presto, "monte" no Monster).
+            lost = (distance == key_len - length) & (distance <= 2) & (key_len >= 6)
+            if lost.any():
+                edges = np.array([g[0] + g[-1] for g in grams], object)[:, None] == np.array(
+                    [k[0] + k[-1] for k in keys], object
+                )
+                ok |= lost & edges
+            if length == FUZZY_MIN_KEY_LEN:
+                swap = (distance == 1) & (key_len == length)
+                if swap.any():
+                    ok |= swap & (
+                        np.array(["".join(sorted(g)) for g in grams], object)[:, None]
+                        == np.array(["".join(sorted(k)) for k in keys], object)
+                    )
+        return np.where(ok, sim, 0.0)
+
+    def _ngrams(self, texts: list[str]) -> _Grams:
+        """Every whole-word 1..3-gram of ``texts`` that could be a brand: 4+ letters, not only
+        generic words or numbers; as written, sound-folded and OCR-folded (vectorised)."""
         words, counts = _words_of(texts)
         sounds = _fold_word_array(words)
+        ocr_texts, suspect = ocr_keys(texts)
+        ocr_words = _words_of(ocr_texts)[0]
         owner = np.repeat(np.arange(len(texts)), counts)
         idle = pd.Series(words, dtype=object).isin(self.skip_words).to_numpy()
         idle |= np.fromiter((w[:1].isdigit() for w in words), bool, len(words))
         letters = np.fromiter(map(len, words), np.int64, len(words))
-        all_owners, all_grams, all_sounds = [], [], []
+        parts: list[tuple[np.ndarray, ...]] = []
         for size in range(1, FUZZY_MAX_WORDS + 1):
             m = len(words) - size + 1
             if m <= 0:
@@ -810,21 +1032,21 @@ class BrandMatcher:
             all_idle = np.logical_and.reduce([idle[k : k + m] for k in range(size)])
             length = np.sum([letters[k : k + m] for k in range(size)], axis=0)
             at = np.flatnonzero(same_text & ~all_idle & (length >= FUZZY_MIN_KEY_LEN))
-            gram, sound = words[at], sounds[at]
+            gram, sound, ocr = words[at], sounds[at], ocr_words[at]
             for k in range(1, size):
                 gram = gram + " " + words[at + k]
                 sound = sound + " " + sounds[at + k]
-            all_owners.append(owner[at])
-            all_grams.append(gram)
-            all_sounds.append(sound)
-        if not all_grams:
-            return np.zeros(0, np.int64), np.zeros(0, object), np.zeros(0, object)
-        return np.concatenate(all_owners), np.concatenate(all_grams), np.concatenate(all_sounds)
+                ocr = ocr + " " + ocr_words[at + k]
+            parts.append((owner[at], gram, sound, ocr))
+        columns = [np.concatenate(c) for c in zip(*parts)] if parts else [
+            np.zeros(0, np.int64), *(np.zeros(0, object) for _ in range(3))
+        ]  # fmt: skip
+        return _Grams(len(texts), *columns, ocr_texts=ocr_texts, suspect=suspect)
 
     def _apply_hints(
         self, hints: pd.Series, brand: np.ndarray, method: np.ndarray, score: np.ndarray
     ) -> None:
-        """Rule (d): for names still without a brand, trust the device's brandName if it names a
+        """Rule (f): for names still without a brand, trust the device's brandName if it names a
         known brand literally, through an alias (risky ones included) or by sound."""
         todo = np.flatnonzero(brand < 0)
         if len(todo) == 0:
@@ -906,13 +1128,15 @@ def affected_by_map_change(
     1. rows whose cached brand changed - all its rows, except that if only its alias/variant
        keys changed, rows it won by the exact rule stay valid (aliases never override its own
        exact hit);
-    2. rows that the changed brands could now win: the new matcher restricted to the changed
-       brands is run over all cached keys (cheap: a few brands), and each row it assigns to a
-       brand other than the cached one is re-matched by the full new matcher; it is flagged
-       only if that full answer differs from the cached brand/method.
+    2. rows that a changed brand contends for: the new matcher, and the old one, restricted to
+       the changed brands are run over all cached keys (cheap: a few brands), and each row
+       either assigns to a brand other than the cached one is re-matched by the full new
+       matcher; it is flagged only if that full answer differs from the cached brand/method.
+       The old matcher finds the rows a changed brand used to tie with (a prefix or fuzzy
+       match two brands reach equally stays unknown, or goes to the device hint).
 
     Nothing else can change: rules only compare the keys of a name's candidate brands, and the
-    winner of an unchanged row is neither a changed brand nor beaten by one.
+    winner of an unchanged row is neither a changed brand, nor beaten or tied by one.
     """
     frame = _as_frame(
         cached,
@@ -925,22 +1149,26 @@ def affected_by_map_change(
     lost = frame["brand"].isin(redefined) | (
         frame["brand"].isin(rekeyed) & (frame["method"] != METHOD_EXACT)
     )
+    hints = frame["hint_key"].tolist() if "hint_key" in frame else None
+    names = frame["name_key"].tolist()
+    # Contenders: rows a changed brand could win now, or contested before (a tie with it left
+    # the row unknown, or to the device hint).
+    contended = np.zeros(len(frame), bool)
+    for matcher in (new, old):
+        changed_here = [b for b in redefined | rekeyed if b in matcher.brand_names]
+        if changed_here:
+            found = matcher.restricted_to(changed_here).match(names, hints).column("brand")
+            found = found.to_numpy(zero_copy_only=False)
+            contended |= (found != UNKNOWN_BRAND) & (found != frame["brand"].to_numpy())
+    candidates = np.flatnonzero(contended & ~lost.to_numpy())
     gained = np.zeros(len(frame), bool)
-    changed_now = [b for b in redefined | rekeyed if b in new.brand_names]
-    if changed_now:
-        hints = frame["hint_key"].tolist() if "hint_key" in frame else None
-        restricted = new.restricted_to(changed_now).match(frame["name_key"].tolist(), hints)
-        found = restricted.column("brand").to_numpy(zero_copy_only=False)
-        candidates = np.flatnonzero(
-            (found != UNKNOWN_BRAND) & (found != frame["brand"].to_numpy()) & ~lost.to_numpy()
-        )
-        if len(candidates):
-            sub = frame.iloc[candidates]
-            full = new.match(sub["name_key"].tolist(), sub["hint_key"].tolist() if hints else None)
-            differs = (
-                full.column("brand").to_numpy(zero_copy_only=False) != sub["brand"].to_numpy()
-            ) | (full.column("method").to_numpy(zero_copy_only=False) != sub["method"].to_numpy())
-            gained[candidates[differs]] = True
+    if len(candidates):
+        sub = frame.iloc[candidates]
+        full = new.match(sub["name_key"].tolist(), sub["hint_key"].tolist() if hints else None)
+        differs = (
+            full.column("brand").to_numpy(zero_copy_only=False) != sub["brand"].to_numpy()
+        ) | (full.column("method").to_numpy(zero_copy_only=False) != sub["method"].to_numpy())
+        gained[candidates[differs]] = True
     return lost.to_numpy() | gained
 
 

@@ -361,19 +361,19 @@ def zipped(members: dict[str, bytes]) -> bytes:
 
 
 def refused_by_duckdb(raw: bytes, scratch: Path) -> bool:
-    """Whether DuckDB's reader, as the typed stage calls it, refuses this payload record
-    (a duplicate key, a section or item that is not an object...). One such record sends
-    every record of its batch to the rules."""
+    """Whether DuckDB's reader, as the typed stage calls it, refuses this payload record or
+    reads it as NULL (a duplicate key, a section or item that is not an object, a value that
+    is not an object). One such record makes the typed stage read its batch another way."""
     path = scratch / "record.ndjson"
     path.write_bytes(raw + b"\n")
     columns = {"j": typed.duckdb_type(typed.PAYLOAD_STRUCTURE)}
     try:
-        duckdb.sql("select j from read_json($path, format = 'newline_delimited', "
-                   "records = false, columns = $columns)",
-                   params={"path": str(path), "columns": columns}).fetchall()  # fmt: skip
+        [(j,)] = duckdb.sql("select j from read_json($path, format = 'newline_delimited', "
+                            "records = false, columns = $columns)",
+                            params={"path": str(path), "columns": columns}).fetchall()  # fmt: skip
     except duckdb.Error:
         return True
-    return False
+    return j is None
 
 
 def edge_chunks(scratch: Path) -> list[list[tuple[str, bytes]]]:

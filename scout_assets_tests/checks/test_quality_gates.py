@@ -143,8 +143,10 @@ def test_a_month_made_worse_warns_errs_blocks_gold_and_alerts_once_per_problem(
     april_row = next(line for line in brand.metadata["figures"].value.splitlines()
                      if "2025-04" in line)  # fmt: skip
     assert [cell.strip() for cell in april_row.strip("|").split("|")] == [
-        "2025-04", "ERROR", "50", "30", "60"
-    ]  # month, verdict, rate, branded items, items
+        "2025-04", "ERROR", "50", "30", "60", "50", "0", "0", "0", "0", "0", "50"
+    ]  # month, verdict, rate, branded items, items, then % per method: exact, alias, ocr,
+    # prefix, fuzzy, device hint, none
+    assert "50.00% of 60 items have a brand (exact 50.00%)" in brand.description
 
     assert tick() == [
         "[ERROR] silver/transaction_items brand_detection_rate 2025-04",

@@ -1,8 +1,8 @@
-"""A brand map or taxonomy change marks exactly the months it alters, and one backfill
-rebuilds them."""
+"""A brand map, taxonomy or brand matcher change marks exactly the months it alters, and one
+backfill rebuilds them."""
 
 import shutil
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -12,6 +12,8 @@ from scout_assets.definitions import build_definitions
 from scout_assets.environment import Settings
 from scout_assets.operations.backfill import months_to_build
 from scout_assets.runner import PipelineError
+from scout_assets.silver.brand_cache import refresh_after_matcher_change
+from scout_assets.silver.brands import matcher_version
 
 MARCH, APRIL = date(2025, 3, 1), date(2025, 4, 1)
 
@@ -78,3 +80,63 @@ def test_a_backfill_range_is_checked_before_anything_runs(built, tmp_path):
     result = CliRunner().invoke(main, ["backfill", "--from", "2025-03", "--warehouse",
                                        warehouse.path])  # fmt: skip
     assert result.exit_code == 1 and "give both --from and --to" in result.output
+
+
+def older_matcher(warehouse) -> None:
+    """Make the cache look as an older matcher left it: every answer from another version."""
+    with warehouse.connection() as con:
+        con.execute("update ref.brand_match_cache set matcher_version = 'older'")
+
+
+def test_a_matcher_change_that_changes_no_answer_queues_nothing(built, tmp_path):
+    warehouse = built.copy_to(tmp_path, "after")
+    older_matcher(warehouse)
+    cached = warehouse.scalar("select count(*) from ref.brand_match_cache")
+    with warehouse.connection() as con:
+        change = refresh_after_matcher_change(con, [MARCH], "test", datetime(2025, 5, 1))
+    assert (change.rematched, change.changed, change.months_queued) == (cached, 0, [])
+    assert warehouse.scalar("select count(*) from audit.PendingMonths") == 0
+    assert warehouse.scalar(
+        "select count(*) from ref.brand_match_cache where matcher_version = $v",
+        {"v": matcher_version()},
+    ) == cached  # fmt: skip
+
+
+def test_a_matcher_change_queues_exactly_the_months_whose_items_it_changes(
+    built, tmp_path, monkeypatch
+):
+    warehouse = built.copy_to(tmp_path, "after")
+    older_matcher(warehouse)
+    # The older matcher's answers for Kopiko (sold only in April) and Lucky Me Pancit Canton
+    # (only in March) differ from today's.
+    with warehouse.connection() as con:
+        for table, brand, method in (("ref.brand_match_cache", "brand", "method"),
+                                     ("dbo.TransactionItems", "brand_detected",
+                                      "brand_match_method")):  # fmt: skip
+            con.execute(f"update {table} set {brand} = 'Nescafé', {method} = 'fuzzy' "
+                        "where product_name in ('Kopiko Brown Coffee', "
+                        "'Lucky Me Pancit Canton')")  # fmt: skip
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+
+    def backfill(*months: str):
+        result = CliRunner().invoke(main, ["backfill", "--warehouse", warehouse.path,
+                                           "--drive-dir", str(built.drive), *months])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    # Any month's rebuild re-matches the cache; March is rebuilt now, so only April waits.
+    assert "Rebuilt 1 month(s) (2025-03..2025-03)" in backfill("--from", "2025-03", "--to", "2025-03")
+    assert {(r["brand_detected"], r["brand_match_method"])
+            for r in items_of(warehouse, "Lucky Me Pancit Canton")} == {("Lucky Me", "exact")}
+    assert warehouse.query(
+        "select txn_month, reason from audit.PendingMonths"
+    ).to_pylist() == [{"txn_month": APRIL, "reason": "brand matcher change"}]
+    assert warehouse.scalar(
+        "select count(*) from ref.brand_match_cache where matcher_version is distinct from $v",
+        {"v": matcher_version()},
+    ) == 0  # fmt: skip
+
+    assert "Rebuilt 1 month(s) (2025-04..2025-04)" in backfill()
+    assert {(r["brand_detected"], r["brand_match_method"])
+            for r in items_of(warehouse, "Kopiko Brown Coffee")} == {("Kopiko", "exact")}
+    assert warehouse.scalar("select count(*) from audit.PendingMonths") == 0

@@ -1,4 +1,5 @@
-"""Brand detection: hand-checked cases for every rule, the guards, and cache invalidation."""
+"""Brand detection: hand-checked cases for every rule, the guards, cache invalidation, and the
+device-transcription targets on the held-out set."""
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ def one(matcher: BrandMatcher, name: str | None, hint: str | None = None) -> tup
         ("t n t load", "tnt load"),
         ("Lucky Me™ Beef", "lucky me beef"),
         ("luckymeee", "luckyme"),
+        ("Safegu@rd 2 @ 10", "safeguard 2 10"),  # "@" inside a word is a misread "a"
         (None, ""),
     ],
 )
@@ -56,7 +58,7 @@ def test_normalise_name(raw, key):
 
 def test_normalisation_is_idempotent():
     rng = random.Random(7)
-    alphabet = "abcnoetw2 N&'’-.,™é\t"
+    alphabet = "abcnoetw2 N&'’-.,™é@\t"
     texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14))) for _ in range(5000)]
     once = normalise_names(texts)
     assert normalise_names(once) == once
@@ -144,12 +146,83 @@ def test_fuzzy_never_touches_short_brands_or_words_inside_words(small):
     assert one(small, "Safeguards")[0] == "Safeguard"  # a letter more in a long word is fine
 
 
-# -- rule (d) device hint and (e) none ----------------------------------------------------------
+# -- rule (c) OCR, (d) prefix, (e) fuzzy with letters lost --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "brand"),
+    [
+        ("L1p0vitan regular", "Lipovitan"),  # 1 for i, 0 for o
+        ("c@rnel per stick", "Camel"),  # @ for a, rn for m
+        ("lucky rn3 kalamansi", "Lucky Me"),  # rn for m, 3 for e
+        ("Sn1ckers-free B1ng0 cheese", "Bingo"),
+    ],
+)
+def test_ocr_confusions_are_read_back(production, name, brand):
+    assert one(production, name)[:2] == (brand, "ocr")
+
+
+def test_the_ocr_rule_leaves_numbers_and_clean_words_alone(production):
+    # Sizes keep their digits; a name without a digit inside a word is not OCR's business.
+    assert one(production, "Kape 3in1")[0] == UNKNOWN_BRAND
+    assert one(production, "Load 50")[0] == UNKNOWN_BRAND
+    assert one(production, "555 sardines 155g")[:2] == ("555", "exact")
+
+
+def test_a_brand_cut_short_is_found_when_only_one_brand_begins_so(production):
+    assert one(production, "Safegua bar soap")[:2] == ("Safeguard", "prefix")  # 7 of 9
+    assert one(production, "century tu flakes in oil")[:2] == ("Century Tuna", "prefix")
+    assert one(production, "Cherry Prep load 100")[:2] == ("Cherry Prepaid", "prefix")
+    # Under 3/4 of the brand is not enough: often a word of its own ("lucky", "century").
+    assert one(production, "Safegu bar soap")[0] == UNKNOWN_BRAND  # 6 of 9
+    assert one(production, "Lucky strike")[0] == UNKNOWN_BRAND
+    assert one(production, "Century 21")[0] == UNKNOWN_BRAND
+
+
+def test_a_prefix_two_brands_begin_with_stays_unknown():
+    matcher = BrandMatcher([("Kantarin", 1.0), ("Kantarix", 1.0), ("Safeguard", 1.0)])
+    assert one(matcher, "kantari shampoo")[0] == UNKNOWN_BRAND
+    assert one(matcher, "kantari shampoo", hint="Kantarix")[:2] == ("Kantarix", "device hint")
+    assert one(matcher, "safeguar soap")[:2] == ("Safeguard", "prefix")
+
+
+def test_letters_lost_inside_a_brand_scale_with_its_length(production):
+    assert one(production, "safgurd bar soap")[:2] == ("Safeguard", "fuzzy")  # 2 of 9 lost
+    assert one(production, "Nsea twin pack")[:2] == ("Nestea", "fuzzy")  # 2 of 6 lost
+    assert one(production, "Tdie powder 70g")[:2] == ("Tide", "fuzzy")  # 4 letters: a swap
+    # Its first or last letter lost, or a letter changed rather than lost: everyday words.
+    assert one(production, "rest")[0] == UNKNOWN_BRAND  # not Presto
+    assert one(production, "monte")[0] == UNKNOWN_BRAND  # not Monster
+    assert one(production, "Mild")[0] == UNKNOWN_BRAND  # not Milo
+    assert one(production, "Love")[0] == UNKNOWN_BRAND  # not Dove
+    assert one(production, "Patis 350ml")[0] == UNKNOWN_BRAND  # fish sauce, not Piattos
+
+
+def test_a_name_two_brands_match_equally_well_stays_unknown(production):
+    # "magig" is one edit from Maggi (a swap) and from Magic (a changed letter).
+    assert one(production, "magig kalamansi 60g")[0] == UNKNOWN_BRAND
+    assert one(production, "magig kalamansi 60g", hint="Maggi")[:2] == ("Maggi", "device hint")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Sardinas", "Kape 3in1", "Toyo sachet", "Load 50", "Yosi", "Posporo", "P0sp0ro",
+     "Sardin@s 155g", "Kap3 3in1", "Tuyo", "Balut"],
+)  # fmt: skip
+def test_unbranded_staples_stay_unknown_even_when_misread(production, name):
+    assert one(production, name) == (UNKNOWN_BRAND, "none", 0.0)
+
+
+# -- rule (f) device hint and (g) none ----------------------------------------------------------
 
 
 def test_device_hint_only_when_the_name_says_nothing(production):
     assert one(production, "Itlog", hint="Safeguard") == ("Safeguard", "device hint", 0.7)
+    # Any brand the name names beats a hint that disagrees, whatever the rule that found it.
     assert one(production, "Dove bar soap", hint="Safeguard")[:2] == ("Dove", "exact")
+    assert one(production, "L1p0vitan", hint="Extra Joss")[:2] == ("Lipovitan", "ocr")
+    assert one(production, "Safegua soap", hint="Dove")[:2] == ("Safeguard", "prefix")
+    assert one(production, "safgurd soap", hint="Dove")[:2] == ("Safeguard", "fuzzy")
     assert one(production, "Itlog", hint="Unknown") == (UNKNOWN_BRAND, "none", 0.0)
     assert one(production, "Itlog", hint="") == (UNKNOWN_BRAND, "none", 0.0)
 
@@ -255,6 +328,15 @@ def test_an_alias_change_spares_rows_won_by_the_brands_own_name():
     assert flagged(OLD_MAP, new_aliases) == []  # both Surf rows were exact matches
     # Safeguard lost its alias: its alias row and its fuzzy row (aliases are fuzzy anchors too).
     assert flagged(OLD_MAP, [("surf", "surf detergent")]) == ["safe guard soap", "safegaurd"]
+
+
+def test_a_removed_brand_that_tied_for_a_name_leaves_it_to_the_other():
+    brand_map = [("Kantarin", 1.0), ("Kantarix", 1.0), ("Safeguard", 1.0)]
+    names = ["kantari shampoo", "safeguard soap", "kantarin"]
+    cached = cache_of(names, brand_map, [])
+    assert cached["brand"].tolist() == [UNKNOWN_BRAND, "Safeguard", "Kantarin"]
+    mask = affected_by_map_change(cached, brand_map, brand_map[:1] + brand_map[2:], [], [])
+    assert np.asarray(names)[mask].tolist() == ["kantari shampoo"]  # now Kantarin's prefix
 
 
 def test_unflagged_rows_keep_their_answer_after_a_random_change():

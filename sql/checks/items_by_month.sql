@@ -1,5 +1,6 @@
--- Figures behind the silver.transaction_items checks, per month of $months: brand detection,
--- categorisation, and Nielsen categories / departments missing from the taxonomy.
+-- Figures behind the silver.transaction_items checks, per month of $months: brand detection
+-- (with the items per brand_match_method), categorisation, and Nielsen categories /
+-- departments missing from the taxonomy.
 with months as (
     select unnest($months::date[]) as txn_month
 ),
@@ -9,6 +10,7 @@ items as (
         i.txn_month,
         count(*) as items,
         count(*) filter (where i.brand_detected <> 'Unknown Brand') as branded,
+        histogram(i.brand_match_method) as methods,
         count(*) filter (where i.nielsen_category <> 'Unspecified') as categorised,
         count(*) filter (
             where i.nielsen_category <> 'Unspecified' and c.category_name is null
@@ -27,6 +29,7 @@ select
     months.txn_month as month,
     coalesce(items.items, 0) as items,
     coalesce(items.branded, 0) as branded,
+    items.methods,
     coalesce(items.categorised, 0) as categorised,
     coalesce(items.unknown_categories, 0) as unknown_categories,
     coalesce(items.unknown_departments, 0) as unknown_departments

@@ -15,7 +15,7 @@ create table if not exists dbo.TransactionItems (
     total_price            decimal(12, 2),
     extraction_confidence  double,
     brand_detected         varchar not null,
-    brand_match_method     varchar not null,   -- exact / alias / fuzzy / device hint / none
+    brand_match_method     varchar not null,   -- exact/alias/ocr/prefix/fuzzy/device hint/none
     brand_confidence       double not null,
     category_detected      varchar,
     nielsen_category       varchar not null,
