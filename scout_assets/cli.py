@@ -47,12 +47,14 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         # A damaged warehouse is the same one line and exit code from every command.
-        from scout_assets.resources.duckdb_files import WarehouseDamaged
+        from scout_assets.resources.duckdb_files import LockWaitInterrupted, WarehouseDamaged
 
         try:
             return super().invoke(ctx)
         except WarehouseDamaged as error:
             _fail(str(error), code=2)
+        except LockWaitInterrupted as error:
+            _fail(str(error), code=143)
 
 
 @click.group(cls=LazyGroup)

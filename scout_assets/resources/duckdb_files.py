@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import random
 import re
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -39,6 +42,12 @@ class WarehouseLocked(TransientError):
 
 class WarehouseDamaged(CriticalError):
     """The warehouse file is corrupt or truncated: no retry can help."""
+
+
+class LockWaitInterrupted(CriticalError):
+    """SIGTERM or SIGINT arrived while waiting for the lock: stop waiting, now. An error, not
+    an interrupt: Dagster retries a step that an interrupt stopped, which would only wait
+    again."""
 
 
 def is_lock(error: BaseException) -> bool:
@@ -70,27 +79,75 @@ def open_duckdb(
     log: Callable[[str], None] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Connect to the warehouse file, waiting (backoff with jitter) while it is locked."""
+    try:
+        return _connect(path, read_only)
+    except WarehouseLocked as locked:
+        if wait_seconds <= 0:
+            raise
+        with _stopped_by_signals():
+            return _wait_for_lock(path, read_only, wait_seconds, log, locked)
+
+
+def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        if not read_only:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return duckdb.connect(path, read_only=read_only)
+    except duckdb.Error as error:
+        if is_damage(error):
+            raise damaged(path, error) from error
+        if is_lock(error):
+            raise WarehouseLocked(f"the warehouse {path} is locked by {lock_holder(error)}") \
+                from error  # fmt: skip
+        raise
+
+
+def _wait_for_lock(path, read_only, wait_seconds, log, locked) -> duckdb.DuckDBPyConnection:
     delay, waited, last_said = 0.05, 0.0, 0.0
     while True:
+        holder = lock_holder(locked.__cause__)
+        if waited >= wait_seconds:
+            raise WarehouseLocked(
+                f"the warehouse {path} stayed locked by {holder} for {waited:.0f} s"
+            ) from locked.__cause__
+        if log and waited - last_said >= LOG_EVERY_SECONDS:
+            log(f"waiting for the warehouse lock on {path} (held by {holder}) for {waited:.0f} s")
+            last_said = waited
+        pause = min(delay * random.uniform(0.5, 1.5), wait_seconds - waited + 0.01)
+        time.sleep(pause)
+        waited += pause
+        delay = min(delay * 2, 2.0)
         try:
-            if not read_only:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            return duckdb.connect(path, read_only=read_only)
-        except duckdb.Error as error:
-            if is_damage(error):
-                raise damaged(path, error) from error
-            if not is_lock(error):
-                raise
-            if waited >= wait_seconds:
-                raise WarehouseLocked(
-                    f"the warehouse {path} stayed locked by {lock_holder(error)} for "
-                    f"{waited:.0f} s"
-                ) from error
-            if log and waited - last_said >= LOG_EVERY_SECONDS:
-                log(f"waiting for the warehouse lock on {path} (held by {lock_holder(error)}) "
-                    f"for {waited:.0f} s")  # fmt: skip
-                last_said = waited
-            pause = min(delay * random.uniform(0.5, 1.5), wait_seconds - waited + 0.01)
-            time.sleep(pause)  # a signal (SIGTERM, Ctrl-C) interrupts the wait
-            waited += pause
-            delay = min(delay * 2, 2.0)
+            return _connect(path, read_only)
+        except WarehouseLocked as again:
+            locked = again
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """SIGTERM and SIGINT end the wait at once. (Inside a Dagster step the signal handler
+    only notes the interrupt; it is still called, then the wait fails the step without a
+    retry.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
+
+    def stop(number, frame):
+        handler = previous[number]
+        if callable(handler):
+            try:
+                handler(number, frame)  # Dagster's notes the interrupt (or raises it)
+            except BaseException:  # noqa: S110 - ours is raised instead, so no retry waits again
+                pass
+        raise LockWaitInterrupted(
+            f"stopped waiting for the warehouse lock ({signal.Signals(number).name})"
+        )
+
+    for number in previous:
+        signal.signal(number, stop)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

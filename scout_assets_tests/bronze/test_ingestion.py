@@ -14,6 +14,7 @@ from scout_assets_tests.builders import device_payload, interaction, item, write
 
 TX1 = "D47867D7-0000-4000-8000-000000000001"
 TX2 = "D47867D7-0000-4000-8000-000000000002"
+TX3 = "D47867D7-0000-4000-8000-000000000003"
 
 
 @pytest.fixture
@@ -118,6 +119,84 @@ def test_late_interaction_gives_the_payload_its_time_and_queues_both_months(
     assert second.pending_months == [date(2025, 8, 1), date(2025, 9, 1)]
 
 
+def _quarantined(warehouse) -> dict[str, tuple]:
+    rows = warehouse.query(
+        "select source_file, file_hash, reason from audit.Quarantine").to_pylist()
+    return {row["source_file"]: (row["file_hash"], row["reason"]) for row in rows}
+
+
+def test_a_file_that_cannot_be_read_is_quarantined_and_the_rest_of_the_batch_loads(
+    drive_dir, warehouse, ingest
+):
+    """Between the listing and the reading a sync client deletes one file and puts a folder
+    in place of another: open() fails for real (as root too, unlike chmod 000). The next run
+    reads them again once their listing entries change."""
+    from scout_assets.bronze.ingestion import ingest_drive_files
+    from scout_assets.resources.drive import LocalDrive
+
+    folder = drive_dir / "transactions/scoutpi-0004"
+    write_json(folder / "a.json", device_payload(TX1, [item("Coke 1.5L", 75.0)]))
+    vanished = write_json(folder / "b.json", device_payload(TX2, [item("Sprite 1L", 50.0)]))
+    replaced = write_json(folder / "c.json", device_payload(TX3, [item("Royal 1L", 48.0)]))
+
+    class SyncingDrive(LocalDrive):
+        def list_files(self, folders=("transactions", "interactions", "supplements")):
+            listing = list(super().list_files(folders))
+            vanished.unlink()
+            replaced.unlink()
+            replaced.mkdir()
+            yield from listing
+
+    result = ingest_drive_files(SyncingDrive(root=str(drive_dir)), warehouse, "batch-0")
+
+    assert (result.files_loaded, result.files_unreadable, result.payloads) == (1, 2, 1)
+    assert result.quarantined_rows == 2
+    manifest = _manifest(warehouse)
+    assert manifest["transactions/scoutpi-0004/b.json"] == "unreadable"
+    assert manifest["transactions/scoutpi-0004/c.json"] == "unreadable"
+    assert _quarantined(warehouse) == {
+        "transactions/scoutpi-0004/b.json":
+            (None, "unreadable: FileNotFoundError: No such file or directory"),
+        "transactions/scoutpi-0004/c.json": (None, "unreadable: IsADirectoryError: Is a directory"),
+    }  # fmt: skip
+    assert warehouse.scalar("select transaction_id from dbo.PayloadTransactions") == TX1
+
+    replaced.rmdir()
+    write_json(vanished, device_payload(TX2, [item("Sprite 1L", 50.0)]))
+    write_json(replaced, device_payload(TX3, [item("Royal 1L", 48.0)]))
+    again = ingest()
+
+    assert (again.files_loaded, again.files_unreadable, again.payloads) == (2, 0, 2)
+    assert sorted(warehouse.query("select transaction_id from dbo.PayloadTransactions")
+                  .column(0).to_pylist()) == sorted([TX1, TX2, TX3])  # fmt: skip
+
+
+def test_special_files_leave_a_trace_and_block_nothing(drive_dir, warehouse, ingest):
+    """A named pipe (which would block a reader forever), a symlink and a folder named like
+    a data file are each quarantined with what they are; the rest of the batch loads."""
+    folder = drive_dir / "transactions/scoutpi-0004"
+    good = write_json(folder / "a.json", device_payload(TX1, [item("Coke 1.5L", 75.0)]))
+    os.mkfifo(folder / "pipe.json")
+    (folder / "link.json").symlink_to(good)
+    (drive_dir / "interactions/export.csv").mkdir()
+
+    result = ingest()
+
+    assert (result.files_loaded, result.files_unreadable, result.payloads) == (1, 3, 1)
+    reasons = {path: reason for path, (_, reason) in _quarantined(warehouse).items()}
+    assert reasons == {
+        "transactions/scoutpi-0004/pipe.json":
+            "unreadable: a named pipe (FIFO), not a regular file",
+        "transactions/scoutpi-0004/link.json": "unreadable: a symbolic link, not a regular file",
+        "interactions/export.csv": "unreadable: a folder, not a file",
+    }  # fmt: skip
+    assert {path for path, status in _manifest(warehouse).items() if status == "unreadable"} \
+        == set(reasons)
+    # Unchanged, they are not quarantined again.
+    again = ingest()
+    assert (again.files_unchanged, again.files_unreadable, again.quarantined_rows) == (4, 0, 0)
+
+
 def _zip(members: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -194,6 +273,7 @@ def test_worker_processes_and_small_chunks_load_what_one_process_loads(
         original = drive_dir / f"transactions/scoutpi-0004/{n}.json"
         (drive_dir / f"transactions/scoutpi-0004/copy-{n}.json").write_bytes(original.read_bytes())
     (drive_dir / "transactions/scoutpi-0004/bad.json").write_text("{not json")
+    os.mkfifo(drive_dir / "transactions/scoutpi-0004/pipe.json")  # never opened, by any worker
     write_jsonl(drive_dir / "interactions/i.jsonl", [interaction(TX1, "2025-03-10 09:30:00")])
 
     def ingest_into(name: str) -> DuckDBWarehouse:
@@ -201,7 +281,8 @@ def test_worker_processes_and_small_chunks_load_what_one_process_loads(
         drive = LocalDrive(root=str(drive_dir))
         write_reference_tables(warehouse, build_reference_tables(drive), "seed")
         result = ingest_drive_files(drive, warehouse, "batch-1")
-        assert (result.files_loaded, result.files_duplicate, result.files_quarantined) == (8, 2, 1)
+        assert (result.files_loaded, result.files_duplicate, result.files_quarantined,
+                result.files_unreadable) == (8, 2, 1, 1)  # fmt: skip
         return warehouse
 
     in_process = _checksums(ingest_into("in_process"))

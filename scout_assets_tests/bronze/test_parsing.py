@@ -359,6 +359,12 @@ def test_bom_is_excluded_from_the_identity():
 # ---------------------------------------------------------------------------- file shapes
 
 
+# Product bug, reported: records.looks_like_ndjson unpacks (number, line) pairs as lines, so
+# every .json file or member that is not JSON is quarantined "parser error: AttributeError".
+WHOLE_FILE_BUG = pytest.mark.xfail(
+    strict=True, reason="looks_like_ndjson: 'tuple' object has no attribute 'strip'")
+
+
 def test_json_array_positions_and_a_non_object_element():
     data = js([device_payload(transactionId="a"), 42, device_payload(transactionId="c")])
     parsed = parse(data)
@@ -385,6 +391,7 @@ def test_ndjson_positions_are_physical_lines_with_crlf_and_blank_lines():
         assert reasons(parsed) == []
 
 
+@WHOLE_FILE_BUG
 def test_a_json_file_that_is_really_ndjson_is_read_line_by_line():
     data = ndjson(device_payload(transactionId="a"), device_payload(transactionId="b"),
                   b'{"transactionId": "c", "items": [')
@@ -404,6 +411,7 @@ def test_bom_is_stripped():
     assert len(parsed.payloads) == 1 and reasons(parsed) == []
 
 
+@WHOLE_FILE_BUG
 def test_truncated_json_file_is_quarantined_whole_with_its_text():
     text = js(device_payload())[:-20]
     parsed = parse(text)
@@ -515,6 +523,8 @@ def test_every_line_malformed_quarantines_every_line_with_its_position():
     assert quarantine[-1]["raw_text"] == f'{{"transactionId": "t{count}", '
 
 
+@pytest.mark.xfail(strict=True, reason="product bug, reported: records.Records.add refuses "
+                   "a whole .json file over MAX_RECORD_BYTES before the rules split its array")
 def test_a_json_array_export_bigger_than_a_payload_loads_every_element():
     """An export of a month's device payloads as one JSON array easily passes 16 MB; only a
     single record that size is refused."""
@@ -590,6 +600,20 @@ def test_an_unreadable_file_is_one_quarantine_row_and_the_rest_of_the_chunk_load
                                              "directory"),
         "transactions/folder.json": (None, "unreadable: IsADirectoryError: Is a directory"),
     }  # fmt: skip
+
+
+def test_a_file_the_listing_says_cannot_be_read_is_quarantined_without_being_opened(tmp_path):
+    """A named pipe would block the reader forever: the listing's reason is enough."""
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    problem = "a named pipe (FIFO), not a regular file"
+    chunk = parse_chunk([ParseJob("transactions/pipe.json", str(fifo), problem=problem),
+                         ParseJob(DEVICE_PATH, data=js(device_payload()))], NOW)  # fmt: skip
+    assert [(f.path, f.file_hash, f.counts) for f in chunk.files] == [
+        ("transactions/pipe.json", None, (0, 0, 0, 1)),
+        (DEVICE_PATH, sha(js(device_payload())), (1, 1, 0, 0)),
+    ]
+    assert chunk.tables[3].column("reason").to_pylist() == [f"unreadable: {problem}"]
 
 
 # ---------------------------------------------------------------------------- payload rules
@@ -674,12 +698,20 @@ def test_json_true_is_never_an_amount():
         "unit_price: true is not a number; total_price: true is not a number"
     )
     assert row["total_amount"] == Decimal("40.08") and row["validation_errors"] is None
+    identified = device_payload(transactionId=True)
+    assert reasons(parse(js(identified))) == ["no transaction id"]
     counted = device_payload(totals={"totalAmount": 40.08, "totalItems": True})
     assert reasons(parse(js(counted)))[0].lower() == "total_items: true is not a number"
+
+
+@pytest.mark.xfail(strict=True, reason="product bug, reported: typed_items.sql takes an item "
+                   "whose quantity it cannot read (clean is NULL), without the item error")
+def test_json_true_is_never_a_quantity():
     quantity = device_payload()
     quantity["items"][0]["quantity"] = True
     [item] = parse(js(quantity)).items
-    assert item["quantity"] is None and "quantity: " in item["item_errors"].lower()
+    assert item["quantity"] is None
+    assert item["item_errors"].lower() == "quantity: true is not a number"
 
 
 @pytest.mark.parametrize("missing", [{"transactionId": ""}, {"transactionId": "  "}, None])
@@ -755,6 +787,8 @@ def test_timestamps_before_2000_are_quarantined():
     ]
 
 
+@pytest.mark.xfail(strict=True, reason="product bug, reported: values.to_manila raises "
+                   "OverflowError, which the rules report as 'parser error: OverflowError'")
 def test_timestamps_at_the_edge_of_the_calendar_are_quarantined_with_a_reason():
     """Offsets that push year 1 or year 9999 past what a date can hold."""
     parsed = ndjson_with_good(
@@ -1118,6 +1152,7 @@ def test_zip_named_after_a_device_gives_the_device():
     assert parsed.column("payloads", "store_id") == [None]
 
 
+@WHOLE_FILE_BUG
 def test_bad_members_are_quarantined_with_their_member_path():
     archive = zip_of({"good.json": js(device_payload()), "bad.json": b"{", "empty.ndjson": b""})
     parsed = parse(archive, "transactions/a.zip")
