@@ -77,7 +77,8 @@ def run(drive_dir: str, warehouse: str, verbose: bool) -> None:
     files = unchanged_files(warehouse, drive_dir)
     if files is not None:
         click.echo(
-            f"Nothing new: all {files:,} Drive files are loaded and no month is waiting; "
+            f"Nothing new: the {files:,} Drive files are all on record (loaded, duplicate, "
+            f"quarantined or unreadable: audit.FileManifest) and no month is waiting; "
             f"{warehouse} is current (checked in {time.perf_counter() - started:.1f} s)."
         )
         return

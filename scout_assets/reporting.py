@@ -7,7 +7,7 @@ import click
 from scout_assets.constants import MONTH_COLUMN, WAREHOUSE_TABLES
 from scout_assets.environment import Settings
 from scout_assets.resources.warehouse import DuckDBWarehouse
-from scout_assets.runner import PipelineOutcome
+from scout_assets.runner import PipelineOutcome, contiguous_ranges
 from scout_assets.tiers import quality_tier
 
 
@@ -43,7 +43,19 @@ def run_figures(warehouse: DuckDBWarehouse) -> dict:
         "quality_percent": quality,
         "unplaced": warehouse.scalar("select count(*) from dbo.v_unplaced_transactions"),
         "quarantined_rows": warehouse.scalar("select count(*) from audit.Quarantine"),
+        "rejected": warehouse.scalar("select count(*) from dbo.TransactionRejects"),
+        "flagged": warehouse.scalar(
+            "select count(*) from dbo.Transactions where quality_flags is not null"
+        ),
     }
+
+
+def month_ranges(months) -> str:
+    """[Nov, Jan, Feb] -> "2025-11, 2026-01..2026-02": contiguous runs only."""
+    return ", ".join(
+        f"{first:%Y-%m}" if first == last else f"{first:%Y-%m}..{last:%Y-%m}"
+        for first, last in contiguous_ranges(months)
+    )
 
 
 def print_run_summary(settings: Settings, outcome: PipelineOutcome, seconds: float) -> None:
@@ -52,27 +64,27 @@ def print_run_summary(settings: Settings, outcome: PipelineOutcome, seconds: flo
     files = figures["files"]
     click.echo(f"\nScout run finished in {seconds:.1f} s -> {settings.warehouse_path}")
     if outcome.months_built:
-        click.echo(
-            f"Months rebuilt: {len(outcome.months_built)} "
-            f"({outcome.months_built[0]:%Y-%m}..{outcome.months_built[-1]:%Y-%m})"
-        )
+        click.echo(f"Months rebuilt: {len(outcome.months_built)} "
+                   f"({month_ranges(outcome.months_built)})")  # fmt: skip
     else:
         click.echo("Nothing new in the Drive: no month rebuilt.")
     if outcome.months_outside_range:
         click.echo(
-            f"Outside the partition range (kept in bronze, not built): "
-            f"{', '.join(f'{m:%Y-%m}' for m in outcome.months_outside_range)}"
+            "Not built, before the first partition (SCOUT_PARTITIONS_START): "
+            f"{month_ranges(outcome.months_outside_range)}; their payloads stay in bronze "
+            "(set it earlier, then `scout backfill --from ... --to ...`)"
         )
     click.echo(
         f"Files: {files.get('loaded', 0):,} loaded, {files.get('duplicate', 0):,} duplicate, "
-        f"{files.get('quarantined', 0):,} quarantined; "
-        f"{figures['quarantined_rows']:,} records quarantined (audit.Quarantine)"
+        f"{files.get('quarantined', 0):,} quarantined, {files.get('unreadable', 0):,} "
+        f"unreadable; {figures['quarantined_rows']:,} records quarantined (audit.Quarantine)"
     )
     quality = figures["quality_percent"]
     click.echo(
         f"Transactions: {figures['transactions']:,} unique of {figures['payloads']:,} payloads "
-        f"(dedupe rate {figures['dedupe_rate']:.1f}%), {figures['unplaced']:,} without a time; "
-        f"quality {quality or 0:.1f}% -> {quality_tier(quality)}"
+        f"(dedupe rate {figures['dedupe_rate']:.1f}%), {figures['unplaced']:,} without a time, "
+        f"{figures['rejected']:,} rejected (dbo.TransactionRejects), {figures['flagged']:,} "
+        f"flagged implausible; quality {quality or 0:.1f}% -> {quality_tier(quality)}"
     )
     click.echo("")
     _print_table_counts(warehouse)

@@ -174,6 +174,12 @@ def run_pipeline(
     months = pending_months(warehouse)
     outcome.months_outside_range = [m for m in months if partition_key(m) not in valid_keys]
     outcome.months_built = [m for m in months if partition_key(m) in valid_keys]
+    if outcome.months_outside_range:
+        # No partition can build them: waiting in the queue, they would only stop `scout run`
+        # from ever answering "nothing new". The summary says how to build them.
+        with warehouse.connection() as con:
+            con.execute("delete from audit.PendingMonths where txn_month = any($months)",
+                        {"months": outcome.months_outside_range})  # fmt: skip
     outcome.run_ids += build_months(defs, instance, outcome.months_built, log_level)
     # Everything this code applies is applied: the next `scout run` may skip Dagster entirely
     # when the Drive has nothing new (scout_assets/nothing_new.py).

@@ -67,7 +67,9 @@ TRANSACTIONS_CHECK_SPECS = [
           "Count and revenue per month equal bronze's winning payload versions (ERROR, "
           "blocks gold).", blocking=True),
     _spec(names.KNOWN_STORES, TRANSACTIONS_KEY,
-          "Every transaction's store is in dbo.Stores: WARN for any unknown, ERROR above 5%."),
+          "Transactions rejected because their store is not in dbo.Stores (held in "
+          "dbo.TransactionRejects until the store list names it): WARN for any, ERROR above "
+          "5%."),
     _spec(names.ROW_COUNT_ANOMALY, TRANSACTIONS_KEY,
           "Transactions per month against the mean of the trailing months: WARN outside "
           "0.5x-2x, ERROR outside 0.2x-5x (the running month is not judged)."),
@@ -159,7 +161,7 @@ def judge_transactions(con, months: Sequence[date], now=None) -> list[Verdict]:
         add(names.KNOWN_STORES,
             _rate_severity(unknown, kept, lambda r: above(r, names.UNKNOWN_STORE_WARN,
                                                          names.UNKNOWN_STORE_ERROR)),
-            f"{row['unknown_stores']} transaction(s) with a store missing from dbo.Stores",
+            f"{row['unknown_stores']} transaction(s) rejected: store missing from dbo.Stores",
             unknown_stores=row["unknown_stores"], unknown_percent=unknown, transactions=kept)
 
         verdicts.append(_anomaly(asset, month, kept, counts, now))

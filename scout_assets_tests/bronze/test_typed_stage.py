@@ -571,6 +571,15 @@ def test_the_typed_stage_takes_the_bulk_of_a_clean_drive(layout, tmp_path, monke
     assert left_to_rules < every_record / 100, (left_to_rules, every_record)
 
 
+def test_the_typed_stage_takes_most_of_the_noisy_demo_drive(noisy_demo, monkeypatch):
+    rules = CountingRules(monkeypatch)
+    every_record = left_to_rules = 0
+    for jobs in chunks_of(noisy_demo, 300):
+        every_record += rules.records_judged(jobs, typed=False)
+        left_to_rules += rules.records_judged(jobs, typed=True)
+    assert left_to_rules < every_record / 20, (left_to_rules, every_record)
+
+
 def test_the_typed_stage_takes_clean_edge_cases_and_leaves_the_odd_ones(monkeypatch, edges):
     rules = CountingRules(monkeypatch)
     clean = [ParseJob("transactions/scoutpi-0004/a.json", data=orjson.dumps(DEVICE)),

@@ -1,7 +1,7 @@
 -- Figures behind the silver.transactions checks, per month of $months: the dedupe verdicts of
 -- every payload version (month_versions: dbo.v_payload_versions for $months, staged by
--- silver/month_versions.sql), and the kept transactions' count, distinct ids, revenue, average
--- quality and store references. Read by scout_assets/checks/silver.py.
+-- silver/month_versions.sql: the rejected ones among them), and the kept transactions' count,
+-- distinct ids, revenue and average quality. Read by scout_assets/checks/silver.py.
 with months as (
     select unnest($months::date[]) as txn_month
 ),
@@ -14,7 +14,9 @@ versions as (
         count(*) filter (where duplicate_reason like 'exact duplicate%') as exact_duplicates,
         count(*) filter (where duplicate_reason like 'business duplicate%') as business_duplicates,
         count(*) filter (where duplicate_reason like 'conflicting version%')
-            as conflicting_versions
+            as conflicting_versions,
+        count(*) filter (where version_rank = 1 and reject_reason is not null)
+            as unknown_stores
     from month_versions
     where txn_month = any($months)
     group by txn_month
@@ -26,10 +28,8 @@ kept as (
         count(*) as transactions,
         count(distinct t.canonical_tx_id) as distinct_ids,
         sum(t.total_amount) as revenue,
-        avg(t.quality_score) * 100 as quality_percent,
-        count(*) filter (where s.StoreID is null) as unknown_stores
+        avg(t.quality_score) * 100 as quality_percent
     from dbo.Transactions as t
-    left join dbo.Stores as s on s.StoreID = t.store_id
     where t.txn_month = any($months)
     group by t.txn_month
 )
@@ -40,7 +40,7 @@ select
     coalesce(kept.distinct_ids, 0) as distinct_ids,
     coalesce(kept.revenue, 0) as revenue,
     round(kept.quality_percent, 2) as quality_percent,
-    coalesce(kept.unknown_stores, 0) as unknown_stores,
+    coalesce(versions.unknown_stores, 0) as unknown_stores,
     coalesce(versions.bronze_transactions, 0) as bronze_transactions,
     coalesce(versions.bronze_revenue, 0) as bronze_revenue,
     coalesce(versions.exact_duplicates, 0) as exact_duplicates,
