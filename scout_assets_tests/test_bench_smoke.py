@@ -25,7 +25,7 @@ def test_the_benchmark_runs_every_scenario_and_writes_its_report(tmp_path):
         assert r["baseline"]["transactions"] == 300
         assert r["incremental"]["months_built"] == 1
         assert r["incremental"]["transactions_in_warehouse"] == 300 + 150
-        assert r["noop"]["output"].startswith("Nothing new: all ")  # answered before Dagster
+        assert r["noop"]["output"].startswith("Nothing new: the ")  # answered before Dagster
 
 
 def test_the_ingestion_load_run_posts_everything_and_finds_it_in_gold(tmp_path):

@@ -8,8 +8,9 @@ from scout_assets.environment import Settings, settings_from_env
 
 ASSET_KEYS = [
     "bronze/brand_aliases", "bronze/brand_category_mapping", "bronze/file_manifest",
-    "bronze/municipality", "bronze/nielsen_brand_map", "bronze/observed_category_map",
-    "bronze/payload_items", "bronze/payload_transactions", "bronze/province",
+    "bronze/interaction_deliveries", "bronze/municipality", "bronze/nielsen_brand_map",
+    "bronze/observed_category_map", "bronze/payload_items", "bronze/payload_transactions",
+    "bronze/plausibility_limits", "bronze/province",
     "bronze/quarantine", "bronze/region", "bronze/sales_interactions", "bronze/stores",
     "bronze/taxonomy_categories", "bronze/taxonomy_departments",
     "gold/insight_base", "gold/nielsen_complete_analytics", "gold/transactions_flat_production",

@@ -81,5 +81,5 @@ def test_scout_run_with_nothing_new_starts_no_dagster_run(loaded, drive_dir, tmp
     result = CliRunner().invoke(main, args, env={"DAGSTER_HOME": str(home)})
 
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Nothing new: all 6 Drive files are loaded")
+    assert result.output.startswith("Nothing new: the 6 Drive files are all on record")
     assert not any(home.iterdir())  # no instance was even opened

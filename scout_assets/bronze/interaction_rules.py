@@ -46,24 +46,25 @@ GENDERS = {
 AGE_BRACKETS = ((18, 24, "18-24"), (25, 34, "25-34"), (35, 44, "35-44"),
                 (45, 54, "45-54"), (55, 64, "55-64"), (65, 130, "65+"))  # fmt: skip
 
-# The spellings the typed stage reads: the exports' usual ones. A record with any other
-# spelling of a known field is read by these rules.
+# The spellings the typed stage reads: the exports' usual ones, exactly as written. DuckDB
+# names struct fields without regard to case, so no two differ only in case. A record with any
+# other spelling of a known field is read by these rules.
 TYPED_SPELLINGS = {
-    "interaction_id": ("InteractionID", "interaction_id", "interactionId", "InteractionId"),
-    "canonical_tx_id": ("canonical_tx_id", "CanonicalTxId", "canonicalTxId"),
-    "store_id": ("StoreID", "store_id", "storeId", "StoreId"),
-    "device_id": ("DeviceID", "device_id", "deviceId", "DeviceId"),
-    "transaction_date": ("TransactionDate", "transaction_date", "transactionDate"),
-    "facial_id": ("FacialID", "facial_id", "facialId", "FacialId"),
-    "gender": ("Gender", "gender", "Sex", "sex"),
-    "age": ("Age", "age"),
-    "emotional_state": ("EmotionalState", "emotional_state", "emotionalState"),
-    "transcription_text": ("TranscriptionText", "transcription_text", "transcriptionText"),
-    "barangay": ("Barangay", "barangay"),
-    "customer_type": ("customer_type", "CustomerType", "customerType"),
-    "substitution_event": ("substitution_event", "SubstitutionEvent", "substitutionEvent"),
-    "substitution_reason": ("substitution_reason", "SubstitutionReason", "substitutionReason"),
-    "suggestion_accepted": ("suggestion_accepted", "SuggestionAccepted", "suggestionAccepted"),
+    "interaction_id": ("InteractionID", "interaction_id"),
+    "canonical_tx_id": ("canonical_tx_id", "CanonicalTxID"),
+    "store_id": ("StoreID", "store_id"),
+    "device_id": ("DeviceID", "device_id"),
+    "transaction_date": ("TransactionDate", "transaction_date"),
+    "facial_id": ("FacialID", "facial_id"),
+    "gender": ("Gender", "Sex"),
+    "age": ("Age",),
+    "emotional_state": ("EmotionalState", "emotional_state"),
+    "transcription_text": ("TranscriptionText", "transcription_text"),
+    "barangay": ("Barangay",),
+    "customer_type": ("customer_type", "CustomerType"),
+    "substitution_event": ("substitution_event", "SubstitutionEvent"),
+    "substitution_reason": ("substitution_reason", "SubstitutionReason"),
+    "suggestion_accepted": ("suggestion_accepted", "SuggestionAccepted"),
 }
 TYPED_STRUCTURE = {
     spelling: "VARCHAR" for spellings in TYPED_SPELLINGS.values() for spelling in spellings
@@ -123,7 +124,8 @@ def load_interaction(
     if problems:
         sink.reject(source_file, member, position, "; ".join(problems), raw)
         return
-    errors = [f"duplicate key {key!r}: the last value was read" for key in duplicates]
+    errors = [f"duplicate key {key!r}: the last value was read"
+              for key in duplicates if field_of(key)]  # fmt: skip
     age = _age(fields.get("age"), errors)
     device = values.text(fields.get("device_id"))
     sink.interactions.append(

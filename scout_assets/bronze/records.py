@@ -56,6 +56,7 @@ JSON_RECORD_SCHEMA = pa.schema(
         ("source_position", pa.int32()),
         ("cut", pa.int8()),  # LINE / WHOLE
         ("path_device", pa.string()),  # the device folder the file sits in
+        ("plain", pa.bool_()),  # one line, within the size limit: the typed stage may read it
         ("raw_json", pa.string()),
         ("payload_hash", pa.binary(32)),
     ]
@@ -78,14 +79,16 @@ class Records:
     source_position: list[int] = field(default_factory=list)
     cut: list[int] = field(default_factory=list)
     path_device: list[str | None] = field(default_factory=list)
+    plain: list[bool] = field(default_factory=list)
     raw_json: list[bytes] = field(default_factory=list)
     payload_hash: list[bytes] = field(default_factory=list)
     csv_rows: list[CsvRecord] = field(default_factory=list)  # interactions only
     rejects: Sink = field(default_factory=Sink)  # files and members that cannot be split
     notes: dict[str, list[str]] = field(default_factory=dict)  # per file: what was skipped
 
-    def add(self, kind, source_file, member, position, cut, device, raw: bytes, digest: bytes):
-        if len(raw) > MAX_RECORD_BYTES:
+    def add(self, kind, source_file, member, position, cut, device, raw: bytes, digest: bytes,
+            plain: bool = True):
+        if cut == LINE and len(raw) > MAX_RECORD_BYTES:
             reason = (f"record of {len(raw):,} bytes is larger than the "
                       f"{MAX_RECORD_BYTES:,} bytes a payload may be")  # fmt: skip
             self.rejects.reject(source_file, member, position, reason,
@@ -97,6 +100,7 @@ class Records:
         self.source_position.append(position)
         self.cut.append(cut)
         self.path_device.append(device)
+        self.plain.append(plain)
         self.raw_json.append(raw)
         self.payload_hash.append(digest)
         self.held_bytes += len(raw)
@@ -119,6 +123,7 @@ class Records:
             pa.array(self.source_position, pa.int32()),
             pa.array(self.cut, pa.int8()),
             pa.array(self.path_device, pa.string()),
+            pa.array(self.plain, pa.bool_()),
             # Validated UTF-8 (split_file decodes every member first): a view, not a copy.
             pa.array(self.raw_json, pa.binary()).view(pa.string()),
             pa.array(self.payload_hash, pa.binary(32)),
@@ -186,7 +191,7 @@ def _split_zip(data: bytes, path: str, kind: str, records: Records) -> None:
 
 
 _JSON_COLUMNS = ("kind", "source_file", "source_member", "source_position", "cut",
-                 "path_device", "raw_json", "payload_hash")  # fmt: skip
+                 "path_device", "raw_json", "payload_hash", "plain")  # fmt: skip
 
 
 def _absorb(records: Records, other: Records) -> None:
@@ -213,7 +218,10 @@ def _split_member(
     elif suffix == ".json":
         # One object (the usual device file), or an array, a mislabelled NDJSON export,
         # malformed JSON: the rules re-read those when the typed stage cannot take them.
-        records.add(kind, path, member, 1, WHOLE, device, body, hashlib.sha256(body).digest())
+        plain = (len(body) <= MAX_RECORD_BYTES and b"\n" not in body and b"\r" not in body
+                 and not _odd_whitespace(body))  # fmt: skip
+        records.add(kind, path, member, 1, WHOLE, device, body, hashlib.sha256(body).digest(),
+                    plain)  # fmt: skip
     else:
         _split_lines(body, path, member, kind, device, records)
 
@@ -240,11 +248,19 @@ def _split_lines(body: bytes, path: str, member: str, kind: str, device, records
     """NDJSON: one record per non-blank line, numbered from 1 (blank lines count)."""
     sha256 = hashlib.sha256
     add = records.add
+    odd = _odd_whitespace(body)
     for number, line in enumerate(body.split(b"\n"), 1):
         if line[-1:] == b"\r":
             line = line[:-1]
         if line.strip():  # blank in ASCII; other whitespace-only lines the rules skip
-            add(kind, path, member, number, LINE, device, line, sha256(line).digest())
+            plain = not (odd and _odd_whitespace(line))
+            add(kind, path, member, number, LINE, device, line, sha256(line).digest(), plain)
+
+
+def _odd_whitespace(data: bytes) -> bool:
+    """DuckDB's JSON reader takes vertical tab and form feed for whitespace where JSON (and
+    the rules) do not: such text is left to the rules. One memchr each over a whole file."""
+    return b"\x0b" in data or b"\x0c" in data or b"\r" in data
 
 
 def ndjson_records(text: str) -> Iterator[tuple[int, str]]:
@@ -261,7 +277,7 @@ def ndjson_records(text: str) -> Iterator[tuple[int, str]]:
 
 def looks_like_ndjson(text: str) -> bool:
     """Two object lines in a row cannot start a pretty-printed JSON document."""
-    starts = [line.strip()[0] for _, line in zip(range(2), ndjson_records(text))]
+    starts = [line.strip()[0] for _, (_, line) in zip(range(2), ndjson_records(text))]
     return starts == ["{", "{"]
 
 

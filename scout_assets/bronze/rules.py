@@ -19,6 +19,7 @@ import orjson
 from scout_assets.bronze import interaction_rules, payload_rules
 from scout_assets.bronze.records import (
     LINE,
+    MAX_RECORD_BYTES,
     TRANSACTIONS,
     CsvRecord,
     looks_like_ndjson,
@@ -82,6 +83,10 @@ def _line(kind, source_file, member, position, path_device, raw, digest, now, si
 
 def _whole(kind, source_file, member, path_device, raw, digest, now, sink) -> None:
     """A whole .json file or member: one object, an array of them, or (mislabelled) NDJSON."""
+    if len(raw) > MAX_RECORD_BYTES and raw.lstrip()[:1] != "[" and not looks_like_ndjson(raw):
+        sink.reject(source_file, member, None, f"record of {len(raw.encode()):,} bytes is "
+                    f"larger than the {MAX_RECORD_BYTES:,} bytes a payload may be", raw)  # fmt: skip
+        return
     value, problem = read_json(raw)
     if problem:
         if looks_like_ndjson(raw):

@@ -67,6 +67,9 @@ def duckdb_type(structure) -> str:
     return f"STRUCT({fields})"
 
 
+BISECT_FLOOR = 8  # records below which a part read_json refuses is left to the rules whole
+
+
 @dataclass
 class TypedRows:
     """What the typed stage built, and which records these rows stand for."""
@@ -119,33 +122,37 @@ class TypedStage:
     def _read_payloads(self, records: Records) -> None:
         """``parsed_payloads(record_id, j)``: the payload records read with the structure.
 
-        read_json stops at the first record it cannot read. A refused chunk is read again
-        without the records json_transform cannot read either (not JSON, not an object, a
-        section of another type); if read_json still refuses it (a duplicate key), the
-        whole chunk is left to the rules.
+        read_json reads a batch in one pass and refuses a key delivered twice, but it stops
+        at the first record it cannot read. A refused batch is read again without the records
+        that are not JSON objects at all (the usual bad record), then, if still refused (a
+        section of another type, a key twice), in halves down to BISECT_FLOOR records, which
+        are left to the rules. The good records around a bad one stay typed.
         """
-        # A record spanning lines (a pretty-printed file) cannot be one NDJSON line.
-        ids = [
-            index
-            for index, (kind, raw) in enumerate(zip(records.kind, records.raw_json))
-            if kind == TRANSACTIONS and b"\n" not in raw and b"\r" not in raw
-        ]
+        ids = [index for index, (kind, plain) in enumerate(zip(records.kind, records.plain))
+               if kind == TRANSACTIONS and plain]  # fmt: skip
+        self.con.execute(f"create or replace temp table parsed_payloads "
+                         f"(record_id integer, j {duckdb_type(PAYLOAD_STRUCTURE)})")  # fmt: skip
         if self._read_json_lines(records, ids):
             return
         self.con.register("candidate_ids", pa.table({"record_id": pa.array(ids, pa.int32())}))
-        readable = self.con.execute(
+        ids = [row[0] for row in self.con.execute(
             "select record_id from records semi join candidate_ids using (record_id) "
-            "where try(json_type(raw_json)) = 'OBJECT' "
-            "and try(json_transform(raw_json, $structure)) is not null order by record_id",
-            {"structure": json.dumps(PAYLOAD_STRUCTURE)},
-        ).fetchall()
+            "where try(json_type(raw_json)) = 'OBJECT' order by record_id"
+        ).fetchall()]  # fmt: skip
         self.con.unregister("candidate_ids")
-        if not self._read_json_lines(records, [record_id for (record_id,) in readable]):
-            self._read_json_lines(records, [])
+        parts = [ids]
+        while parts:
+            part = parts.pop()
+            if self._read_json_lines(records, part) or len(part) <= BISECT_FLOOR:
+                continue
+            middle = len(part) // 2
+            parts += [part[middle:], part[:middle]]
 
     def _read_json_lines(self, records: Records, ids: list[int]) -> bool:
-        """``parsed_payloads`` from read_json over the records ``ids``, one per line, in
-        order; False when read_json refuses them."""
+        """Add the records ``ids``, read by read_json one per line, to ``parsed_payloads``;
+        False (nothing added) when read_json refuses them or reads one as nothing."""
+        if not ids:
+            return True
         con = self.con
         handle, path = tempfile.mkstemp(prefix="scout-payloads-", suffix=".ndjson")
         try:
@@ -155,7 +162,7 @@ class TypedStage:
             con.register("candidate_ids", pa.table({"record_id": pa.array(ids, pa.int32())}))
             con.execute(
                 f"""
-                create or replace temp table parsed_payloads as
+                create or replace temp table read_part as
                 select candidate_ids.record_id, parsed.j
                 from candidate_ids positional join read_json(
                     $path, format = 'newline_delimited', records = false,
@@ -164,11 +171,14 @@ class TypedStage:
                 """,
                 {"path": path},
             )
-            lined_up = con.execute("select count(j) from parsed_payloads").fetchone()[0]
-            return lined_up == len(ids)
-        except duckdb.Error as e:
-            import os as _o
-            if _o.environ.get('SCOUT_DEBUG'): print('READ_JSON', str(e)[:300])
+            # One row per line, each with its record: else the lines did not line up.
+            rows, matched = con.execute(
+                "select count(*), count(record_id) from read_part").fetchone()  # fmt: skip
+            if rows != len(ids) or matched != len(ids):
+                return False
+            con.execute("insert into parsed_payloads select * from read_part where j is not null")
+            return True
+        except duckdb.Error:
             return False
         finally:
             con.unregister("candidate_ids")
@@ -183,7 +193,7 @@ class TypedStage:
             select record_id, json_keys(raw_json) as keys,
                    try(json_transform(raw_json, $structure)) as j
             from records
-            where kind = $kind and try(json_type(raw_json)) = 'OBJECT'
+            where kind = $kind and plain and try(json_type(raw_json)) = 'OBJECT'
             """,
             {"kind": INTERACTIONS, "structure": json.dumps(interaction_rules.TYPED_STRUCTURE)},
         )

@@ -205,7 +205,12 @@ def parse_manila_timestamp(value: Any) -> datetime | None:
         parsed = _timestamp_from_epoch(value)
     else:
         raise ValueError(f"{show(value)} is not a timestamp")
-    return to_manila(parsed) if parsed.tzinfo is not None else parsed
+    if parsed.tzinfo is None:
+        return parsed
+    try:
+        return to_manila(parsed)
+    except OverflowError:  # year 1 or 9999 with an offset: no Manila time exists
+        raise ValueError(f"{show(value)} is out of range") from None
 
 
 def _timestamp_from_text(spelled: str) -> datetime:

@@ -78,8 +78,9 @@ def stricter_quality_rule(monkeypatch):
     def stricter(model: str) -> str:
         text = original(model)
         if model == "silver/transactions.sql":
-            assert "then 1.0 else 0.8 end" in text, "silver's quality rule changed: update me"
-            text = text.replace("then 1.0 else 0.8 end", "then 1.0 else 0.5 end")
+            rule = "then 1.0\n        else 0.8\n    end"
+            assert rule in text, "silver's quality rule changed: update me"
+            text = text.replace(rule, "then 1.0\n        else 0.5\n    end")
         return text
 
     monkeypatch.setattr(monthly, "sql_text", stricter)

@@ -8,11 +8,12 @@ import json
 import socket
 import uuid
 from datetime import datetime
+from types import SimpleNamespace
 
 import httpx
 import pytest
 
-from scout_assets.bronze.parsing import ParseContext, parse_drive_file
+from scout_assets.bronze.parsing import ParseJob, parse_chunk
 from scout_assets_tests.builders import device_payload, documented_payload, item
 from scout_assets_tests.ingest_api.server import BODY_TIMEOUT_SECONDS, MAX_BODY_BYTES, IngestServer
 
@@ -46,8 +47,11 @@ def payload_bytes(tx_id: str, **extra) -> bytes:
 
 
 def parsed(server, relative_path: str):
+    """What bronze makes of a landed file: its payloads, items, interactions, quarantine."""
     data = (server.drive_dir / relative_path).read_bytes()
-    return parse_drive_file(data, relative_path, ParseContext(now=datetime(2025, 4, 1)))
+    chunk = parse_chunk([ParseJob(relative_path, data=data)], now=datetime(2025, 4, 1))
+    return SimpleNamespace(**dict(zip(("payloads", "items", "interactions", "quarantine"),
+                                      chunk.tables)))
 
 
 def test_a_single_payload_is_landed_byte_for_byte_and_bronze_reads_it(server, token):
@@ -143,7 +147,7 @@ def test_a_10k_line_batch_with_3_bad_lines_lands_the_good_ones_and_lists_the_bad
     assert landed[:-1] == good
     assert [p["sha256"] for p in result["payloads"]] == [
         hashlib.sha256(line).hexdigest() for line in good]
-    assert parsed(server, result["file"]).counts()[0] == 9_997  # bronze loads every one
+    assert parsed(server, result["file"]).payloads.num_rows == 9_997  # bronze loads every one
 
 
 def test_both_dialects_and_interactions_are_accepted_as_files_are(server, token):

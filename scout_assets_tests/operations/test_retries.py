@@ -80,11 +80,12 @@ def _fail_first(monkeypatch, error: Exception, times: int = 1):
     calls = {"n": 0}
     original = DuckDBTransaction.replace_months_from_query
 
-    def flaky(self, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] <= times:
-            raise error
-        return original(self, *args, **kwargs)
+    def flaky(self, table, *args, **kwargs):
+        if table == "dbo.Transactions":  # the asset's own table, not its rejects
+            calls["n"] += 1
+            if calls["n"] <= times:
+                raise error
+        return original(self, table, *args, **kwargs)
 
     monkeypatch.setattr(DuckDBTransaction, "replace_months_from_query", flaky)
     return calls

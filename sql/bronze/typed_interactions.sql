@@ -11,25 +11,25 @@ with delivered as (
         r.source_file,
         r.source_member,
         r.source_position,
-        coalesce(j.InteractionID, j.interaction_id, j.interactionId, j.InteractionId)
+        coalesce(j.InteractionID, j.interaction_id)
             as interaction_text,
-        coalesce(j.canonical_tx_id, j.CanonicalTxId, j.canonicalTxId) as canonical_text,
-        coalesce(j.StoreID, j.store_id, j.storeId, j.StoreId) as store_text,
-        coalesce(j.DeviceID, j.device_id, j.deviceId, j.DeviceId) as device_text,
-        coalesce(j.TransactionDate, j.transaction_date, j.transactionDate) as date_text,
-        coalesce(j.FacialID, j.facial_id, j.facialId, j.FacialId) as facial_text,
-        coalesce(j.Gender, j.gender, j.Sex, j.sex) as gender_text,
-        coalesce(j.Age, j.age) as age_text,
-        coalesce(j.EmotionalState, j.emotional_state, j.emotionalState) as emotion_text,
-        coalesce(j.TranscriptionText, j.transcription_text, j.transcriptionText)
+        coalesce(j.canonical_tx_id, j.CanonicalTxID) as canonical_text,
+        coalesce(j.StoreID, j.store_id) as store_text,
+        coalesce(j.DeviceID, j.device_id) as device_text,
+        coalesce(j.TransactionDate, j.transaction_date) as date_text,
+        coalesce(j.FacialID, j.facial_id) as facial_text,
+        coalesce(j.Gender, j.Sex) as gender_text,
+        j.Age as age_text,
+        coalesce(j.EmotionalState, j.emotional_state) as emotion_text,
+        coalesce(j.TranscriptionText, j.transcription_text)
             as transcription_text,
-        coalesce(j.Barangay, j.barangay) as barangay_text,
-        coalesce(j.customer_type, j.CustomerType, j.customerType) as customer_text,
-        coalesce(j.substitution_event, j.SubstitutionEvent, j.substitutionEvent)
+        j.Barangay as barangay_text,
+        coalesce(j.customer_type, j.CustomerType) as customer_text,
+        coalesce(j.substitution_event, j.SubstitutionEvent)
             as substitution_text,
-        coalesce(j.substitution_reason, j.SubstitutionReason, j.substitutionReason)
+        coalesce(j.substitution_reason, j.SubstitutionReason)
             as reason_text,
-        coalesce(j.suggestion_accepted, j.SuggestionAccepted, j.suggestionAccepted)
+        coalesce(j.suggestion_accepted, j.SuggestionAccepted)
             as suggestion_text
     from parsed_interactions as p
     join records as r using (record_id)
@@ -58,7 +58,9 @@ clean as (
     select *
     from typed
     where canonical_tx_id is not null
-      and strlen(canonical_tx_id) = length(canonical_tx_id)  -- ASCII: lower() agrees
+      -- ASCII as delivered: lower() agrees with Python's
+      and strlen(coalesce(canonical_text, '') || coalesce(interaction_text, ''))
+          = length(coalesce(canonical_text, '') || coalesce(interaction_text, ''))
       and not (scout_ambiguous(interaction_text) or scout_ambiguous(canonical_text)
                or scout_boolean(interaction_text) or scout_boolean(canonical_text)
                or scout_ambiguous(device_text) or scout_ambiguous(facial_text)

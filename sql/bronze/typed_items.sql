@@ -63,18 +63,22 @@ select
     is_substitution,
     scout_text(original_text) as original_brand_requested,
     scout_text(reason_text) as substitution_reason,
-    scout_text(name_text) is not null
-    and not (scout_ambiguous(name_text) or scout_ambiguous(brand_text)
-             or scout_ambiguous(category_text) or scout_ambiguous(subcategory_text)
-             or scout_ambiguous(sku_text) or scout_ambiguous(barcode_text)
-             or scout_ambiguous(pack_text) or scout_ambiguous(original_text)
-             or scout_ambiguous(reason_text))
-    and unit_price is not null
-    and quantity > 0
-    and total_price is not null
-    and abs(unit_price * quantity - total_price) <= 0.01
-    and (confidence_text is null or confidence is not null)
-    and (substitution_text is null or is_substitution is not null)
-    and request_json is null  -- re-serialised by the rules
-        as clean
+    -- Every value read as the rules read it, nothing they would record an item error for.
+    -- NULL (a value not read) is not clean.
+    coalesce(
+        scout_text(name_text) is not null
+        and not (scout_ambiguous(name_text) or scout_ambiguous(brand_text)
+                 or scout_ambiguous(category_text) or scout_ambiguous(subcategory_text)
+                 or scout_ambiguous(sku_text) or scout_ambiguous(barcode_text)
+                 or scout_ambiguous(pack_text) or scout_ambiguous(original_text)
+                 or scout_ambiguous(reason_text))
+        and unit_price is not null
+        and quantity > 0
+        and total_price is not null
+        and abs(unit_price * quantity - total_price) <= 0.01
+        and (confidence_text is null or confidence is not null)
+        and (substitution_text is null or is_substitution is not null)
+        and request_json is null,  -- re-serialised by the rules
+        false
+    ) as clean
 from typed;

@@ -75,25 +75,29 @@ select
     duration_seconds,
     scout_text(transcript_text) as audio_transcript,
     item_count,
-    -- Every value read as the rules read it, and nothing they would quarantine or warn about.
-    -- (Item-level conditions are in typed_items.sql.)
-    canonical_tx_id is not null
-    and strlen(canonical_tx_id) = length(canonical_tx_id)  -- ASCII: lower() agrees
-    and not (scout_ambiguous(transaction_text) or scout_ambiguous(canonical_text)
-             or scout_boolean(transaction_text) or scout_boolean(canonical_text)
-             or scout_ambiguous(interaction_text) or scout_ambiguous(device_text)
-             or scout_ambiguous(currency_text) or scout_ambiguous(payment_text)
-             or scout_ambiguous(transcript_text) or scout_ambiguous(timestamp_text)
-             or scout_ambiguous(consent_text))
-    and (device_delivered is null or strlen(device_delivered) = length(device_delivered))
-    and (store_text is null or store_id is not null)
-    and (scout_text(timestamp_text) is null or payload_ts is not null)
-    and (scout_text(consent_text) is null or consent_ts is not null)
-    and coalesce(payload_ts, consent_ts, $now)
-        between timestamp '2000-01-01' and $now + interval 1 day
-    and total_amount is not null
-    and (total_items_text is null or total_items = item_count)
-    and (duration_text is null or duration_seconds is not null)
-    and item_count is not null
-        as clean
+    -- Every value read as the rules read it, and nothing they would quarantine or warn about
+    -- (item-level conditions: typed_items.sql). NULL (a value not read) is not clean.
+    coalesce(
+        canonical_tx_id is not null
+        -- ASCII as delivered: lower() agrees with Python's
+        and strlen(coalesce(canonical_text, '') || coalesce(transaction_text, ''))
+            = length(coalesce(canonical_text, '') || coalesce(transaction_text, ''))
+        and not (scout_ambiguous(transaction_text) or scout_ambiguous(canonical_text)
+                 or scout_boolean(transaction_text) or scout_boolean(canonical_text)
+                 or scout_ambiguous(interaction_text) or scout_ambiguous(device_text)
+                 or scout_ambiguous(currency_text) or scout_ambiguous(payment_text)
+                 or scout_ambiguous(transcript_text) or scout_ambiguous(timestamp_text)
+                 or scout_ambiguous(consent_text))
+        and (device_delivered is null or strlen(device_delivered) = length(device_delivered))
+        and (store_text is null or store_id is not null)
+        and (scout_text(timestamp_text) is null or payload_ts is not null)
+        and (scout_text(consent_text) is null or consent_ts is not null)
+        and coalesce(payload_ts, consent_ts, $now)
+            between timestamp '2000-01-01' and $now + interval 1 day
+        and total_amount is not null
+        and (total_items_text is null or total_items = item_count)
+        and (duration_text is null or duration_seconds is not null)
+        and item_count is not null,
+        false
+    ) as clean
 from typed;

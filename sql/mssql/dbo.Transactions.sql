@@ -20,6 +20,7 @@ begin
         [weekday_weekend]    nvarchar(16) not null,
         [ts_source]          nvarchar(16) not null,
         [quality_score]      float not null,
+        [quality_flags]      nvarchar(max),
         [version_count]      int not null,
         [payload_hash]       nvarchar(64) not null,
         [source_file]        nvarchar(max) not null,

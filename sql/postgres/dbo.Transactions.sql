@@ -18,6 +18,7 @@ create table if not exists dbo.transactions (
     weekday_weekend    varchar(16) not null,
     ts_source          varchar(16) not null,
     quality_score      double precision not null,
+    quality_flags      text,
     version_count      integer not null,
     payload_hash       varchar(64) not null,
     source_file        text not null,
