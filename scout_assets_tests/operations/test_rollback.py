@@ -20,7 +20,7 @@ from scout_assets_tests.operations.conftest import live_state
 from scout_assets_tests.test_pipeline_runs import checksums
 
 MARCH, APRIL, SEPTEMBER = date(2025, 3, 1), date(2025, 4, 1), date(2025, 9, 1)
-AUDIT = ["audit.FileManifest", "audit.Rollbacks", "audit.RolledBackInteractions"]
+AUDIT = ["audit.FileManifest", "audit.Rollbacks", "dbo.InteractionDeliveries"]
 
 
 def test_scout_rollback_leaves_the_warehouse_of_a_drive_that_never_had_the_batch(
@@ -48,7 +48,10 @@ def test_scout_rollback_leaves_the_warehouse_of_a_drive_that_never_had_the_batch
     assert len(marked) == 5 and {m["processing_status"] for m in marked} == {"rollback"}
     assert all("rolled back: device sent a corrupt resync" in m["validation_errors"]
                for m in marked)  # fmt: skip
-    assert warehouse.scalar("select count(*) from audit.RolledBackInteractions") == 1
+    # Its interaction delivery stays on record, rolled back; the current row is batch 1's.
+    assert warehouse.scalar(
+        "select count(*) from dbo.InteractionDeliveries where etl_batch_id = $b "
+        "and processing_status = 'rollback'", {"b": built.batch_two}) == 1
     assert warehouse.query(
         "select distinct status from audit.FileManifest where batch_id = $b", {"b": built.batch_two}
     ).to_pylist() == [{"status": "rollback"}]
