@@ -36,32 +36,3 @@ GENERAL_DEPARTMENT = "General Merchandise"
 OWNER_TAGS = {"domain": "retail-analytics"}
 OWNERS = ["team:scout-data"]
 WAREHOUSE_KINDS = {"duckdb", "sql"}
-
-# Every table `scout status` reports, with whether it is partitioned by month.
-WAREHOUSE_TABLES = [
-    ("audit.FileManifest", False),
-    ("audit.Quarantine", False),
-    ("dbo.PayloadTransactions", False),
-    ("dbo.PayloadItems", False),
-    ("dbo.InteractionDeliveries", False),
-    ("dbo.SalesInteractions", False),
-    ("dbo.Stores", False),
-    ("dbo.Region", False),
-    ("dbo.Province", False),
-    ("dbo.Municipality", False),
-    ("dbo.TaxonomyDepartments", False),
-    ("dbo.TaxonomyCategories", False),
-    ("dbo.BrandCategoryMapping", False),
-    ("ref.nielsen_brand_map", False),
-    ("dbo.Transactions", True),
-    ("dbo.TransactionRejects", True),
-    ("dbo.TransactionItems", True),
-    ("dbo.BrandSubstitutions", True),
-    ("dbo.TransactionBaskets", True),
-    ("dbo.v_transactions_flat_production", True),
-    ("dbo.v_insight_base", True),
-    ("dbo.v_nielsen_complete_analytics", True),
-    ("dbo.v_xtab_time_brand_category_abs", True),
-    ("dbo.v_data_quality_monitor", False),
-    ("dbo.v_pipeline_realtime_monitor", False),
-]

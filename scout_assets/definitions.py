@@ -6,10 +6,8 @@ from collections.abc import Mapping
 import dagster as dg
 
 from scout_assets.bronze import assets as bronze
-from scout_assets.checks import scanning as quality_checks
 from scout_assets.checks.freshness import with_freshness_policy
 from scout_assets.gold import assets as gold
-from scout_assets.gold import checks as gold_checks
 from scout_assets.jobs import jobs
 from scout_assets.operations.rollback import rollback_job
 from scout_assets.platinum import assets as platinum
@@ -34,7 +32,6 @@ def build_definitions(settings: Settings, env: Mapping[str, str] | None = None) 
             *platinum.assets,
             *serving_assets(settings.publish_target),
         ]),
-        asset_checks=[*gold_checks.checks, *quality_checks.checks],
         jobs=[*jobs, doctor_job, rollback_job],
         sensors=[*build_sensors(settings), alert_sensor],
         schedules=[health_schedule],

@@ -25,13 +25,13 @@ workbook instead.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from graphlib import TopologicalSorter
 from datetime import date
 
 import dagster as dg
 
 from scout_assets.checks.verdicts import month_label
 from scout_assets.constants import GOLD, MONTH_COLUMN, PLATINUM, SILVER, WAREHOUSE_POOL
+from scout_assets.models import MODELS
 from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse, bind
 from scout_assets.sql_files import sql_text
 from scout_assets.time import manila_now
@@ -67,21 +67,8 @@ class RollbackOutcome:
 
 
 def derived_tables() -> list[str]:
-    """The warehouse tables of the monthly silver/gold/platinum assets, in dependency order."""
-    from scout_assets.gold import assets as gold
-    from scout_assets.platinum import assets as platinum
-    from scout_assets.silver import assets as silver
-
-    specs = {
-        spec.key: spec
-        for assets_def in (*silver.assets, *gold.assets, *platinum.assets)
-        for spec in assets_def.specs
-        if spec.partitions_def is not None and spec.group_name in DERIVED_GROUPS
-    }
-    upstream = {key: {d.asset_key for d in spec.deps if d.asset_key in specs}
-                for key, spec in specs.items()}  # fmt: skip
-    order = TopologicalSorter(upstream).static_order()
-    return [specs[key].metadata["warehouse_table"] for key in order]
+    """The monthly silver/gold/platinum tables, in dependency (= declaration) order."""
+    return [m.table for m in MODELS if m.layer in DERIVED_GROUPS and m.monthly]
 
 
 def _has_column(con, table: str, column: str) -> bool:

@@ -34,8 +34,8 @@ import dagster as dg
 import duckdb
 
 from scout_assets.checks import names
-from scout_assets.checks.scanning import BATCH_SPECS, SCHEMA_SPECS
-from scout_assets.checks.silver import ITEMS_CHECK_SPECS, TRANSACTIONS_CHECK_SPECS
+from scout_assets.checks.catalog import CHECKS
+from scout_assets.layers import BLOCKING_CHECK_KEY
 from scout_assets.checks.verdicts import (
     ERROR,
     INFO,
@@ -69,12 +69,17 @@ EVENTS_PER_TICK = 200
 DELIVERIES_PER_TICK = 500
 WAREHOUSE_WAIT_SECONDS = 10.0
 WILL_RETRY_TAG = "dagster/will_retry"
-BLOCKING_CHECK_FAILURE = "DagsterAssetCheckFailedError"
 _MONTH = re.compile(r"\b(\d{4})-(\d{2})(?:-01)?\b")
 
+def _blocking_check_failure(event) -> bool:
+    """A step stopped by a failed blocking check: its verdict is alerted, not the failure."""
+    user_data = event.step_failure_data.user_failure_data
+    return bool(user_data and user_data.metadata.get(BLOCKING_CHECK_KEY))
+
+
+# Every check records its own verdicts in audit.CheckResults (layers.py).
 OWN_CHECK_KEYS = frozenset(
-    spec.key
-    for spec in (*TRANSACTIONS_CHECK_SPECS, *ITEMS_CHECK_SPECS, *BATCH_SPECS, *SCHEMA_SPECS)
+    dg.AssetCheckKey(dg.AssetKey(check.model.split("/")), check.name) for check in CHECKS
 )
 
 
@@ -199,10 +204,7 @@ def run_verdicts(instance: dg.DagsterInstance, record) -> list[Verdict]:
     if str(run.tags.get(WILL_RETRY_TAG, "")).lower() == "true":
         return []
     failures = _step_failures(instance, run.run_id)
-    if failures and all(
-        f.step_failure_data.error and f.step_failure_data.error.cls_name == BLOCKING_CHECK_FAILURE
-        for f in failures
-    ):
+    if failures and all(_blocking_check_failure(f) for f in failures):
         return []
     description = _failure_description(run, failures)
     return [Verdict(names.RUN_FAILURE, asset, subject, ERROR, description,
