@@ -224,3 +224,13 @@ def layer_models(layer: str, monitors: bool = False) -> list[Model]:
 def step_models(step: str) -> list[Model]:
     """The bronze objects one bronze step writes."""
     return [m for m in MODELS if m.step == step]
+
+
+def markdown_table() -> str:
+    """The model table of docs/ARCHITECTURE.md (``python scripts/models_table.py`` writes it)."""
+    lines = ["| object | asset | grain | partition | served |", "|---|---|---|---|---|"]
+    for model in MODELS:
+        asset = "—" if model.layer == AUDIT else f"`{model.label}`"
+        lines.append(f"| `{model.table}` | {asset} | {model.grain} | "
+                     f"{'month' if model.monthly else '—'} | {'yes' if model.served else ''} |")  # fmt: skip
+    return "\n".join(lines)

@@ -108,13 +108,16 @@ def drive_ingestion(context: dg.AssetExecutionContext, drive: DriveSource, wareh
         with warehouse.connection() as con:
             changed = {row[0] for row in con.execute(sql_text("bronze/batch_changes.sql"),
                                                      {"batch_id": run_id}).fetchall()}  # fmt: skip
+            versions = {table: run_id for table in changed}  # the batch that changed it
+            versions["audit.FileManifest"] = con.execute(
+                sql_text("bronze/manifest_version.sql")).fetchone()[0]  # fmt: skip
             verdicts = judge_batch(con, judged_batch(con, run_id))
             record_verdicts(con, verdicts, run_id)
         for model in INGESTION_MODELS:
             if model.table in changed:
                 yield dg.MaterializeResult(
                     asset_key=model.key,
-                    data_version=dg.DataVersion(run_id),  # the batch that last changed it
+                    data_version=dg.DataVersion(versions[model.table]),
                     metadata={
                         "dagster/row_count": table_rows(warehouse, model.table),
                         "preview": table_preview(warehouse, model.table),
