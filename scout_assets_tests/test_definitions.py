@@ -37,7 +37,7 @@ def test_layer_is_prefix_and_group_and_every_asset_writes_through_the_warehouse_
         node = graph.get(key)
         assert node.group_name == key.path[0]
         # The open problems are recorded by the alert sensor: no run, no pool.
-        assert node.pools == ({"warehouse"} if node.is_executable else set()), key
+        assert node.pools == ({"warehouse"} if node.is_executable else None), key
 
 
 def test_a_publish_target_adds_the_serving_group(settings):
