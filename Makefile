@@ -15,6 +15,10 @@ STORES ?= 40
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 export SCOUT_DRIVE_DIR ?= $(DEMO_DRIVE)
 export SCOUT_WAREHOUSE ?= .scout/warehouse.duckdb
+# The monthly partitions start at the demo's first month, which `scout generate` notes in the
+# Drive folder (read when each command runs, so right after generating too); empty, and so
+# 2024-01, for a Drive it did not generate. Set SCOUT_PARTITIONS_START to override it.
+export SCOUT_PARTITIONS_START ?= $(shell cat $(SCOUT_DRIVE_DIR)/.partitions-start 2>/dev/null)
 
 .PHONY: install run demo-drive test ui status bench bench-ingest serve-ingest eval-brands clean
 
