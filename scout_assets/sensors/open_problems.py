@@ -71,24 +71,16 @@ def digest(problems: Sequence[OpenProblem]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _cell(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
-
-
-def problems_table(problems: Sequence[OpenProblem]) -> str:
-    """The list as a Markdown table (the UI renders it on the asset's page)."""
+def problems_list(problems: Sequence[OpenProblem]) -> str:
+    """The list as Markdown (the UI renders it on the asset's page), one line per problem:
+    severity, check, asset, subject, when it was alerted, what the check said."""
     if not problems:
         return "No open problems."
-    rows = [
-        "| severity | check | asset | subject | alerted (Manila) | what the check said |",
-        "|---|---|---|---|---|---|",
-    ]
-    rows += [
-        f"| {p.severity} | {_cell(p.check_name)} | {_cell(p.asset)} | {_cell(p.subject)} | "
-        f"{p.alerted_at:%Y-%m-%d %H:%M} | {_cell(p.description)[:400]} |"
+    return "\n".join(
+        f"- **{p.severity}** · {p.check_name} · `{p.asset}` · **{p.subject}** · alerted "
+        f"{manila_text(p.alerted_at)}: {' '.join(p.description.split())[:400]}"
         for p in problems
-    ]
-    return "\n".join(rows)
+    )
 
 
 def summary_line(problems: Sequence[OpenProblem]) -> str:
@@ -108,7 +100,7 @@ def open_problems_event(problems: Sequence[OpenProblem], now: datetime) -> dg.As
             "open_problems": dg.MetadataValue.int(len(problems)),
             "errors": dg.MetadataValue.int(sum(p.severity == ERROR for p in problems)),
             "warnings": dg.MetadataValue.int(sum(p.severity == WARN for p in problems)),
-            "problems": dg.MetadataValue.md(problems_table(problems)),
+            "problems": dg.MetadataValue.md(problems_list(problems)),
             "as_of": dg.MetadataValue.text(manila_text(now)),
             "what_to_do": dg.MetadataValue.md(
                 "Open the asset (or job, sensor) named in the row: its check, run or tick says "

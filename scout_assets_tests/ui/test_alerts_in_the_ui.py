@@ -42,12 +42,14 @@ def test_failing_ticks_and_failing_months_are_listed_on_the_open_problems_asset(
         assert shown["open_problems"] == 2 and shown["errors"] == 2
         assert shown["description"] == "2 open problem(s): 2 ERROR, 0 WARN"
         rows = shown["problems"].splitlines()
-        assert "alerted (Manila)" in rows[0]
         [ticks] = [row for row in rows if "sensor:drive_sensor" in row]
-        assert "| ERROR | ticks_failing |" in ticks
-        assert "its last 3 ticks failed, the first at" in ticks and " Manila: " in ticks
+        assert ticks.startswith("- **ERROR** · ticks_failing · `sensor:drive_sensor` · **latest**")
+        assert " Manila: its last 3 ticks failed, the first at " in ticks
         assert "Expecting value" in ticks  # the error the cursor caused, not a wrapper's
-        assert any("conflicting_version_rate | silver/transactions | 2025-10" in r for r in rows)
+        assert any(
+            "conflicting_version_rate · `silver/transactions` · **2025-10** · alerted" in row
+            for row in rows
+        )
         assert shown["as_of"].endswith(" Manila")
         assert open_alerts(warehouse) == [
             "conflicting_version_rate|silver/transactions|2025-10",
