@@ -203,7 +203,8 @@ def failing_check(dev: DagsterDev) -> tuple[str, str]:
         for check in checks:
             execution = check.get("executionForLatestMaterialization") or {}
             severity = (execution.get("evaluation") or {}).get("severity")
-            if node["isPartitioned"] and execution.get("status") == "FAILED" and severity == "ERROR":
+            failed = execution.get("status") == "FAILED" and severity == "ERROR"
+            if node["isPartitioned"] and failed:
                 return "/".join(node["assetKey"]["path"]), check["name"]
     raise RuntimeError("no partitioned asset has a check failed at ERROR (see audit.CheckResults)")
 
@@ -290,8 +291,8 @@ class Browser:
         time.sleep(2.0)
         self.dismiss_welcome()
         try:
-            wait_for(f"{url} to show {wait_for_texts}",
-                     lambda: all(t in self.text() for t in wait_for_texts), 60, every=1.0)  # fmt: skip
+            shown = lambda: all(t in self.text() for t in wait_for_texts)  # noqa: E731
+            wait_for(f"{url} to show {wait_for_texts}", shown, 60, every=1.0)
         except TimeoutError as error:
             log(f"warning: {error}; capturing what it shows")
         time.sleep(settle)  # the last requests and layout

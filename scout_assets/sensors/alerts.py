@@ -310,10 +310,10 @@ def freshness_verdicts(instance: dg.DagsterInstance, asset_keys: Sequence[dg.Ass
     for key, record in instance.get_freshness_state_records(list(asset_keys)).items():
         state = record.freshness_state.value
         if state in _FRESHNESS_SEVERITY:
+            since = manila_text(manila_from_timestamp(record.updated_at.timestamp()))
             verdicts.append(Verdict(
                 names.FRESHNESS_POLICY, asset_label(key), "latest", _FRESHNESS_SEVERITY[state],
-                f"freshness policy {state} since {manila_text(manila_from_timestamp(record.updated_at.timestamp()))}",
-                {},
+                f"freshness policy {state} since {since}", {},
             ))  # fmt: skip
     return verdicts
 

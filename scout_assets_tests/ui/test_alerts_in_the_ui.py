@@ -43,7 +43,7 @@ def test_failing_ticks_and_failing_months_are_listed_on_the_open_problems_asset(
         assert shown["description"] == "2 open problem(s): 2 ERROR, 0 WARN"
         rows = shown["problems"].splitlines()
         [ticks] = [row for row in rows if "sensor:drive_sensor" in row]
-        assert ticks.startswith("- **ERROR** · ticks_failing · `sensor:drive_sensor` · **latest**")
+        assert ticks.startswith("- **ERROR** · ticks_failing · `sensor:drive_sensor` · **latest")
         assert " Manila: its last 3 ticks failed, the first at " in ticks
         assert "Expecting value" in ticks  # the error the cursor caused, not a wrapper's
         assert any(

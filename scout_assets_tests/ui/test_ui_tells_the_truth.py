@@ -29,7 +29,8 @@ RUN = """
 query($id: ID!) { runOrError(runId: $id) { ... on Run {
   jobName status tags { key value }
   eventConnection { events { __typename ... on ExecutionStepFailureEvent {
-    error { message } failureMetadata { metadataEntries { label ... on TextMetadataEntry { text } } }
+    error { message }
+    failureMetadata { metadataEntries { label ... on TextMetadataEntry { text } } }
   } } } } } }"""
 RUNS = """
 { runsOrError { ... on Runs { results { jobName tags { key value } } } } }"""
