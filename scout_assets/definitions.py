@@ -15,6 +15,7 @@ from scout_assets.resources.notifier import notifier_from_env
 from scout_assets.sensors import build_sensors
 from scout_assets.sensors.alerts import alert_sensor
 from scout_assets.sensors.health import doctor_job, health_schedule
+from scout_assets.sensors.open_problems import open_problems_asset
 from scout_assets.serving.assets import serving_assets
 from scout_assets.silver import assets as silver
 from scout_assets.environment import Settings, build_resources, settings_from_env
@@ -31,7 +32,7 @@ def build_definitions(settings: Settings, env: Mapping[str, str] | None = None) 
             *gold.assets,
             *platinum.assets,
             *serving_assets(settings.publish_target),
-        ]),
+        ]) + [open_problems_asset],
         jobs=[*jobs, doctor_job, rollback_job],
         sensors=[*build_sensors(settings), alert_sensor],
         schedules=[health_schedule],

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from scout_assets.constants import DEFAULT_DRIVE_DIR, DEFAULT_WAREHOUSE
+from scout_assets.constants import CLI_RUN_TAGS, DEFAULT_DRIVE_DIR, DEFAULT_WAREHOUSE
 
 _warehouse_option = click.option(
     "--warehouse", envvar="SCOUT_WAREHOUSE", default=DEFAULT_WAREHOUSE, show_default=True,
@@ -52,7 +52,8 @@ def _rebuild(warehouse: str, drive_dir: str, months: list[date], verbose: bool) 
     settings = Settings(warehouse_path=warehouse, drive_dir=drive_dir)
     try:
         run_ids = build_months(build_definitions(settings), local_instance(), months,
-                               log_level="INFO" if verbose else "CRITICAL")  # fmt: skip
+                               log_level="INFO" if verbose else "CRITICAL",
+                               tags=CLI_RUN_TAGS)  # fmt: skip
     except PipelineError as error:
         _fail(str(error))
     click.echo(f"Rebuilt {len(months)} month(s) ({months[0]:%Y-%m}..{months[-1]:%Y-%m}) in "

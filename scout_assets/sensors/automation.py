@@ -266,6 +266,10 @@ def build_automation_sensor(default_status: dg.DefaultSensorStatus) -> dg.Sensor
         jobs=[monthly_job, monitors_job],
         minimum_interval_seconds=15,
         default_status=default_status,
+        description="Every 15 s: rebuilds the months waiting in audit.PendingMonths (silver -> "
+        "gold -> platinum), one build_months run per contiguous range, then refresh_monitors. "
+        "Waits while another monthly run or backfill is in progress; a range that fails 3 "
+        "times is left for an operator.",
     )
     def month_rebuild_sensor(context: dg.SensorEvaluationContext, warehouse: DuckDBWarehouse):
         """Rebuilds exactly the months that received data (silver -> gold -> platinum), one
