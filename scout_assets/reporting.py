@@ -8,7 +8,8 @@ from scout_assets.constants import MONTH_COLUMN
 from scout_assets.models import MODELS
 from scout_assets.environment import Settings
 from scout_assets.resources.warehouse import DuckDBWarehouse
-from scout_assets.runner import PipelineOutcome, contiguous_ranges
+from scout_assets.month_plan import contiguous_ranges
+from scout_assets.runner import PipelineOutcome
 from scout_assets.tiers import quality_tier
 
 

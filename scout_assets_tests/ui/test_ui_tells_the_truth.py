@@ -168,8 +168,6 @@ def test_a_mistyped_rollback_fails_as_an_operator_error_and_alerts_no_one(
     assert classes == {"scout/error_class": "operator"}
 
 
-@pytest.mark.xfail(strict=True, reason="scout run: runner.run_pipeline must pass CLI_RUN_TAGS "
-                   "(the lead's file; see the issue 16 report)")
 def test_runs_launched_by_the_cli_say_so(tmp_path, instance, settings, location_env, monkeypatch):
     drive = Path(settings.drive_dir)
     tx_id = "c1000000-0000-4000-8000-000000000001"
