@@ -1,8 +1,8 @@
 """The Drive sensor: new or changed Drive files become one ingestion run, never two.
 
-The sensor only decides *when* to ingest; the file manifest decides *what* is new (a run lists
-the whole Drive and skips every file it already holds). So the sensor can stay cheap: it reads
-no warehouse, and its cursor is a few fingerprints, whatever the size of the Drive.
+The sensor decides *when* to ingest; the file manifest decides *what* is new (a run lists the
+whole Drive and skips every file it already holds). Its cursor is a few fingerprints, whatever
+the size of the Drive.
 
 Uploaders control modified times (a synced folder keeps a device's clock, a copy keeps the
 original's), so the modified time only narrows what a tick looks at:
@@ -19,10 +19,12 @@ original's), so the modified time only narrows what a tick looks at:
   for 100,000 files); Google Drive is walked page by page across ticks, at most
   ``SWEEP_SECONDS_PER_TICK`` each, one full pass every ``SWEEP_EVERY``.
 
+Before asking for a run, a tick reads the file manifest (read-only, without waiting for a run
+that holds the warehouse): files listed as they are on record, and files whose bytes are on
+record under another name (a renamed copy, the same bytes written again), ask for nothing.
 Every run key is derived from what the files hold (their sha256 or the API's checksum; the
 sweep's from the listing's fingerprint), so a tick replayed after a crash asks for a run
-Dagster has already launched and nothing is ingested twice; a renamed copy of known content
-asks for nothing new.
+Dagster has already launched and nothing is ingested twice.
 """
 
 from __future__ import annotations
@@ -31,13 +33,18 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from scout_assets.jobs import ingest_job
 from scout_assets.resources.drive import DriveFile, DriveSource, sha256_hex
+from scout_assets.resources.duckdb_files import WarehouseLocked, open_duckdb
+from scout_assets.resources.warehouse import DuckDBWarehouse
 
 SENSOR_NAME = "drive_sensor"
 TRIGGER_TAG = "scout/trigger"
@@ -100,6 +107,41 @@ def content_key(drive: DriveSource, file: DriveFile) -> str:
         return f"gone:{file.path}"  # deleted since the listing: the run will not see it either
 
 
+@dataclass(frozen=True)
+class KnownContent:
+    """What the warehouse already holds: listing entries and file contents on record."""
+
+    listed: frozenset[tuple[str, int, datetime]]  # (path, size, modified time)
+    hashes: frozenset[str]  # sha256 of every file content in audit.FileManifest
+
+    def holds(self, drive: DriveSource, file: DriveFile) -> bool:
+        """The file is on record as listed, or its bytes are (a copy, a rename, the same
+        bytes written again): an ingestion would only note it."""
+        if (file.path, file.size, file.modified_at) in self.listed:
+            return True
+        key = content_key(drive, file)
+        return key.startswith("sha256:") and key.removeprefix("sha256:") in self.hashes
+
+
+def known_content(warehouse_path: str) -> KnownContent | None:
+    """The manifest, read-only; None while a run holds the warehouse (or before any)."""
+    if not Path(warehouse_path).is_file():
+        return None
+    try:
+        con = open_duckdb(warehouse_path, read_only=True, wait_seconds=0)
+    except (WarehouseLocked, duckdb.ConnectionException):
+        return None
+    with closing(con):
+        try:
+            rows = con.execute(
+                "select file_path, file_size, modified_at, file_hash from audit.FileManifest"
+            ).fetchall()
+        except duckdb.CatalogException:
+            return None
+    return KnownContent(frozenset((path, size, modified) for path, size, modified, _ in rows),
+                        frozenset(h for *_, h in rows if h))  # fmt: skip
+
+
 @dataclass
 class DriveCursor:
     """What the sensor remembers between ticks (small, whatever the size of the Drive)."""
@@ -151,6 +193,7 @@ class _FolderListing:
     paged = False
 
     def __init__(self, drive: DriveSource):
+        self.drive = drive
         self.files = list(drive.list_files())
 
     def window(self, since: datetime) -> list[DriveFile]:
@@ -222,11 +265,14 @@ def evaluate_drive(
     now: datetime,
     sweep_seconds: float = SWEEP_SECONDS_PER_TICK,
     clock: Callable[[], float] = time.monotonic,
+    known: KnownContent | None = None,
 ) -> DriveTick:
     """One tick: which files are new or changed, which run to request, the next cursor.
 
     ``now`` is naive UTC. The first tick starts the frontier at ``now``: what was already in
-    the Drive is covered by the first sweep's run (a local folder: this tick).
+    the Drive is covered by the first sweep's run (a local folder: this tick). Files whose
+    listing or content ``known`` already holds ask for no run (without ``known``, while a run
+    writes the warehouse, every change does; the run keys still keep it to one run).
     """
     tick = DriveTick()
     listing = _listing(drive)
@@ -244,23 +290,28 @@ def evaluate_drive(
     zone_changed = fingerprint(zone, memo) != cursor.zone
     chunk = _take_chunk(fresh)
 
-    if chunk or zone_changed:
-        keys = [content_key(drive, f) for f in chunk]
-        if zone_changed:
-            if len(zone) <= MAX_ZONE_FILES_HASHED:
-                keys += [content_key(drive, f) for f in zone]
+    new_in_chunk = _unknown(drive, chunk, known)
+    new_in_zone = _unknown(drive, zone, known) if zone_changed else []
+    if len(new_in_chunk) < len(chunk) or len(new_in_zone) < len(zone) and zone_changed:
+        on_record = len(chunk) - len(new_in_chunk) + (len(zone) - len(new_in_zone)) * zone_changed
+        tick.messages.append(f"{on_record:,} files looked at hold content already on record")
+    if new_in_chunk or new_in_zone:
+        keys = [content_key(drive, f) for f in new_in_chunk]
+        if new_in_zone:
+            if len(new_in_zone) <= MAX_ZONE_FILES_HASHED:
+                keys += [content_key(drive, f) for f in new_in_zone]
             else:
-                keys.append(f"listing:{fingerprint(zone, memo)}")
-        reason = "new files" if chunk else "changed files"
-        count = len(chunk) + (len(zone) if zone_changed else 0)
-        tick.run_requests.append(ingestion_request(keys, reason, count))
-        if chunk:
+                keys.append(f"listing:{fingerprint(new_in_zone, memo)}")
+        reason = "new files" if new_in_chunk else "changed files"
+        tick.run_requests.append(
+            ingestion_request(keys, reason, len(new_in_chunk) + len(new_in_zone)))  # fmt: skip
+        if new_in_chunk:
             tick.messages.append(
-                f"{len(chunk):,} new or changed files (of {len(fresh):,} waiting), "
-                f"modified up to {chunk[-1].modified_at:%Y-%m-%d %H:%M:%S}"
+                f"{len(new_in_chunk):,} new or changed files (of {len(fresh):,} waiting), "
+                f"modified up to {chunk[-1].modified_at:%Y-%m-%d %H:%M:%S} UTC"
             )
-        if zone_changed:
-            tick.messages.append(f"{len(zone):,} files re-checked near the frontier")
+        if new_in_zone:
+            tick.messages.append(f"{len(new_in_zone):,} files re-checked near the frontier")
 
     new_frontier = position(chunk[-1]) if chunk else frontier
     next_zone_from = new_frontier[0] - OVERLAP
@@ -274,12 +325,17 @@ def evaluate_drive(
         sweep=cursor.sweep,
         swept_at=cursor.swept_at,
     )
-    _sweep(listing, cursor, tick, now, sweep_seconds, clock, memo)
+    _sweep(listing, cursor, tick, now, sweep_seconds, clock, memo, known)
     return tick
 
 
+def _unknown(drive: DriveSource, files: Sequence[DriveFile], known: KnownContent | None):
+    """The files whose listing and content the warehouse does not hold yet."""
+    return list(files) if known is None else [f for f in files if not known.holds(drive, f)]
+
+
 def _sweep(
-    listing, cursor: DriveCursor, tick: DriveTick, now, sweep_seconds, clock, memo
+    listing, cursor: DriveCursor, tick: DriveTick, now, sweep_seconds, clock, memo, known
 ) -> None:
     """Fingerprint the whole Drive (paged: resume where the last tick stopped)."""
     if listing.paged:
@@ -311,8 +367,12 @@ def _sweep(
         full = state["fp"]
     else:
         full = fingerprint(listing.files, memo)
-    # Never swept before: an empty Drive needs no run, anything else does.
-    if full != (cursor.full or ZERO) and not tick.run_requests:
+    # Never swept before: an empty Drive needs no run, anything else does, unless the
+    # warehouse holds every file listed (a rename, a deletion, `scout run` before the UI).
+    changed = full != (cursor.full or ZERO)
+    if changed and known is not None and not listing.paged:
+        changed = bool(_unknown(listing.drive, listing.files, known))
+    if changed and not tick.run_requests:
         tick.run_requests.append(
             ingestion_request([f"listing:{full}"], "drive changed outside the watched window", 0)
         )
@@ -334,14 +394,17 @@ def build_drive_sensor(default_status: dg.DefaultSensorStatus) -> dg.SensorDefin
         "one ingest_drive run for them, keyed by their content (a copy or a replayed tick never "
         "ingests twice); the run loads only what audit.FileManifest does not hold yet.",
     )
-    def drive_sensor(context: dg.SensorEvaluationContext, drive: DriveSource):
+    def drive_sensor(
+        context: dg.SensorEvaluationContext, drive: DriveSource, warehouse: DuckDBWarehouse
+    ):
         """Watches the Drive folder and requests an ingestion run for new or changed files.
 
-        Run keys come from the files' content, so a replayed tick or a renamed copy never
-        ingests twice; the file manifest decides what is new.
+        Run keys come from the files' content, so a replayed tick never ingests twice; files
+        whose content the file manifest already holds ask for no run at all.
         """
         try:
-            tick = evaluate_drive(drive, DriveCursor.loads(context.cursor), utc_now())
+            tick = evaluate_drive(drive, DriveCursor.loads(context.cursor), utc_now(),
+                                  known=known_content(warehouse.path))  # fmt: skip
         except FileNotFoundError as error:
             return dg.SkipReason(f"{error}: create it or set SCOUT_DRIVE_DIR")
         for message in tick.messages:

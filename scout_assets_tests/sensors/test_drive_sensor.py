@@ -11,6 +11,7 @@ from scout_assets.environment import Settings
 from scout_assets.resources.drive import DriveFile, DriveSource
 from scout_assets.sensors import build_sensors, sensor_default_status
 from scout_assets.sensors import drive as drive_sensor_module
+from scout_assets.resources.warehouse import DuckDBWarehouse
 from scout_assets.sensors.drive import DriveCursor, build_drive_sensor, evaluate_drive
 from scout_assets_tests.builders import device_payload, item, write_json
 
@@ -161,17 +162,19 @@ def test_a_missing_drive_folder_is_a_skipped_tick_not_an_error(tmp_path):
     sensor = build_drive_sensor(dg.DefaultSensorStatus.RUNNING)
     from scout_assets.resources.drive import LocalDrive
 
-    context = dg.build_sensor_context(resources={"drive": LocalDrive(root=str(tmp_path / "no"))})
+    context = dg.build_sensor_context(resources={
+        "drive": LocalDrive(root=str(tmp_path / "no")),
+        "warehouse": DuckDBWarehouse(path=str(tmp_path / "none.duckdb"))})  # fmt: skip
     result = sensor(context)
 
     assert isinstance(result, dg.SkipReason) and "does not exist" in result.skip_message
 
 
-def test_the_sensor_wiring_run_requests_and_cursor(drive, drive_dir, instance):
+def test_the_sensor_wiring_run_requests_and_cursor(drive, drive_dir, instance, warehouse):
     sensor = build_drive_sensor(dg.DefaultSensorStatus.RUNNING)
     drop(drive_dir, "a.json", "A-1", datetime.utcnow() - timedelta(minutes=1))
 
-    context = dg.build_sensor_context(instance=instance, resources={"drive": drive})
+    context = dg.build_sensor_context(instance=instance, resources={"drive": drive, "warehouse": warehouse})
     result = sensor(context)
 
     assert isinstance(result, dg.SensorResult)
@@ -181,9 +184,9 @@ def test_the_sensor_wiring_run_requests_and_cursor(drive, drive_dir, instance):
     assert cursor["frontier"] is not None and cursor["full"] is not None
 
     replay = sensor(dg.build_sensor_context(instance=instance, cursor=None,
-                                            resources={"drive": drive}))
+                                            resources={"drive": drive, "warehouse": warehouse}))
     later = sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor,
-                                           resources={"drive": drive}))
+                                           resources={"drive": drive, "warehouse": warehouse}))
     assert [r.run_key for r in replay.run_requests] == [request.run_key]
     assert later.run_requests == [] and later.skip_reason is not None
 
@@ -271,3 +274,29 @@ def test_an_expired_sweep_position_restarts_the_sweep_instead_of_failing_every_t
     result = evaluate_drive(drive, saved, NOW, sweep_seconds=12, clock=clock)
 
     assert result.cursor.sweep is None and "sweep restarted" in result.summary
+
+
+def test_content_on_record_asks_for_no_run(drive, drive_dir, warehouse, run_scout, instance):
+    """After `scout run`, opening the UI (a first tick), a renamed copy and the same bytes
+    written again start nothing; a new file starts a run for it alone."""
+    old = datetime.utcnow() - timedelta(minutes=30)
+    drop(drive_dir, "a.json", "A-1", old)
+    drop(drive_dir, "b.json", "B-1", old)
+    run_scout()
+    sensor = build_drive_sensor(dg.DefaultSensorStatus.RUNNING)
+
+    def tick(cursor=None):
+        return sensor(dg.build_sensor_context(instance=instance, cursor=cursor,
+                                              resources={"drive": drive, "warehouse": warehouse}))
+
+    first = tick()
+    assert first.run_requests == [], first.skip_reason
+    a = drive_dir / "transactions/scoutpi-0004/a.json"
+    (drive_dir / "transactions/scoutpi-0004/a-copy.json").write_bytes(a.read_bytes())
+    a.write_bytes(a.read_bytes())  # same bytes, a new modification time
+    again = tick(first.cursor)
+    assert again.run_requests == []
+    assert "hold content already on record" in again.skip_reason.skip_message
+    drop(drive_dir, "c.json", "C-1", datetime.utcnow())
+    (request,) = tick(again.cursor).run_requests
+    assert request.tags["scout/drive_files"] == "1"
