@@ -11,8 +11,8 @@ import dagster as dg
 import duckdb
 
 from scout_assets.models import Model
-from scout_assets.resources.warehouse import DuckDBWarehouse
-from scout_assets.sql_files import SQL_DIR, ddl_files, sql_text
+from scout_assets.resources.warehouse import DuckDBWarehouse, create_schema
+from scout_assets.sql_files import SQL_DIR, ddl_text, sql_text
 
 PREVIEW_ROWS = 10
 
@@ -32,11 +32,10 @@ def table_rows(warehouse: DuckDBWarehouse, table: str) -> int:
 
 @cache
 def _ddl_columns() -> dict[str, list[tuple[str, str, bool]]]:
-    """(column, DuckDB type, nullable) of every table the DDL defines, in column order."""
+    """(column, DuckDB type, nullable) of every warehouse table, in column order."""
     con = duckdb.connect()
     try:
-        for path in ddl_files():
-            con.execute(path.read_text(encoding="utf-8"))
+        create_schema(con)
         rows = con.execute(
             "select table_schema || '.' || table_name, column_name, data_type, is_nullable "
             "from information_schema.columns order by table_schema, table_name, ordinal_position"
@@ -65,7 +64,7 @@ def definition_metadata(model: Model) -> dict:
         dg.TableColumn(name, data_type, constraints=dg.TableColumnConstraints(nullable=nullable))
         for name, data_type, nullable in _ddl_columns().get(model.table, [])
     ]  # fmt: skip
-    files = [(SQL_DIR / "ddl" / f"{model.table}.sql", "DDL")]
+    files = [(SQL_DIR / "ddl" / f"{model.table}.sql", "DDL")] if ddl_text(model.table) else []
     metadata: dict = {
         "dagster/table_name": model.table,
         "dagster/column_schema": dg.TableSchema(columns=columns),

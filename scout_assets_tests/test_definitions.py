@@ -18,7 +18,7 @@ ASSET_KEYS = [
     "platinum/data_quality_monitor", "platinum/pipeline_realtime_monitor",
     "platinum/xtab_time_brand_category_abs",
     "silver/brand_substitutions", "silver/transaction_baskets", "silver/transaction_items",
-    "silver/transactions",
+    "silver/transaction_rejects", "silver/transactions",
 ]  # fmt: skip
 
 

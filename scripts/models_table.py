@@ -6,12 +6,17 @@ from pathlib import Path
 from scout_assets.models import markdown_table
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "ARCHITECTURE.md"
-SECTION = re.compile(r"(<!-- models:start -->\n).*?(\n<!-- models:end -->)", re.DOTALL)
+START, END = "<!-- models:start -->", "<!-- models:end -->"
+SECTION = re.compile(f"{START}.*?{END}", re.DOTALL)
+
+
+def with_table(text: str) -> str:
+    """``text`` with the section between the markers replaced by the current table."""
+    return SECTION.sub(lambda _: f"{START}\n{markdown_table()}\n{END}", text)
 
 
 def main() -> None:
-    text = DOC.read_text(encoding="utf-8")
-    DOC.write_text(SECTION.sub(lambda m: m[1] + markdown_table() + m[2], text), encoding="utf-8")
+    DOC.write_text(with_table(DOC.read_text(encoding="utf-8")), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,8 @@ import pyarrow as pa
 
 from scout_assets.migrations import apply_migrations
 from scout_assets.resources.duckdb_files import open_duckdb
-from scout_assets.sql_files import ddl_files
+from scout_assets.models import MODELS
+from scout_assets.sql_files import ddl_files, ddl_text, sql_text
 from scout_assets.time import manila_now
 
 
@@ -191,13 +192,25 @@ def _connect(path: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     return open_duckdb(path, read_only=read_only, log=dg.get_dagster_logger().info)
 
 
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Every table of the warehouse: the DDL files, then each model declared without one
+    (scout_assets/models.py), created with the columns its SQL produces."""
+    for ddl in ddl_files():
+        con.execute(ddl.read_text(encoding="utf-8"))
+    params = {"months": [], "batch_id": "", "now": manila_now()}
+    for model in MODELS:
+        if model.sql and ddl_text(model.table) is None:
+            query = sql_text(model.sql).strip().rstrip(";")
+            statement = f"create table if not exists {model.table} as\nselect * from (\n{query}\n) where false"
+            con.execute(statement, bind(statement, params))
+
+
 def _ensure_schema(con: duckdb.DuckDBPyConnection, path: str) -> None:
     with _SCHEMA_LOCK:
         if path in _SCHEMA_READY:
             return
         apply_migrations(con)  # an older warehouse first takes the current shapes
-        for ddl in ddl_files():
-            con.execute(ddl.read_text(encoding="utf-8"))
+        create_schema(con)
         _SCHEMA_READY.add(path)
 
 

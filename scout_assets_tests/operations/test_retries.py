@@ -93,7 +93,8 @@ def _fail_first(monkeypatch, error: Exception, times: int = 1):
 
 def _materialize(warehouse, instance):
     return dg.materialize(
-        [silver.transactions], partition_key="2025-03-01", instance=instance,
+        silver.assets, selection=[dg.AssetKey(["silver", "transactions"])],
+        partition_key="2025-03-01", instance=instance,
         resources={"warehouse": warehouse}, raise_on_error=False,
     )  # fmt: skip
 
