@@ -224,14 +224,16 @@ def _with_record_columns(typed: pa.Table, records: pa.Table, schema: pa.Schema,
     """Rows of ``schema``: the typed columns, and the rest taken from each row's record
     (``record_id`` is its index in ``records``): the payload text and identity never make
     the round trip through DuckDB. A column neither has is NULL."""
-    renamed = renamed or {}
-    own = records.take(typed.column("record_id"))
+    source = {f.name: (renamed or {}).get(f.name, f.name) for f in schema
+              if f.name not in typed.column_names}  # fmt: skip
+    source = {name: of for name, of in source.items() if of in records.column_names}
+    own = records.select(list(source.values())).take(typed.column("record_id"))
     columns = []
     for field in schema:
         if field.name in typed.column_names:
             column = typed.column(field.name)
-        elif renamed.get(field.name, field.name) in own.column_names:
-            column = own.column(renamed.get(field.name, field.name))
+        elif field.name in source:
+            column = own.column(source[field.name])
         else:
             column = pa.nulls(typed.num_rows, field.type)
         columns.append(column.cast(field.type))
