@@ -186,9 +186,12 @@ class BronzeLoad:
                      counted=pa.Table.from_arrays(arrays, schema=MANIFEST_SCHEMA))  # fmt: skip
 
     def _insert(self, model: str, **relations: pa.Table) -> int:
-        """Run an insert model over Arrow relations; returns the rows it inserted."""
+        """Run an insert model over Arrow relations (each read once); returns the rows it
+        inserted."""
         for name, table in relations.items():
-            self.con.register(name, table)
+            # As a stream: DuckDB keeps every Arrow table registered and scanned inside a
+            # transaction alive until the commit, which would hold the whole batch in memory.
+            self.con.register(name, table.to_reader())
         try:
             sql = sql_text(model)
             params = {k: v for k, v in self.params.items() if f"${k}" in sql}

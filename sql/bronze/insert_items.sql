@@ -1,7 +1,7 @@
--- A chunk's items. A payload hash delivered more than once (a file and its copy, a line
--- twice, content of an earlier chunk or batch) has its items more than once until the batch
--- finishes and dedupe_items.sql keeps one copy: deduplicating here would cost a hash
--- aggregate of every item of every chunk for the rare re-delivery.
+-- A chunk's items, once per payload hash within the chunk (a file and its copy can share
+-- one). Content delivered again in another chunk or batch loses its extra copies when the
+-- batch finishes (dedupe_items.sql): an anti join here would read every item ever loaded,
+-- once per chunk. Which copy `distinct on` keeps does not matter: same bytes, same items.
 insert into dbo.PayloadItems by name
-select *, $batch_id as etl_batch_id
+select distinct on (payload_hash, item_sequence) *, $batch_id as etl_batch_id
 from new_items;
