@@ -77,7 +77,8 @@ class BronzeLoad:
         if not hashes:
             return {}
         # A join with the hashes as a table: `file_hash = any($list)` is ~8x slower per chunk.
-        self.con.register("chunk_hashes", pa.table({"file_hash": pa.array(sorted(set(hashes)))}))
+        self.con.register("chunk_hashes",
+                          _stream(pa.table({"file_hash": pa.array(sorted(set(hashes)))})))
         try:
             rows = self.con.execute(sql_text("bronze/known_content.sql"),
                                     {"statuses": list(CONTENT_STATUSES)}).fetchall()  # fmt: skip
@@ -87,10 +88,10 @@ class BronzeLoad:
 
     def _on_record(self, chunk: ParsedChunk) -> set[tuple[str, str]]:
         """The (path, content) pairs of the chunk the manifest already has."""
-        self.con.register("chunk_files", pa.table({
+        self.con.register("chunk_files", _stream(pa.table({
             "file_path": [f.path for f in chunk.files],
             "file_hash": pa.array([f.file_hash for f in chunk.files], pa.string()),
-        }))  # fmt: skip
+        })))  # fmt: skip
         try:
             return set(self.con.execute(
                 "select file_path, file_hash from audit.FileManifest "
@@ -186,9 +187,10 @@ class BronzeLoad:
                      counted=pa.Table.from_arrays(arrays, schema=MANIFEST_SCHEMA))  # fmt: skip
 
     def _insert(self, model: str, **relations: pa.Table) -> int:
-        """Run an insert model over Arrow relations; returns the rows it inserted."""
+        """Run an insert model over Arrow relations (each read once); returns the rows it
+        inserted."""
         for name, table in relations.items():
-            self.con.register(name, table)
+            self.con.register(name, _stream(table))
         try:
             sql = sql_text(model)
             params = {k: v for k, v in self.params.items() if f"${k}" in sql}
@@ -229,6 +231,13 @@ class BronzeLoad:
         if tuple(found) != expected:
             raise RuntimeError(f"bronze load: wrote payloads, interactions, quarantine rows "
                                f"{expected} but the batch holds {tuple(found)}")  # fmt: skip
+
+
+def _stream(table: pa.Table) -> pa.RecordBatchReader:
+    """``table`` for one scan, as a stream that lets go of each batch once DuckDB has read it.
+    DuckDB keeps an object registered inside a transaction until the commit: a table (or a
+    reader over it) would keep every chunk's rows in memory until the batch ends."""
+    return pa.RecordBatchReader.from_batches(table.schema, iter(table.to_batches()))
 
 
 def _status(summary: ParsedFileSummary) -> str:

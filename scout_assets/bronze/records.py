@@ -9,6 +9,7 @@ of an unsupported kind, a rejected zip) becomes one quarantine row.
 A payload's identity is the sha256 of its bytes as delivered: the line without its line
 ending ("\\n" or "\\r\\n"), the file or zip member without a UTF-8 byte-order mark. (An element
 of a JSON array has no bytes of its own; the rules identify it by its compact serialisation.)
+Interactions carry no identity of their own in bronze: their records are not hashed.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ JSON_RECORD_SCHEMA = pa.schema(
         ("path_device", pa.string()),  # the device folder the file sits in
         ("plain", pa.bool_()),  # one line, within the size limit: the typed stage may read it
         ("raw_json", pa.string()),
-        ("payload_hash", pa.binary(32)),
+        ("payload_hash", pa.string()),  # sha256 hex of a transaction record; NULL otherwise
     ]
 )
 
@@ -81,13 +82,13 @@ class Records:
     path_device: list[str | None] = field(default_factory=list)
     plain: list[bool] = field(default_factory=list)
     raw_json: list[bytes] = field(default_factory=list)
-    payload_hash: list[bytes] = field(default_factory=list)
+    payload_hash: list[str | None] = field(default_factory=list)
     csv_rows: list[CsvRecord] = field(default_factory=list)  # interactions only
     rejects: Sink = field(default_factory=Sink)  # files and members that cannot be split
     notes: dict[str, list[str]] = field(default_factory=dict)  # per file: what was skipped
 
-    def add(self, kind, source_file, member, position, cut, device, raw: bytes, digest: bytes,
-            plain: bool = True):
+    def add(self, kind, source_file, member, position, cut, device, raw: bytes,
+            digest: str | None, plain: bool = True):
         if cut == LINE and len(raw) > MAX_RECORD_BYTES:
             reason = (f"record of {len(raw):,} bytes is larger than the "
                       f"{MAX_RECORD_BYTES:,} bytes a payload may be")  # fmt: skip
@@ -126,7 +127,7 @@ class Records:
             pa.array(self.plain, pa.bool_()),
             # Validated UTF-8 (split_file decodes every member first): a view, not a copy.
             pa.array(self.raw_json, pa.binary()).view(pa.string()),
-            pa.array(self.payload_hash, pa.binary(32)),
+            pa.array(self.payload_hash, pa.string()),
         ]
         return pa.Table.from_arrays(columns, schema=JSON_RECORD_SCHEMA)
 
@@ -220,7 +221,7 @@ def _split_member(
         # malformed JSON: the rules re-read those when the typed stage cannot take them.
         plain = (len(body) <= MAX_RECORD_BYTES and b"\n" not in body and b"\r" not in body
                  and not _odd_whitespace(body))  # fmt: skip
-        records.add(kind, path, member, 1, WHOLE, device, body, hashlib.sha256(body).digest(),
+        records.add(kind, path, member, 1, WHOLE, device, body, _identity(kind, body),
                     plain)  # fmt: skip
     else:
         _split_lines(body, path, member, kind, device, records)
@@ -249,12 +250,19 @@ def _split_lines(body: bytes, path: str, member: str, kind: str, device, records
     sha256 = hashlib.sha256
     add = records.add
     odd = _odd_whitespace(body)
+    hashed = kind == TRANSACTIONS
     for number, line in enumerate(body.split(b"\n"), 1):
         if line[-1:] == b"\r":
             line = line[:-1]
         if line.strip():  # blank in ASCII; other whitespace-only lines the rules skip
             plain = not (odd and _odd_whitespace(line))
-            add(kind, path, member, number, LINE, device, line, sha256(line).digest(), plain)
+            add(kind, path, member, number, LINE, device, line,
+                sha256(line).hexdigest() if hashed else None, plain)  # fmt: skip
+
+
+def _identity(kind: str, raw: bytes) -> str | None:
+    """A transaction record's payload_hash (interactions are not identified by their bytes)."""
+    return hashlib.sha256(raw).hexdigest() if kind == TRANSACTIONS else None
 
 
 def _odd_whitespace(data: bytes) -> bool:

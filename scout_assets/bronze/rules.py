@@ -38,7 +38,7 @@ def apply_rules(
     cut: int,
     path_device: str | None,
     raw: str,
-    digest: bytes,
+    digest: str | None,
     now: datetime,
     sink: Sink,
 ) -> None:
@@ -78,7 +78,7 @@ def _line(kind, source_file, member, position, path_device, raw, digest, now, si
         sink.reject(source_file, member, position, problem, raw)
         return
     _judge(kind, value, _duplicates(raw, value), source_file, member, position, path_device,
-           raw, digest.hex(), now, sink)  # fmt: skip
+           raw, digest, now, sink)  # fmt: skip
 
 
 def _whole(kind, source_file, member, path_device, raw, digest, now, sink) -> None:
@@ -91,7 +91,7 @@ def _whole(kind, source_file, member, path_device, raw, digest, now, sink) -> No
     if problem:
         if looks_like_ndjson(raw):
             for number, line in ndjson_records(raw):
-                line_digest = hashlib.sha256(line.encode()).digest()
+                line_digest = hashlib.sha256(line.encode()).hexdigest()
                 _line(kind, source_file, member, number, path_device, line, line_digest, now,
                       sink)  # fmt: skip
         else:
@@ -99,7 +99,7 @@ def _whole(kind, source_file, member, path_device, raw, digest, now, sink) -> No
         return
     if not isinstance(value, list):
         _judge(kind, value, _duplicates(raw, value), source_file, member, 1, path_device, raw,
-               digest.hex(), now, sink)  # fmt: skip
+               digest, now, sink)  # fmt: skip
         return
     # An element has no bytes of its own: it is identified by its compact serialisation.
     tree = _keyed(raw)

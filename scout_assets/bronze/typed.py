@@ -95,7 +95,8 @@ class TypedStage:
     def run(self, records: Records, now: datetime) -> TypedRows:
         """Type the JSON records of one chunk."""
         con = self.con
-        con.register("records", records.json_table())
+        table = records.json_table()
+        con.register("records", table)
         try:
             self._read_payloads(records)
             con.execute(sql_text("bronze/typed_payloads.sql"), {"now": now})
@@ -108,12 +109,16 @@ class TypedStage:
                 "union all select record_id from typed_interaction_rows"
             ).fetchall()
             return TypedRows(
-                payloads=_arrow(con, sql_text("bronze/typed_payload_rows.sql"), PAYLOAD_SCHEMA),
-                items=_arrow(con, sql_text("bronze/typed_item_rows.sql"), ITEM_SCHEMA),
-                interactions=_arrow(
-                    con, "select * exclude (record_id) from typed_interaction_rows",
-                    INTERACTION_SCHEMA,
+                payloads=_with_record_columns(
+                    _arrow(con, sql_text("bronze/typed_payload_rows.sql")), table,
+                    PAYLOAD_SCHEMA, {"payload_json": "raw_json"},
                 ),
+                items=_with_record_columns(
+                    _arrow(con, sql_text("bronze/typed_item_rows.sql")), table, ITEM_SCHEMA
+                ),
+                interactions=_arrow(
+                    con, "select * exclude (record_id) from typed_interaction_rows"
+                ).cast(INTERACTION_SCHEMA),
                 taken={record_id for (record_id,) in taken},
             )
         finally:
@@ -132,7 +137,7 @@ class TypedStage:
                if kind == TRANSACTIONS and plain]  # fmt: skip
         self.con.execute(f"create or replace temp table parsed_payloads "
                          f"(record_id integer, j {duckdb_type(PAYLOAD_STRUCTURE)})")  # fmt: skip
-        if self._read_json_lines(records, ids):
+        if self._read_json_lines(records, ids, first=True):
             return
         self.con.register("candidate_ids", pa.table({"record_id": pa.array(ids, pa.int32())}))
         ids = [row[0] for row in self.con.execute(
@@ -148,9 +153,10 @@ class TypedStage:
             middle = len(part) // 2
             parts += [part[middle:], part[:middle]]
 
-    def _read_json_lines(self, records: Records, ids: list[int]) -> bool:
-        """Add the records ``ids``, read by read_json one per line, to ``parsed_payloads``;
-        False (nothing added) when read_json refuses them or reads one as nothing."""
+    def _read_json_lines(self, records: Records, ids: list[int], first: bool = False) -> bool:
+        """Add the records ``ids``, read by read_json one per line, to ``parsed_payloads``
+        (``first``: it is still empty); False (nothing added) when read_json refuses them or
+        does not read one row per line. A record read as JSON null has a NULL ``j``."""
         if not ids:
             return True
         con = self.con
@@ -176,7 +182,11 @@ class TypedStage:
                 "select count(*), count(record_id) from read_part").fetchone()  # fmt: skip
             if rows != len(ids) or matched != len(ids):
                 return False
-            con.execute("insert into parsed_payloads select * from read_part where j is not null")
+            if first:  # the usual case, the whole batch at once: no copy
+                con.execute("drop table parsed_payloads")
+                con.execute("alter table read_part rename to parsed_payloads")
+            else:
+                con.execute("insert into parsed_payloads select * from read_part")
             return True
         except duckdb.Error:
             return False
@@ -205,5 +215,26 @@ class TypedStage:
             self.con.execute("delete from parsed_interactions where keys = $keys", {"keys": keys})
 
 
-def _arrow(con: duckdb.DuckDBPyConnection, query: str, schema: pa.Schema) -> pa.Table:
-    return con.execute(query).to_arrow_table().cast(schema)
+def _arrow(con: duckdb.DuckDBPyConnection, query: str) -> pa.Table:
+    return con.execute(query).to_arrow_table()
+
+
+def _with_record_columns(typed: pa.Table, records: pa.Table, schema: pa.Schema,
+                         renamed: dict[str, str] | None = None) -> pa.Table:  # fmt: skip
+    """Rows of ``schema``: the typed columns, and the rest taken from each row's record
+    (``record_id`` is its index in ``records``): the payload text and identity never make
+    the round trip through DuckDB. A column neither has is NULL."""
+    source = {f.name: (renamed or {}).get(f.name, f.name) for f in schema
+              if f.name not in typed.column_names}  # fmt: skip
+    source = {name: of for name, of in source.items() if of in records.column_names}
+    own = records.select(list(source.values())).take(typed.column("record_id"))
+    columns = []
+    for field in schema:
+        if field.name in typed.column_names:
+            column = typed.column(field.name)
+        elif field.name in source:
+            column = own.column(source[field.name])
+        else:
+            column = pa.nulls(typed.num_rows, field.type)
+        columns.append(column.cast(field.type))
+    return pa.Table.from_arrays(columns, schema=schema)
