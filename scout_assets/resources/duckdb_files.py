@@ -50,6 +50,10 @@ class LockWaitInterrupted(CriticalError):
     again."""
 
 
+# The signal that stopped a wait in this process: the run's later steps do not wait again.
+_stopped_by: list[str] = []
+
+
 def is_lock(error: BaseException) -> bool:
     return isinstance(error, duckdb.IOException) and _LOCKED in str(error)
 
@@ -84,6 +88,9 @@ def open_duckdb(
     except WarehouseLocked as locked:
         if wait_seconds <= 0:
             raise
+        if _stopped_by:
+            raise LockWaitInterrupted(
+                f"stopped waiting for the warehouse lock ({_stopped_by[0]})") from locked  # fmt: skip
         with _stopped_by_signals():
             return _wait_for_lock(path, read_only, wait_seconds, log, locked)
 
@@ -134,15 +141,14 @@ def _stopped_by_signals() -> Iterator[None]:
     previous = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
 
     def stop(number, frame):
+        _stopped_by.append(signal.Signals(number).name)
         handler = previous[number]
         if callable(handler):
             try:
                 handler(number, frame)  # Dagster's notes the interrupt (or raises it)
             except BaseException:  # noqa: S110 - ours is raised instead, so no retry waits again
                 pass
-        raise LockWaitInterrupted(
-            f"stopped waiting for the warehouse lock ({signal.Signals(number).name})"
-        )
+        raise LockWaitInterrupted(f"stopped waiting for the warehouse lock ({_stopped_by[0]})")
 
     for number in previous:
         signal.signal(number, stop)
