@@ -40,7 +40,7 @@ test: install ## the test suite (starts its own PostgreSQL where needed)
 
 ui: install ## Dagster webserver + daemon on http://127.0.0.1:3000, sensors on: drop files in the Drive folder
 	mkdir -p $(DAGSTER_HOME) $(SCOUT_DRIVE_DIR)/transactions $(SCOUT_DRIVE_DIR)/interactions $(SCOUT_DRIVE_DIR)/supplements
-	test -f $(DAGSTER_HOME)/dagster.yaml || cp deploy/local/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	test -f $(DAGSTER_HOME)/dagster.yaml || cp scout_assets/deploy/local/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	@echo "Drive folder: $(SCOUT_DRIVE_DIR) (the drive_sensor checks it every 30 s)"
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
