@@ -35,7 +35,8 @@ demo-drive: install ## generate the demo Drive folder (skipped if it exists)
 run: demo-drive ## the main job: demo Drive -> DuckDB warehouse, then a summary
 	$(BIN)/scout run
 
-test: install ## the test suite (starts its own PostgreSQL where needed)
+test: install ## the test suite (installs the Debian packages its database tests need when root, starts its own PostgreSQL)
+	scripts/system_packages.sh
 	$(BIN)/pytest
 
 ui: install ## Dagster webserver + daemon on http://127.0.0.1:3000, sensors on: drop files in the Drive folder

@@ -28,7 +28,7 @@ def pg_env(postgres, pg_target, monkeypatch):
         monkeypatch.setenv(name, value)
 
 
-@pytest.mark.postgres
+@pytest.mark.needs_postgres
 def test_publish_then_publish_again_moves_nothing(source, pg_env):
     close_all_connections()
     first = CliRunner().invoke(publish, ["--target", "postgres", "--warehouse", source.path])
@@ -52,7 +52,7 @@ def test_publish_then_publish_again_moves_nothing(source, pg_env):
     assert "0 unit(s) published" in again.output and ", 0 rows" in again.output
 
 
-@pytest.mark.postgres
+@pytest.mark.needs_postgres
 def test_publish_with_a_wrong_password_says_so_once(source, pg_env, monkeypatch):
     monkeypatch.setenv("SCOUT_PG_PASSWORD", "wrong")
     result = CliRunner().invoke(publish, ["--target", "postgres", "--warehouse", source.path])

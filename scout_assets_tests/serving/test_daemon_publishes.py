@@ -14,7 +14,7 @@ from scout_assets_tests.sensors.test_daemon_end_to_end import (
     wait_for,
 )
 
-pytestmark = [pytest.mark.daemon, pytest.mark.postgres, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.daemon, pytest.mark.needs_postgres, pytest.mark.timeout(300)]
 
 PARTITIONS = """
 { assetNodeOrError(assetKey: {path: ["serving", "published_months"]}) {
