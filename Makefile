@@ -35,7 +35,7 @@ demo-drive: install ## generate the demo Drive folder (skipped if it exists)
 run: demo-drive ## the main job: demo Drive -> DuckDB warehouse, then a summary
 	$(BIN)/scout run
 
-test: install ## the test suite (installs the Debian packages its database tests need when root, starts its own PostgreSQL)
+test: install ## the test suite (installs its Debian packages when root: scripts/system_packages.sh; starts its own PostgreSQL)
 	scripts/system_packages.sh
 	$(BIN)/pytest
 
