@@ -39,12 +39,13 @@ demo-drive: install ## generate the demo Drive folder (skipped if it exists)
 run: demo-drive ## the main job: demo Drive -> DuckDB warehouse, then a summary
 	$(BIN)/scout run
 
-test: install ## the test suite (starts its own PostgreSQL where needed)
+test: install ## the test suite (installs its Debian packages when root: scripts/system_packages.sh; starts its own PostgreSQL)
+	scripts/system_packages.sh
 	$(BIN)/pytest
 
 ui: install ## Dagster webserver + daemon on http://127.0.0.1:3000, sensors on: drop files in the Drive folder
 	mkdir -p $(DAGSTER_HOME) $(SCOUT_DRIVE_DIR)/transactions $(SCOUT_DRIVE_DIR)/interactions $(SCOUT_DRIVE_DIR)/supplements
-	test -f $(DAGSTER_HOME)/dagster.yaml || cp deploy/local/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	test -f $(DAGSTER_HOME)/dagster.yaml || cp scout_assets/deploy/local/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	@echo "Drive folder: $(SCOUT_DRIVE_DIR) (the drive_sensor checks it every 30 s)"
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 

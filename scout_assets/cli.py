@@ -8,10 +8,16 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from scout_assets.constants import DEFAULT_DRIVE_DIR, DEFAULT_WAREHOUSE, DEMO_PARTITIONS_START_FILE
+
+if TYPE_CHECKING:
+    import dagster as dg
+
+    from scout_assets.environment import Settings
 
 
 def _quiet_dagster() -> None:
@@ -57,6 +63,39 @@ class LazyGroup(click.Group):
             _fail(str(error), code=143)
 
 
+# The flags that override settings: none given, the environment decides (pipeline_settings).
+warehouse_option = click.option(
+    "--warehouse", type=click.Path(dir_okay=False),
+    help=f"The DuckDB file [default: $SCOUT_WAREHOUSE, else {DEFAULT_WAREHOUSE}]",
+)  # fmt: skip
+drive_option = click.option(
+    "--drive-dir", type=click.Path(file_okay=False),
+    help=f"The Drive folder [default: $SCOUT_DRIVE_DIR, else {DEFAULT_DRIVE_DIR}]",
+)  # fmt: skip
+
+
+def pipeline_settings(warehouse: str | None = None, drive_dir: str | None = None) -> Settings:
+    """What a command runs with: the environment's settings, exactly as the UI reads them
+    (scout_assets/environment.py), with the flags that were given on top."""
+    from scout_assets.environment import settings_from_env
+
+    try:
+        return settings_from_env(os.environ, warehouse_path=warehouse, drive_dir=drive_dir)
+    except ValueError as error:
+        _fail(str(error))
+
+
+def pipeline_definitions(settings: Settings) -> dg.Definitions:
+    """The UI's definitions for ``settings``: the same resources, assets and alert channels
+    (scout_assets/definitions.py builds its own from the same environment)."""
+    from scout_assets.definitions import build_definitions
+
+    try:
+        return build_definitions(settings, os.environ)
+    except ValueError as error:  # a half-configured alert channel
+        _fail(str(error))
+
+
 @click.group(cls=LazyGroup)
 def main() -> None:
     """Scout retail analytics: Drive files -> bronze -> silver -> gold -> platinum."""
@@ -64,38 +103,37 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--drive-dir", envvar="SCOUT_DRIVE_DIR", default=DEFAULT_DRIVE_DIR,
-              show_default=True, type=click.Path(file_okay=False), help="The Drive folder.")
-@click.option("--warehouse", envvar="SCOUT_WAREHOUSE", default=DEFAULT_WAREHOUSE,
-              show_default=True, type=click.Path(dir_okay=False), help="The DuckDB file.")
+@drive_option
+@warehouse_option
 @click.option("-v", "--verbose", is_flag=True, help="Show Dagster's event log on the console.")
-def run(drive_dir: str, warehouse: str, verbose: bool) -> None:
+def run(drive_dir: str | None, warehouse: str | None, verbose: bool) -> None:
     """Ingest every new Drive file and rebuild every month it touches."""
     from scout_assets.nothing_new import unchanged_files
 
     started = time.perf_counter()
-    files = unchanged_files(warehouse, drive_dir)
+    settings = pipeline_settings(warehouse, drive_dir)
+    local = settings.drive_kind == "local"
+    files = unchanged_files(settings.warehouse_path, settings.drive_dir) if local else None
     if files is not None:
         click.echo(
             f"Nothing new: the {files:,} Drive files are all on record (loaded, duplicate, "
             f"quarantined or unreadable: audit.FileManifest) and no month is waiting; "
-            f"{warehouse} is current (checked in {time.perf_counter() - started:.1f} s)."
+            f"{settings.warehouse_path} is current "
+            f"(checked in {time.perf_counter() - started:.1f} s)."
         )
         return
 
-    from scout_assets.definitions import build_definitions
-    from scout_assets.environment import Settings
     from scout_assets.reporting import print_run_summary
     from scout_assets.runner import PipelineError, check_not_damaged, local_instance, run_pipeline
 
-    check_not_damaged(warehouse)
-    if not Path(drive_dir).is_dir():
-        _fail(f"Drive folder {drive_dir} does not exist (set --drive-dir or SCOUT_DRIVE_DIR)")
-    settings = Settings(warehouse_path=warehouse, drive_dir=drive_dir)
+    defs = pipeline_definitions(settings)
+    check_not_damaged(settings.warehouse_path)
+    if local and not Path(settings.drive_dir).is_dir():
+        _fail(f"Drive folder {settings.drive_dir} does not exist "
+              "(set --drive-dir or SCOUT_DRIVE_DIR)")  # fmt: skip
     try:
         outcome = run_pipeline(
-            build_definitions(settings), settings, local_instance(),
-            log_level="INFO" if verbose else "CRITICAL",
+            defs, settings, local_instance(), log_level="INFO" if verbose else "CRITICAL"
         )
     except PipelineError as error:
         _fail(str(error))
@@ -135,15 +173,15 @@ def generate(drive_dir, transactions, months, stores, seed, layout, no_noise) ->
 
 
 @main.command()
-@click.option("--warehouse", envvar="SCOUT_WAREHOUSE", default=DEFAULT_WAREHOUSE,
-              show_default=True, type=click.Path(dir_okay=False))
-def status(warehouse: str) -> None:
+@warehouse_option
+def status(warehouse: str | None) -> None:
     """What the warehouse holds, per table and month."""
     from scout_assets.reporting import print_status
 
-    if not Path(warehouse).exists():
-        _fail(f"no warehouse at {warehouse}: run `scout run` first")
-    print_status(warehouse)
+    path = pipeline_settings(warehouse).warehouse_path
+    if not Path(path).exists():
+        _fail(f"no warehouse at {path}: run `scout run` first")
+    print_status(path)
 
 
 def _fail(message: str, code: int = 1) -> None:

@@ -1,30 +1,25 @@
 """Which warehouse and which Drive: chosen once, by one pure function, from the environment.
 
-Nothing else in the code location reads environment variables for wiring (secrets are
-``dg.EnvVar`` inside the resources that need them).
+Every entry point builds its settings here: the code location (definitions.py) from the
+environment alone, the `scout` commands from the environment with their flags on top. Nothing
+else reads environment variables for wiring (secrets are ``dg.EnvVar`` inside the resources
+that need them). Dagster is imported only to build resources, or to check a configured server
+name: `scout run` reads its settings before deciding whether to start Dagster at all.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import dagster as dg
+from typing import TYPE_CHECKING
 
 from scout_assets.constants import DEFAULT_DRIVE_DIR, DEFAULT_WAREHOUSE
-from scout_assets.resources.drive import DriveSource, LocalDrive
-from scout_assets.resources.google_drive import CREDENTIALS_ENV, GoogleDrive
-from scout_assets.resources.odbc_warehouse import (
-    DIALECTS,
-    OPTIONAL_ENV_VARS,
-    odbc_warehouse_from_env,
-)
-from scout_assets.resources.reference_source import ReferenceSource
-from scout_assets.resources.warehouse import DuckDBWarehouse
-from scout_assets.serving.assets import SERVING_RESOURCE
+
+if TYPE_CHECKING:
+    from scout_assets.resources.drive import DriveSource
 
 DRIVE_KINDS = ("local", "google")
-ODBC_OPTION_VARS = {name for options in OPTIONAL_ENV_VARS.values() for name in options.values()}
 
 
 @dataclass(frozen=True)
@@ -40,36 +35,57 @@ class Settings:
     odbc_options: tuple[tuple[str, str], ...] = ()  # non-secret ODBC settings (driver, port)
 
 
-def settings_from_env(env: Mapping[str, str]) -> Settings:
-    """Settings from environment variables, defaults for the embedded local setup."""
+def settings_from_env(env: Mapping[str, str], **flags: str | None) -> Settings:
+    """Settings from environment variables, defaults for the embedded local setup.
+
+    ``flags`` are a command's (``warehouse_path=``, ``drive_dir=``): one that was given (not
+    None) overrides its variable; everything else is exactly what the UI's definitions get."""
     kind = (env.get("SCOUT_DRIVE_KIND") or "local").strip().lower()
     if kind not in DRIVE_KINDS:
         raise ValueError(f"SCOUT_DRIVE_KIND must be one of {', '.join(DRIVE_KINDS)}, not {kind!r}")
     folder_id = env.get("SCOUT_GDRIVE_FOLDER_ID") or None
     if kind == "google" and folder_id is None:
         raise ValueError("SCOUT_DRIVE_KIND=google needs SCOUT_GDRIVE_FOLDER_ID (the folder's id)")
-    return Settings(
+    publish_target = _odbc_dialect(env, "SCOUT_PUBLISH_TARGET")
+    reference_server = _odbc_dialect(env, "SCOUT_REFERENCE_SERVER")
+    settings = Settings(
         warehouse_path=env.get("SCOUT_WAREHOUSE") or DEFAULT_WAREHOUSE,
         drive_dir=env.get("SCOUT_DRIVE_DIR") or DEFAULT_DRIVE_DIR,
         drive_kind=kind,
         gdrive_folder_id=folder_id,
-        publish_target=_odbc_dialect(env, "SCOUT_PUBLISH_TARGET"),
-        reference_server=_odbc_dialect(env, "SCOUT_REFERENCE_SERVER"),
-        odbc_options=tuple(
-            sorted((name, value) for name, value in env.items() if name in ODBC_OPTION_VARS)
-        ),
+        publish_target=publish_target,
+        reference_server=reference_server,
+        odbc_options=_odbc_options(env) if publish_target or reference_server else (),
     )
+    return dataclasses.replace(settings, **{k: v for k, v in flags.items() if v is not None})
 
 
 def _odbc_dialect(env: Mapping[str, str], name: str) -> str | None:
     value = (env.get(name) or "").strip().lower() or None
-    if value not in (None, *DIALECTS):
+    if value is None:
+        return None
+    from scout_assets.resources.odbc_warehouse import DIALECTS
+
+    if value not in DIALECTS:
         raise ValueError(f"{name} must be one of {', '.join(DIALECTS)}, not {value!r}")
     return value
 
 
+def _odbc_options(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The configured servers' non-secret ODBC settings (driver, port, extra options)."""
+    from scout_assets.resources.odbc_warehouse import OPTIONAL_ENV_VARS
+
+    names = {name for options in OPTIONAL_ENV_VARS.values() for name in options.values()}
+    return tuple(sorted((name, value) for name, value in env.items() if name in names))
+
+
 def build_drive(settings: Settings) -> DriveSource:
     """The local folder (default) or Google Drive; the key only ever through dg.EnvVar."""
+    import dagster as dg
+
+    from scout_assets.resources.drive import LocalDrive
+    from scout_assets.resources.google_drive import CREDENTIALS_ENV, GoogleDrive
+
     if settings.drive_kind == "google":
         return GoogleDrive(
             folder_id=settings.gdrive_folder_id, credentials_json=dg.EnvVar(CREDENTIALS_ENV)
@@ -79,6 +95,11 @@ def build_drive(settings: Settings) -> DriveSource:
 
 def build_resources(settings: Settings) -> dict[str, object]:
     """The resources every asset, check and sensor uses, for these settings."""
+    from scout_assets.resources.odbc_warehouse import odbc_warehouse_from_env
+    from scout_assets.resources.reference_source import ReferenceSource
+    from scout_assets.resources.warehouse import DuckDBWarehouse
+    from scout_assets.serving.assets import SERVING_RESOURCE
+
     options = dict(settings.odbc_options)
     resources: dict[str, object] = {
         "warehouse": DuckDBWarehouse(path=settings.warehouse_path),

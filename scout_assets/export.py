@@ -20,8 +20,8 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from scout_assets.cli import pipeline_settings, warehouse_option
 from scout_assets.constants import MONTH_COLUMN
-from scout_assets.environment import DEFAULT_WAREHOUSE
 from scout_assets.partitions import month_of_key
 from scout_assets.progress import show_bars
 from scout_assets.error_classes import ScoutError
@@ -166,8 +166,7 @@ def stream_export(
               help="File format (default: from the output's extension, else csv).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="The file to write (default: <object>[_<from>_<to>].<format>).")
-@click.option("--warehouse", envvar="SCOUT_WAREHOUSE", default=DEFAULT_WAREHOUSE,
-              show_default=True, type=click.Path(dir_okay=False), help="The DuckDB file.")
+@warehouse_option
 @click.option("--batch-rows", default=BATCH_ROWS, show_default=True,
               help="Rows per streamed batch.")  # fmt: skip
 def export(object_name, first, last, fmt, output, warehouse, batch_rows) -> None:
@@ -178,6 +177,7 @@ def export(object_name, first, last, fmt, output, warehouse, batch_rows) -> None
     if fmt is None:
         suffix = output.suffix.lower().lstrip(".") if output else ""
         fmt = suffix if suffix in FORMATS else "csv"
+    warehouse = pipeline_settings(warehouse).warehouse_path
     if not Path(warehouse).exists():
         raise click.ClickException(f"no warehouse at {warehouse}: run `scout run` first")
     try:

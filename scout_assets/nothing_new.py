@@ -19,7 +19,7 @@ import duckdb
 from scout_assets.constants import REFERENCE_DIR
 from scout_assets.resources.duckdb_files import WarehouseLocked, damaged, is_damage, open_duckdb
 from scout_assets.resources.local_files import DATA_FOLDERS, walk_local_folder
-from scout_assets.sql_files import SQL_DIR
+from scout_assets.sql_files import ddl_files
 from scout_assets.time import manila_now
 
 # Kept beside the reference tables' own fingerprints (ref.reference_fingerprints).
@@ -29,7 +29,7 @@ FINGERPRINT_ROW = "code: sql/ddl + reference_data"
 def code_fingerprint() -> str:
     """A hash of what a run applies from the code itself: the DDL and the reference seeds."""
     digest = hashlib.sha256()
-    for path in sorted([*(SQL_DIR / "ddl").glob("*.sql"), *REFERENCE_DIR.rglob("*")]):
+    for path in [*sorted(REFERENCE_DIR.rglob("*")), *ddl_files()]:
         if path.is_file():
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()

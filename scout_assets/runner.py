@@ -22,8 +22,8 @@ from scout_assets.environment import Settings
 from scout_assets.month_plan import MonthRange, plan_month_ranges, queued_months
 from scout_assets.resources.duckdb_files import WarehouseLocked, open_duckdb
 from scout_assets.resources.warehouse import DuckDBWarehouse
+from scout_assets.sql_files import deploy_text
 
-LOCAL_INSTANCE_CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "local" / "dagster.yaml"
 
 
 class PipelineError(RuntimeError):
@@ -46,7 +46,7 @@ def local_instance() -> dg.DagsterInstance:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text(LOCAL_INSTANCE_CONFIG.read_text())
+        config.write_text(deploy_text("local/dagster.yaml"))
     return dg.DagsterInstance.get()
 
 

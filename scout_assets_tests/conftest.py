@@ -11,9 +11,29 @@ import pytest
 from scout_assets.environment import Settings
 from scout_assets.resources.drive import LocalDrive
 from scout_assets.resources.warehouse import DuckDBWarehouse, close_all_connections
+from scout_assets_tests import system_packages
 
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, marker in system_packages.FIXTURE_MARKERS.items():
+            if fixture in item.fixturenames:
+                item.add_marker(marker)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests needing a missing system package: all skipped from here with one message (one
+    summary line), or failed under CI=true (scout_assets_tests/system_packages.py)."""
+    needs = system_packages.needed({mark.name for mark in item.iter_markers()})
+    if not needs or not any(r.marker in needs for r in system_packages.missing_here()):
+        return
+    if system_packages.under_ci():
+        pytest.fail(f"CI=true: {system_packages.message()}", pytrace=False)
+    pytest.skip(system_packages.message())
 
 
 @pytest.fixture(autouse=True)

@@ -9,16 +9,10 @@ from pathlib import Path
 
 import click
 
-from scout_assets.constants import CLI_RUN_TAGS, DEFAULT_DRIVE_DIR, DEFAULT_WAREHOUSE
+from scout_assets.constants import CLI_RUN_TAGS
+from scout_assets.cli import drive_option, pipeline_definitions, pipeline_settings, warehouse_option
+from scout_assets.environment import Settings
 
-_warehouse_option = click.option(
-    "--warehouse", envvar="SCOUT_WAREHOUSE", default=DEFAULT_WAREHOUSE, show_default=True,
-    type=click.Path(dir_okay=False), help="The DuckDB file.",
-)  # fmt: skip
-_drive_option = click.option(
-    "--drive-dir", envvar="SCOUT_DRIVE_DIR", default=DEFAULT_DRIVE_DIR, show_default=True,
-    type=click.Path(file_okay=False), help="The Drive folder.",
-)  # fmt: skip
 _verbose_option = click.option("-v", "--verbose", is_flag=True, help="Show Dagster's event log.")
 
 
@@ -27,9 +21,12 @@ def _fail(message: str, status: int = 1) -> None:
     sys.exit(status)
 
 
-def _existing(warehouse: str) -> None:
-    if not Path(warehouse).exists():
-        _fail(f"no warehouse at {warehouse}: run `scout run` first")
+def _existing(warehouse: str | None, drive_dir: str | None = None) -> Settings:
+    """The command's settings (scout_assets/cli.py), once its warehouse is known to exist."""
+    settings = pipeline_settings(warehouse, drive_dir)
+    if not Path(settings.warehouse_path).exists():
+        _fail(f"no warehouse at {settings.warehouse_path}: run `scout run` first")
+    return settings
 
 
 def _month(value: str | None) -> date | None:
@@ -41,12 +38,9 @@ def _month(value: str | None) -> date | None:
         raise click.BadParameter(f"{value!r} is not a month (YYYY-MM)") from None
 
 
-def _rebuild(warehouse: str, drive_dir: str, months: dict[date, datetime | None],
-             verbose: bool) -> None:  # fmt: skip
+def _rebuild(settings: Settings, months: dict[date, datetime | None], verbose: bool) -> None:
     """Rebuild ``months`` (each with its newest queue entry, if queued) as the month planner
     plans them: the runs the month rebuild sensor would launch."""
-    from scout_assets.definitions import build_definitions
-    from scout_assets.environment import Settings
     from scout_assets.month_plan import plan_month_ranges
     from scout_assets.runner import PipelineError, build_months, local_instance
 
@@ -54,9 +48,9 @@ def _rebuild(warehouse: str, drive_dir: str, months: dict[date, datetime | None]
     if not ranges:
         click.echo("Nothing to rebuild.")
         return
-    settings = Settings(warehouse_path=warehouse, drive_dir=drive_dir)
+    defs = pipeline_definitions(settings)
     try:
-        run_ids = build_months(build_definitions(settings), local_instance(), ranges,
+        run_ids = build_months(defs, local_instance(), ranges,
                                log_level="INFO" if verbose else "CRITICAL",
                                tags=CLI_RUN_TAGS)  # fmt: skip
     except PipelineError as error:
@@ -70,8 +64,8 @@ def _rebuild(warehouse: str, drive_dir: str, months: dict[date, datetime | None]
 @click.argument("batch_id")
 @click.option("--reason", required=True, help="Why: recorded with the rolled-back rows.")
 @click.option("--no-rebuild", is_flag=True, help="Only queue the months (a later run builds).")
-@_warehouse_option
-@_drive_option
+@warehouse_option
+@drive_option
 @_verbose_option
 def rollback(batch_id, reason, no_rebuild, warehouse, drive_dir, verbose) -> None:
     """Take ingestion batch BATCH_ID (its Dagster run id) out of the warehouse and rebuild the
@@ -80,10 +74,10 @@ def rollback(batch_id, reason, no_rebuild, warehouse, drive_dir, verbose) -> Non
     from scout_assets.operations.backfill import months_to_build
     from scout_assets.resources.warehouse import DuckDBWarehouse
 
-    _existing(warehouse)
+    settings = _existing(warehouse, drive_dir)
     try:
         outcome = rollback_batch(
-            DuckDBWarehouse(path=warehouse), batch_id, reason, derived_tables(),
+            DuckDBWarehouse(path=settings.warehouse_path), batch_id, reason, derived_tables(),
             f"cli-{uuid.uuid4()}",
         )  # fmt: skip
     except RollbackError as error:
@@ -93,22 +87,22 @@ def rollback(batch_id, reason, no_rebuild, warehouse, drive_dir, verbose) -> Non
         click.echo("Months queued in audit.PendingMonths; the next run rebuilds them.")
         return
     # The queue holds the rolled-back months now (and any other waiting): rebuild it.
-    _rebuild(warehouse, drive_dir, months_to_build(DuckDBWarehouse(path=warehouse)), verbose)
+    _rebuild(settings, months_to_build(DuckDBWarehouse(path=settings.warehouse_path)), verbose)
 
 
 @click.command()
-@_warehouse_option
+@warehouse_option
 @click.option("--record", is_flag=True,
               help="Also record the findings in audit.CheckResults (the alert sensor reads them).")
-def doctor(warehouse: str, record: bool) -> None:
+def doctor(warehouse: str | None, record: bool) -> None:
     """Health check: failed processes, stale tables, quality degradation, taxonomy integrity
     and open check problems. Exit status 0 healthy, 1 warnings, 2 errors."""
     from scout_assets.checks.verdicts import record_verdicts
     from scout_assets.operations.doctor import diagnose, exit_status, open_check_problems, report
     from scout_assets.resources.warehouse import DuckDBWarehouse
 
-    _existing(warehouse)
-    with DuckDBWarehouse(path=warehouse).connection() as con:
+    settings = _existing(warehouse)
+    with DuckDBWarehouse(path=settings.warehouse_path).connection() as con:
         findings = diagnose(con)
         problems = open_check_problems(con)
         if record:
@@ -120,8 +114,8 @@ def doctor(warehouse: str, record: bool) -> None:
 @click.command()
 @click.option("--from", "first", help="First month (YYYY-MM); default: the queued months.")
 @click.option("--to", "last", help="Last month (YYYY-MM).")
-@_warehouse_option
-@_drive_option
+@warehouse_option
+@drive_option
 @_verbose_option
 def backfill(first, last, warehouse, drive_dir, verbose) -> None:
     """Rebuild silver, gold and platinum for a range of months in one run (after a brand map
@@ -130,10 +124,12 @@ def backfill(first, last, warehouse, drive_dir, verbose) -> None:
     from scout_assets.resources.warehouse import DuckDBWarehouse
     from scout_assets.runner import PipelineError
 
-    _existing(warehouse)
+    settings = _existing(warehouse, drive_dir)
     try:
-        months = months_to_build(DuckDBWarehouse(path=warehouse), _month(first), _month(last))
+        months = months_to_build(
+            DuckDBWarehouse(path=settings.warehouse_path), _month(first), _month(last)
+        )
     except PipelineError as error:
         _fail(str(error))
-    _rebuild(warehouse, drive_dir, months, verbose)
+    _rebuild(settings, months, verbose)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from scout_assets.environment import DEFAULT_WAREHOUSE
+from scout_assets.cli import pipeline_settings, warehouse_option
 
 
 def _month(value: str | None) -> date | None:
@@ -38,17 +38,10 @@ def _month(value: str | None) -> date | None:
 )
 @click.option("--from", "first", metavar="YYYY-MM", help="First month to publish.")
 @click.option("--to", "last", metavar="YYYY-MM", help="Last month to publish.")
-@click.option(
-    "--warehouse",
-    envvar="SCOUT_WAREHOUSE",
-    default=DEFAULT_WAREHOUSE,
-    show_default=True,
-    type=click.Path(dir_okay=False),
-    help="The DuckDB file.",
-)
+@warehouse_option
 @click.option("--months-only", is_flag=True, help="Skip reference tables, monitors and the log.")
 def publish(
-    target: str, first: str | None, last: str | None, warehouse: str, months_only: bool
+    target: str, first: str | None, last: str | None, warehouse: str | None, months_only: bool
 ) -> None:
     """Copy every changed month and table from DuckDB to Azure SQL / SQL Server or PostgreSQL.
 
@@ -64,6 +57,7 @@ def publish(
     from scout_assets.serving.publish import publish as run_publish
     from scout_assets.serving.publish import summary
 
+    warehouse = pipeline_settings(warehouse).warehouse_path
     if not Path(warehouse).exists():
         _fail(f"no warehouse at {warehouse}: run `scout run` first")
     started = time.perf_counter()

@@ -33,7 +33,7 @@ from scout_assets.serving.objects import (
     TableModel,
     duckdb_models,
 )
-from scout_assets.sql_files import SQL_DIR
+from scout_assets.sql_files import sql_folder
 
 DIALECT_NAMES = ("mssql", "postgres")
 
@@ -370,7 +370,7 @@ def render(dialect: str, models: dict[str, TableModel] | None = None) -> dict[st
 
 
 def ddl_dir(dialect: str) -> Path:
-    return SQL_DIR / dialect
+    return sql_folder(dialect)
 
 
 def write(dialect: str) -> list[Path]:

@@ -122,7 +122,7 @@ def duckdb_models() -> dict[str, TableModel]:
         models = {}
         for served in SERVED_OBJECTS:
             path = SQL_DIR / "ddl" / f"{served.table}.sql"
-            if path.exists():
+            if path.is_file():
                 models[served.table] = _model(con, served.table, path.read_text(encoding="utf-8"))
         return models
     finally:

@@ -6,7 +6,6 @@ an ingestion run competes for the warehouse."""
 import json
 import os
 import signal
-import shutil
 import socket
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from scout_assets.sql_files import deploy_text
 from scout_assets_tests.builders import device_payload, item, write_json
 
 pytestmark = [pytest.mark.daemon, pytest.mark.timeout(300)]
@@ -166,7 +166,7 @@ def months_in_analytics(warehouse: Path) -> dict[date, int]:
 def test_the_pipeline_runs_itself_from_the_daemon(tmp_path):
     home, drive, warehouse = tmp_path / "home", tmp_path / "drive", tmp_path / "warehouse.duckdb"
     home.mkdir()
-    shutil.copy(REPO / "deploy/local/dagster.yaml", home / "dagster.yaml")
+    (home / "dagster.yaml").write_text(deploy_text("local/dagster.yaml"))
     for folder in ("transactions", "interactions", "supplements"):
         (drive / folder).mkdir(parents=True)
     # 1. Files in the Drive: the Drive sensor's first tick ingests them, the rebuild sensor

@@ -10,9 +10,11 @@ import yaml
 from dagster._core.instance.config import dagster_instance_config
 from dagster._core.instance.ref import InstanceRef
 
+from scout_assets.sql_files import DEPLOY_DIR
+
 REPO = Path(__file__).resolve().parents[2]
-PRODUCTION = REPO / "deploy/production/dagster.yaml"
-LOCAL = REPO / "deploy/local/dagster.yaml"
+PRODUCTION = DEPLOY_DIR / "production" / "dagster.yaml"
+LOCAL = DEPLOY_DIR / "local" / "dagster.yaml"
 OPERATIONS = REPO / "docs/OPERATIONS.md"
 
 

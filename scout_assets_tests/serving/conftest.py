@@ -1,14 +1,13 @@
 """Fixtures for the serving tests: a real PostgreSQL (psqlODBC) target and a filled DuckDB.
 
 The server is started once per session (see ``pg_server``) and each test gets its own database.
-Without PostgreSQL, unixODBC or psqlODBC the server tests skip and say why; under CI=true they
-fail instead, so CI cannot pass without having run them.
+Tests using these fixtures are marked ``needs_postgres`` / ``needs_psqlodbc``: without the Debian
+packages they skip with one summary line, or fail under CI=true (``system_packages``).
 """
 
 from __future__ import annotations
 
 import itertools
-import os
 from datetime import date
 
 import pytest
@@ -21,20 +20,10 @@ MONTHS = [date(2025, 2, 1), date(2025, 3, 1)]
 _databases = itertools.count(1)
 
 
-def _unavailable(error: Exception) -> None:
-    reason = f"PostgreSQL tests need a local server: {error}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def postgres():
     """A throwaway PostgreSQL server for the whole session."""
-    try:
-        server = pg_server.start()
-    except pg_server.ServerUnavailable as error:
-        _unavailable(error)
+    server = pg_server.start()
     yield server
     server.stop()
 
@@ -42,10 +31,7 @@ def postgres():
 @pytest.fixture(scope="session")
 def psqlodbc() -> str:
     """The psqlODBC driver (name or library path), for tests that need no server."""
-    try:
-        return pg_server.find_driver()
-    except pg_server.ServerUnavailable as error:
-        _unavailable(error)
+    return pg_server.find_driver()
 
 
 def target_for(server: pg_server.PgServer, database: str, **settings) -> OdbcWarehouse:

@@ -88,7 +88,7 @@ def find_driver() -> str:
     )
 
 
-def _account() -> pwd.struct_passwd | None:
+def server_account() -> pwd.struct_passwd | None:
     """Who runs the server: ourselves, or an unprivileged account when we are root."""
     if os.geteuid() != 0:
         return None
@@ -133,7 +133,7 @@ def _free_port() -> int:
 
 def start() -> PgServer:
     """Start a fresh server; raises ``ServerUnavailable`` saying what is missing."""
-    bindir, driver, account = find_bindir(), find_driver(), _account()
+    bindir, driver, account = find_bindir(), find_driver(), server_account()
     root = Path(tempfile.mkdtemp(prefix="scout-pg-"))
     server = PgServer("127.0.0.1", _free_port(), USER, PASSWORD, driver, root, bindir, account)
     try:

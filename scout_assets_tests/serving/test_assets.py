@@ -62,7 +62,7 @@ def test_definitions_with_serving_assets_load(settings):
     assert graph.has(dg.AssetKey(["production", "stores"]))
 
 
-@pytest.mark.postgres
+@pytest.mark.needs_postgres
 def test_materialising_publishes_the_partition_and_the_tables(source, pg_target, instance):
     months, tables = serving_assets("postgres")
     resources = {"warehouse": source, "serving_warehouse": pg_target}
@@ -81,7 +81,7 @@ def test_materialising_publishes_the_partition_and_the_tables(source, pg_target,
     assert (metadata["rows_published"].value, metadata["units_published"].value) == (0, 0)
 
 
-@pytest.mark.postgres
+@pytest.mark.needs_postgres
 def test_a_refused_login_fails_the_run_without_retries(source, postgres, instance):
     _months, tables = serving_assets("postgres")
     wrong = target_for(postgres, "postgres", password="wrong")

@@ -2,20 +2,19 @@
 PostgreSQL server the suite starts through the daemon's sensors alone (no `scout publish`),
 by COPY, and the UI's API shows the serving asset's published partitions."""
 
-import shutil
 from datetime import date
 
 import pytest
 
+from scout_assets.sql_files import deploy_text
 from scout_assets_tests.sensors.test_daemon_end_to_end import (
     DATA_TIMEOUT,
-    REPO,
     Server,
     drop_month,
     wait_for,
 )
 
-pytestmark = [pytest.mark.daemon, pytest.mark.postgres, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.daemon, pytest.mark.needs_postgres, pytest.mark.timeout(300)]
 
 PARTITIONS = """
 { assetNodeOrError(assetKey: {path: ["serving", "published_months"]}) {
@@ -26,7 +25,7 @@ PARTITIONS = """
 def test_the_rebuilt_months_are_published_by_the_automation(tmp_path, postgres, pg_target):
     home, drive, warehouse = tmp_path / "home", tmp_path / "drive", tmp_path / "warehouse.duckdb"
     home.mkdir()
-    shutil.copy(REPO / "deploy/local/dagster.yaml", home / "dagster.yaml")
+    (home / "dagster.yaml").write_text(deploy_text("local/dagster.yaml"))
     for folder in ("transactions", "interactions", "supplements"):
         (drive / folder).mkdir(parents=True)
     drop_month(drive, 3)

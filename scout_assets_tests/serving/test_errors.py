@@ -224,7 +224,7 @@ def test_a_server_that_never_answers_times_out_quickly(psqlodbc, connect_attempt
     assert len(connect_attempts) == 3 and time.monotonic() - started < 15
 
 
-@pytest.mark.postgres
+@pytest.mark.needs_postgres
 def test_a_refused_login_is_not_retried(postgres, connect_attempts):
     target = target_for(postgres, "postgres", password="wrong")
     with pytest.raises(LoginFailed) as raised:
@@ -236,6 +236,7 @@ def test_a_refused_login_is_not_retried(postgres, connect_attempts):
     assert "wrong" not in str(raised.value)
 
 
+@pytest.mark.needs_odbc
 def test_sql_server_unreachable_with_the_real_odbc_driver_18(connect_attempts):
     """Runs where Microsoft's ODBC Driver 18 is installed (apt msodbcsql18 or the
     mssql-python-odbc wheel); the only SQL Server code that can run without an engine."""

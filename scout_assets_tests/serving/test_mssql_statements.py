@@ -18,6 +18,8 @@ from scout_assets.serving.publish import Publisher
 from scout_assets_tests.serving import sample
 from scout_assets_tests.serving.test_ddl import assert_tsql
 
+pytestmark = pytest.mark.needs_odbc  # the publisher's connection loads pyodbc
+
 MARCH = date(2025, 3, 1)
 
 

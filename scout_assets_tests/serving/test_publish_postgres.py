@@ -20,7 +20,7 @@ from scout_assets.serving.publish import Publisher, publish
 from scout_assets_tests.serving import sample
 from scout_assets_tests.serving.conftest import MONTHS
 
-pytestmark = pytest.mark.postgres
+pytestmark = pytest.mark.needs_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 

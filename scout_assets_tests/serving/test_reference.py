@@ -15,7 +15,7 @@ from scout_assets.serving.reference import (
     server_reference_assets,
 )
 
-pytestmark = pytest.mark.postgres
+pytestmark = pytest.mark.needs_postgres
 
 
 def test_reference_tables_come_back_in_the_seed_files_shapes(source, pg_target):

@@ -6,7 +6,7 @@ from scout_assets.bronze.reference import build_reference_tables
 from scout_assets.resources.reference_source import ReferenceSource
 from scout_assets.serving.publish import publish
 
-pytestmark = pytest.mark.postgres
+pytestmark = pytest.mark.needs_postgres
 
 
 def test_bronze_takes_stores_geography_and_brand_mapping_from_the_server(source, pg_target):
