@@ -32,6 +32,9 @@ class LazyGroup(click.Group):
         "rollback": "scout_assets.operations.cli:rollback",
         "doctor": "scout_assets.operations.cli:doctor",
         "backfill": "scout_assets.operations.cli:backfill",
+        "backup": "scout_assets.operations.recovery_cli:backup",
+        "restore": "scout_assets.operations.recovery_cli:restore",
+        "rebuild": "scout_assets.operations.recovery_cli:rebuild",
         "serve-ingest": "scout_assets.ingest_api.cli:serve_ingest",
         "device-token": "scout_assets.ingest_api.cli:device_token",
     }

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from scout_assets.constants import DEFAULT_DRIVE_DIR, DEFAULT_WAREHOUSE
+from scout_assets.operations.backup import default_backup_dir
 from scout_assets.resources.drive import DriveSource, LocalDrive
 from scout_assets.resources.google_drive import CREDENTIALS_ENV, GoogleDrive
 from scout_assets.resources.odbc_warehouse import (
@@ -38,6 +39,13 @@ class Settings:
     publish_target: str | None = None  # mssql / postgres: where the serving assets publish
     reference_server: str | None = None  # mssql / postgres: read reference tables from there
     odbc_options: tuple[tuple[str, str], ...] = ()  # non-secret ODBC settings (driver, port)
+    backup_dir: str | None = None  # backups and the delivery journal; None: beside the warehouse
+    backup_schedule: bool = False  # the nightly scout_backup schedule starts running
+
+    @property
+    def backups(self) -> str:
+        """Where the warehouse's backups and journal go."""
+        return self.backup_dir or default_backup_dir(self.warehouse_path)
 
 
 def settings_from_env(env: Mapping[str, str]) -> Settings:
@@ -58,7 +66,16 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         odbc_options=tuple(
             sorted((name, value) for name, value in env.items() if name in ODBC_OPTION_VARS)
         ),
+        backup_dir=env.get("SCOUT_BACKUP_DIR") or None,
+        backup_schedule=_switch(env, "SCOUT_BACKUP_SCHEDULE"),
     )
+
+
+def _switch(env: Mapping[str, str], name: str) -> bool:
+    value = (env.get(name) or "off").strip().lower()
+    if value not in ("on", "off"):
+        raise ValueError(f"{name} must be on or off, not {value!r}")
+    return value == "on"
 
 
 def _odbc_dialect(env: Mapping[str, str], name: str) -> str | None:
@@ -81,7 +98,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
     """The resources every asset, check and sensor uses, for these settings."""
     options = dict(settings.odbc_options)
     resources: dict[str, object] = {
-        "warehouse": DuckDBWarehouse(path=settings.warehouse_path),
+        "warehouse": DuckDBWarehouse(path=settings.warehouse_path, backup_dir=settings.backups),
         "drive": build_drive(settings),
         "reference_source": ReferenceSource(
             server=odbc_warehouse_from_env(settings.reference_server, options)

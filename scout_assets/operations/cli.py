@@ -20,6 +20,10 @@ _drive_option = click.option(
     type=click.Path(file_okay=False), help="The Drive folder.",
 )  # fmt: skip
 _verbose_option = click.option("-v", "--verbose", is_flag=True, help="Show Dagster's event log.")
+_backup_dir_option = click.option(
+    "--backup-dir", envvar="SCOUT_BACKUP_DIR", type=click.Path(file_okay=False),
+    help="Backups and the delivery journal [default: beside the warehouse, <name>.backups].",
+)  # fmt: skip
 
 
 def _fail(message: str, status: int = 1) -> None:
@@ -65,20 +69,22 @@ def _rebuild(warehouse: str, drive_dir: str, months: list[date], verbose: bool) 
 @click.option("--no-rebuild", is_flag=True, help="Only queue the months (a later run builds).")
 @_warehouse_option
 @_drive_option
+@_backup_dir_option
 @_verbose_option
-def rollback(batch_id, reason, no_rebuild, warehouse, drive_dir, verbose) -> None:
+def rollback(batch_id, reason, no_rebuild, warehouse, drive_dir, backup_dir, verbose) -> None:
     """Take ingestion batch BATCH_ID (its Dagster run id) out of the warehouse and rebuild the
     months it touched, as if it had never been loaded."""
+    from scout_assets.operations.backup import default_backup_dir
     from scout_assets.operations.rollback import RollbackError, derived_tables, rollback_batch
     from scout_assets.partitions import monthly_partitions, partition_key
     from scout_assets.resources.warehouse import DuckDBWarehouse
 
     _existing(warehouse)
+    journaled = DuckDBWarehouse(path=warehouse,
+                                backup_dir=backup_dir or default_backup_dir(warehouse))  # fmt: skip
     try:
-        outcome = rollback_batch(
-            DuckDBWarehouse(path=warehouse), batch_id, reason, derived_tables(),
-            f"cli-{uuid.uuid4()}",
-        )  # fmt: skip
+        outcome = rollback_batch(journaled, batch_id, reason, derived_tables(),
+                                 f"cli-{uuid.uuid4()}")  # fmt: skip
     except RollbackError as error:
         _fail(str(error))
     click.echo(outcome.summary())
