@@ -377,3 +377,23 @@ def test_the_nightly_backup_schedule_is_off_locally_on_in_production(timeline, t
     manifest = json.loads(made.path.with_suffix(".json").read_text())
     assert manifest["sha256"] == hashlib.sha256(made.path.read_bytes()).hexdigest()
     assert os.path.getsize(made.path) == manifest["size"]
+
+
+def test_a_restore_at_a_time_in_place_sets_the_later_journal_entries_aside(timeline, instance):
+    live, journal = Path(timeline.live.warehouse_path), journal_dir(timeline.live.backups)
+    saved = timeline.root / "saved"
+    shutil.copytree(journal, saved / "journal")
+    shutil.copy(live, saved / live.name)
+    try:
+        outcome = restore_backup(str(timeline.backup.path), timeline.live, instance,
+                                 at=timeline.between_at, force=True)  # fmt: skip
+
+        assert differences(timeline.between, live) == {}
+        assert outcome.entries_set_aside == 2  # batch 3 and the rollback: not this history
+        assert [e.entry_id for e in read_journal(journal)] == list(timeline.batches[:2])
+        assert Path(outcome.kept_aside).read_bytes() == (saved / live.name).read_bytes()
+    finally:
+        close_all_connections()
+        shutil.rmtree(journal)
+        shutil.copytree(saved / "journal", journal)
+        shutil.copy(saved / live.name, live)
