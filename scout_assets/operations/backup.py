@@ -163,6 +163,8 @@ def load_backup(path: str | Path) -> Backup:
     path = Path(path)
     data = path.with_suffix(".duckdb") if path.suffix == ".json" else path
     manifest = manifest_path(data)
+    if not data.exists() and not manifest.exists():
+        raise BackupError(f"no backup at {path}")
     if data.name.endswith(PARTIAL) or not manifest.is_file():
         raise BackupError(f"{path} is not a complete backup (no manifest {manifest.name}: "
                           "the backup was interrupted or is not a backup)")  # fmt: skip

@@ -67,10 +67,8 @@ def backup(to, listing, keep_daily, keep_weekly, warehouse, backup_dir) -> None:
 @click.option("--no-replay", is_flag=True, help="Restore the backup alone, without the journal.")
 @_warehouse_option
 @_drive_option
-@_backup_dir_option
 @_verbose_option
-def restore(backup_file, at, force, journal, no_replay, warehouse, drive_dir, backup_dir,
-            verbose) -> None:  # fmt: skip
+def restore(backup_file, at, force, journal, no_replay, warehouse, drive_dir, verbose) -> None:
     """Restore BACKUP, then replay every Drive batch and rollback recorded after it, with
     their original ids and times, and rebuild the months they touch."""
     from scout_assets.operations.backup import BackupError
@@ -79,7 +77,7 @@ def restore(backup_file, at, force, journal, no_replay, warehouse, drive_dir, ba
 
     try:
         outcome = restore_backup(
-            backup_file, _settings(warehouse, drive_dir, backup_dir), local_instance(),
+            backup_file, _settings(warehouse, drive_dir, None), local_instance(),
             journal=journal, at=_time(at), force=force, replay=not no_replay,
             log_level="INFO" if verbose else "CRITICAL",
         )  # fmt: skip

@@ -109,6 +109,8 @@ def restore_backup(
 ) -> RecoveryOutcome:
     """Restore ``backup_path`` to ``settings.warehouse_path`` and replay the journal (the
     backup's own, or ``journal``) up to ``at`` (default: all of it)."""
+    if at and not replay:
+        raise RecoveryError("--at needs the journal's replay: leave out --no-replay")
     backup = load_backup(backup_path)
     if backup.schema_version > len(migrations()):
         raise RecoveryError(f"{backup.path} has schema version {backup.schema_version}, newer "
