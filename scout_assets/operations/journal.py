@@ -7,8 +7,8 @@ under a temporary name and renamed: an entry is whole or absent. The journal is 
 the warehouse's own records (a batch's Drive files in ``audit.FileManifest``, a rollback's
 row in ``audit.Rollbacks``): ``append_new_entries`` writes whatever the warehouse committed
 since the journal's newest entry. Ingestion and rollback call it right after they commit,
-and every backup before it copies, so an entry that a crash kept from being written is
-written by the next call.
+and every backup before it copies, each still holding the warehouse's lock (so two writers
+never race); an entry that a crash kept from being written is written by the next call.
 
 An entry's time is the ``now`` its unit ran with, taken while it held the warehouse's lock,
 so the times follow the order in which the units committed; a replay reuses it, and
@@ -170,7 +170,7 @@ def _write(directory: Path, entry: JournalEntry) -> None:
         "rolled_back_batch": entry.rolled_back_batch, "reason": entry.reason,
         "files": [[f.path, f.file_hash, f.size, f.modified_us] for f in entry.files],
     }  # fmt: skip
-    temporary = month / f".{entry.file_name}.tmp"
+    temporary = month / f".{entry.file_name}.{os.getpid()}.tmp"
     with open(temporary, "wb") as handle:
         handle.write(gzip.compress(json.dumps(document).encode(), compresslevel=6, mtime=0))
         handle.flush()

@@ -123,7 +123,7 @@ def rollback_batch(
             _check_batch(con, outcome, params)
         with warehouse.transaction(audit) as tx:
             _take_out(tx, outcome, params, tables)
-    record_new_entries(warehouse)
+        record_new_entries(warehouse)  # still holding the lock, like every journal write
     if log:
         log.info(outcome.summary())
     return outcome
