@@ -7,7 +7,9 @@ transactions over ``--months`` months, then, each in a fresh process:
    memory; the share of wall time that is Dagster rather than the stages' own work);
 2. the pandas baseline (bench/baseline.py) on the same files, and the ratio;
 3. an incremental run after one more month of files lands;
-4. `scout run` with nothing new (the command itself, in its own process).
+4. `scout run` with nothing new (the command itself, in its own process);
+5. a backup taken after the full build, restored after the incremental run (the journal's
+   replay of the extra month included: bench/recovery.py).
 
 and writes the figures, the targets met or missed and the machine's description to
 ``--out`` (docs/PERFORMANCE.md). The machine may be shared: compare ratios from one run.
@@ -110,6 +112,8 @@ def bench_layout(
         "layout": layout, "transactions": n, "months": months, "files": files,
         "generate_seconds": generated, "full": full, "full_process_seconds": full_process,
     }  # fmt: skip
+    print(f"[{layout}] backup", flush=True)
+    result["backup"], _ = _child(["bench.recovery", "backup", "--warehouse", str(warehouse)])
     print(f"[{layout}] publishing to a local PostgreSQL", flush=True)
     try:
         result["publishing"], _ = _child(["bench.publishing", "--warehouse", str(warehouse)])
@@ -127,6 +131,11 @@ def bench_layout(
     result["incremental"], result["incremental_process_seconds"] = _child(stage_args)
     print(f"[{layout}] run with nothing new", flush=True)
     result["noop"], result["noop_process_seconds"] = _scout_run(drive, warehouse, home)
+    print(f"[{layout}] restore with the journal's replay", flush=True)
+    result["restore"], result["restore_process_seconds"] = _child([
+        "bench.recovery", "restore", "--backup", result["backup"]["path"], "--warehouse",
+        str(warehouse), "--drive-dir", str(drive), "--dagster-home", str(home),
+    ])  # fmt: skip
     if not keep:
         shutil.rmtree(root, ignore_errors=True)
     return result
@@ -289,6 +298,7 @@ def render(results: list[dict], box: dict, command: str) -> str:
             f"build (run wall time).",
             "",
         ]
+        out += recovery_table(r)
     out += ["## Targets", "", "| target | measured | verdict |", "|---|---|---|"]
     out += targets(results)
     out.append("")
@@ -296,6 +306,31 @@ def render(results: list[dict], box: dict, command: str) -> str:
     if analysis.exists():
         out += ["", analysis.read_text().strip(), ""]
     return "\n".join(out)
+
+
+def recovery_table(r: dict) -> list[str]:
+    """The backup after the full build and its restore after the +1 month run."""
+    if "restore" not in r:
+        return []
+    made, back = r["backup"], r["restore"]
+    steps = back["steps"]
+    same = "the same" if back["same_transactions"] else "**not** the same"
+    return [
+        "### Backup and restore", "",
+        "| step | seconds | |", "|---|---:|---|",
+        f"| `scout backup` after the full build (lock, CHECKPOINT, copy with sha256, open "
+        f"check, manifest) | {made['seconds']:.2f} | {_gb(made['bytes'])} |",
+        f"| restore: copy in, checked against the sha256 | {steps.get('copy', 0):.2f} | |",
+        f"| restore: replay of the journal after the backup | {steps.get('replay', 0):.2f} | "
+        f"{back['batches']} batch(es), {back['files']:,} files |",
+        f"| restore: months rebuilt | {steps.get('months', 0):.2f} | {back['months']} month(s) |",
+        f"| **restore total** (`restore_backup`) | **{back['seconds']:.2f}** | whole process "
+        f"{r['restore_process_seconds']:.2f} s |",
+        "",
+        f"The restored warehouse holds {back['transactions']:,} transactions: {same} count and "
+        "sum as the warehouse it replaces.",
+        "",
+    ]
 
 
 def step_table(figures: dict, top: int = 12) -> list[str]:

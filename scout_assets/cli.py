@@ -38,6 +38,9 @@ class LazyGroup(click.Group):
         "rollback": "scout_assets.operations.cli:rollback",
         "doctor": "scout_assets.operations.cli:doctor",
         "backfill": "scout_assets.operations.cli:backfill",
+        "backup": "scout_assets.operations.recovery_cli:backup",
+        "restore": "scout_assets.operations.recovery_cli:restore",
+        "rebuild": "scout_assets.operations.recovery_cli:rebuild",
         "serve-ingest": "scout_assets.ingest_api.cli:serve_ingest",
         "device-token": "scout_assets.ingest_api.cli:device_token",
     }
@@ -72,15 +75,23 @@ drive_option = click.option(
     "--drive-dir", type=click.Path(file_okay=False),
     help=f"The Drive folder [default: $SCOUT_DRIVE_DIR, else {DEFAULT_DRIVE_DIR}]",
 )  # fmt: skip
+backup_dir_option = click.option(
+    "--backup-dir", type=click.Path(file_okay=False),
+    help="Backups and the delivery journal [default: $SCOUT_BACKUP_DIR, else beside the "
+         "warehouse, <name>.backups]",
+)  # fmt: skip
 
 
-def pipeline_settings(warehouse: str | None = None, drive_dir: str | None = None) -> Settings:
+def pipeline_settings(
+    warehouse: str | None = None, drive_dir: str | None = None, backup_dir: str | None = None
+) -> Settings:
     """What a command runs with: the environment's settings, exactly as the UI reads them
     (scout_assets/environment.py), with the flags that were given on top."""
     from scout_assets.environment import settings_from_env
 
     try:
-        return settings_from_env(os.environ, warehouse_path=warehouse, drive_dir=drive_dir)
+        return settings_from_env(os.environ, warehouse_path=warehouse, drive_dir=drive_dir,
+                                 backup_dir=backup_dir)  # fmt: skip
     except ValueError as error:
         _fail(str(error))
 

@@ -14,6 +14,7 @@ from scout_assets.platinum import assets as platinum
 from scout_assets.resources.notifier import notifier_from_env
 from scout_assets.sensors import build_sensors
 from scout_assets.sensors.alerts import alert_sensor
+from scout_assets.sensors.backups import backup_job, build_backup_schedule
 from scout_assets.sensors.health import doctor_job, health_schedule
 from scout_assets.sensors.open_problems import open_problems_asset
 from scout_assets.serving.assets import serving_assets
@@ -33,9 +34,9 @@ def build_definitions(settings: Settings, env: Mapping[str, str] | None = None) 
             *platinum.assets,
             *serving_assets(settings.publish_target),
         ]) + [open_problems_asset],
-        jobs=[*jobs, doctor_job, rollback_job],
+        jobs=[*jobs, doctor_job, rollback_job, backup_job],
         sensors=[*build_sensors(settings), alert_sensor],
-        schedules=[health_schedule],
+        schedules=[health_schedule, build_backup_schedule(settings.backup_schedule)],
         resources={**build_resources(settings), "notifier": notifier_from_env(env or {})},
         # One process per run: steps share imports and warehouse sessions instead of paying
         # a process start each (about 3 s per step here).

@@ -33,6 +33,15 @@ class Settings:
     publish_target: str | None = None  # mssql / postgres: where the serving assets publish
     reference_server: str | None = None  # mssql / postgres: read reference tables from there
     odbc_options: tuple[tuple[str, str], ...] = ()  # non-secret ODBC settings (driver, port)
+    backup_dir: str | None = None  # backups and the delivery journal; None: beside the warehouse
+    backup_schedule: bool = False  # the nightly scout_backup schedule starts running
+
+    @property
+    def backups(self) -> str:
+        """Where the warehouse's backups and journal go."""
+        from scout_assets.operations.backup import default_backup_dir
+
+        return self.backup_dir or default_backup_dir(self.warehouse_path)
 
 
 def settings_from_env(env: Mapping[str, str], **flags: str | None) -> Settings:
@@ -56,8 +65,17 @@ def settings_from_env(env: Mapping[str, str], **flags: str | None) -> Settings:
         publish_target=publish_target,
         reference_server=reference_server,
         odbc_options=_odbc_options(env) if publish_target or reference_server else (),
+        backup_dir=env.get("SCOUT_BACKUP_DIR") or None,
+        backup_schedule=_switch(env, "SCOUT_BACKUP_SCHEDULE"),
     )
     return dataclasses.replace(settings, **{k: v for k, v in flags.items() if v is not None})
+
+
+def _switch(env: Mapping[str, str], name: str) -> bool:
+    value = (env.get(name) or "off").strip().lower()
+    if value not in ("on", "off"):
+        raise ValueError(f"{name} must be on or off, not {value!r}")
+    return value == "on"
 
 
 def _odbc_dialect(env: Mapping[str, str], name: str) -> str | None:
@@ -102,7 +120,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
 
     options = dict(settings.odbc_options)
     resources: dict[str, object] = {
-        "warehouse": DuckDBWarehouse(path=settings.warehouse_path),
+        "warehouse": DuckDBWarehouse(path=settings.warehouse_path, backup_dir=settings.backups),
         "drive": build_drive(settings),
         "reference_source": ReferenceSource(
             server=odbc_warehouse_from_env(settings.reference_server, options)

@@ -14,7 +14,8 @@ def test_the_benchmark_runs_every_scenario_and_writes_its_report(tmp_path):
           "--out", str(out)])  # fmt: skip
 
     report = out.read_text()
-    for heading in ("## Machine", "## Targets", "pandas baseline", "Incremental runs"):
+    for heading in ("## Machine", "## Targets", "pandas baseline", "Incremental runs",
+                    "Backup and restore"):
         assert heading in report
     for stage in STAGES:
         assert f"| {stage} |" in report
@@ -26,6 +27,9 @@ def test_the_benchmark_runs_every_scenario_and_writes_its_report(tmp_path):
         assert r["incremental"]["months_built"] == 1
         assert r["incremental"]["transactions_in_warehouse"] == 300 + 150
         assert r["noop"]["output"].startswith("Nothing new: the ")  # answered before Dagster
+        # The backup of the full build, restored: the +1 month batch replayed from the journal.
+        assert (r["restore"]["batches"], r["restore"]["months"]) == (1, 1)
+        assert r["restore"]["same_transactions"] and r["restore"]["transactions"] == 450
 
 
 def test_the_ingestion_load_run_posts_everything_and_finds_it_in_gold(tmp_path):

@@ -6,7 +6,8 @@ run over an unchanged Drive of 100,000 files costs a directory walk and one quer
 seen before under another name is recorded as a ``duplicate`` and its rows are dropped. New
 files are read, hashed and parsed by worker processes, a chunk of files at a time
 (``parsing.py``), and each chunk is written straight into bronze (``loading.py``).
-Everything one run ingests commits in one transaction.
+Everything one run ingests commits in one transaction; then the warehouse's journal records
+the batch (``operations/journal.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from datetime import date, datetime
 from scout_assets.bronze.loading import BronzeLoad
 from scout_assets.bronze.parsing import ParsedChunk, ParseJob, parse_chunk
 from scout_assets.bronze.legacy import legacy_bronze, read_legacy_files_again
+from scout_assets.operations.journal import record_new_entries
 from scout_assets.progress import track
 from scout_assets.resources.drive import DriveFile, DriveSource
 from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse
@@ -77,12 +79,17 @@ def _known_listing(warehouse: DuckDBWarehouse) -> set[tuple[str, int, object]]:
 
 
 def ingest_drive_files(
-    drive: DriveSource, warehouse: DuckDBWarehouse, batch_id: str, log=None, retry_count: int = 0
-) -> IngestionResult:
-    """Load every new transaction and interaction file from the Drive into bronze."""
+    drive: DriveSource, warehouse: DuckDBWarehouse, batch_id: str, log=None, retry_count: int = 0,
+    listing: list[DriveFile] | None = None, now: datetime | None = None,
+) -> IngestionResult:  # fmt: skip
+    """Load every new transaction and interaction file from the Drive into bronze.
+
+    A replay (`scout restore`) passes a recorded batch's ``listing`` and the ``now`` it ran
+    with: exactly those files are ingested, judged as they were then."""
     result = IngestionResult()
     clock = time.perf_counter()
-    listing = list(drive.list_files(folders=INGESTED_FOLDERS))
+    if listing is None:
+        listing = list(drive.list_files(folders=INGESTED_FOLDERS))
     result.files_listed = len(listing)
     known = _known_listing(warehouse)
     changed = [f for f in listing if (f.path, f.size, f.modified_at) not in known]
@@ -91,9 +98,10 @@ def ingest_drive_files(
     with warehouse.connection() as con:
         legacy = legacy_bronze(con)
     if not changed and not legacy:
+        record_new_entries(warehouse)  # a retry after a failed journal write
         return result
 
-    now = manila_now()
+    now = now or manila_now()
     audit = AuditEntry("bronze.ingest_drive", batch_id, retry_count=retry_count)
     with _memory_bounded(warehouse), warehouse.transaction(audit) as tx:
         if legacy:  # bronze written by an older version: read its files again
@@ -118,6 +126,7 @@ def ingest_drive_files(
         audit.count(counts.payloads + counts.interactions + counts.quarantined,
                     failed=counts.quarantined)  # fmt: skip
     result.lap("finishing", clock)
+    record_new_entries(warehouse)
 
     result.files_loaded = counts.files["loaded"]
     result.files_duplicate = counts.files["duplicate"]

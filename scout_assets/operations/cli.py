@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from scout_assets.constants import CLI_RUN_TAGS
-from scout_assets.cli import drive_option, pipeline_definitions, pipeline_settings, warehouse_option
+from scout_assets.cli import backup_dir_option, drive_option, pipeline_definitions, pipeline_settings, warehouse_option
 from scout_assets.environment import Settings
 
 _verbose_option = click.option("-v", "--verbose", is_flag=True, help="Show Dagster's event log.")
@@ -21,9 +21,11 @@ def _fail(message: str, status: int = 1) -> None:
     sys.exit(status)
 
 
-def _existing(warehouse: str | None, drive_dir: str | None = None) -> Settings:
+def _existing(
+    warehouse: str | None, drive_dir: str | None = None, backup_dir: str | None = None
+) -> Settings:
     """The command's settings (scout_assets/cli.py), once its warehouse is known to exist."""
-    settings = pipeline_settings(warehouse, drive_dir)
+    settings = pipeline_settings(warehouse, drive_dir, backup_dir)
     if not Path(settings.warehouse_path).exists():
         _fail(f"no warehouse at {settings.warehouse_path}: run `scout run` first")
     return settings
@@ -66,20 +68,20 @@ def _rebuild(settings: Settings, months: dict[date, datetime | None], verbose: b
 @click.option("--no-rebuild", is_flag=True, help="Only queue the months (a later run builds).")
 @warehouse_option
 @drive_option
+@backup_dir_option
 @_verbose_option
-def rollback(batch_id, reason, no_rebuild, warehouse, drive_dir, verbose) -> None:
+def rollback(batch_id, reason, no_rebuild, warehouse, drive_dir, backup_dir, verbose) -> None:
     """Take ingestion batch BATCH_ID (its Dagster run id) out of the warehouse and rebuild the
     months it touched, as if it had never been loaded."""
     from scout_assets.operations.rollback import RollbackError, derived_tables, rollback_batch
     from scout_assets.operations.backfill import months_to_build
     from scout_assets.resources.warehouse import DuckDBWarehouse
 
-    settings = _existing(warehouse, drive_dir)
+    settings = _existing(warehouse, drive_dir, backup_dir)
+    journaled = DuckDBWarehouse(path=settings.warehouse_path, backup_dir=settings.backups)
     try:
-        outcome = rollback_batch(
-            DuckDBWarehouse(path=settings.warehouse_path), batch_id, reason, derived_tables(),
-            f"cli-{uuid.uuid4()}",
-        )  # fmt: skip
+        outcome = rollback_batch(journaled, batch_id, reason, derived_tables(),
+                                 f"cli-{uuid.uuid4()}")  # fmt: skip
     except RollbackError as error:
         _fail(str(error))
     click.echo(outcome.summary())

@@ -25,7 +25,7 @@ workbook instead.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import dagster as dg
 
@@ -34,6 +34,7 @@ from scout_assets.constants import GOLD, MONTH_COLUMN, PLATINUM, SILVER, WAREHOU
 from scout_assets.error_classes import OPERATOR, OperatorError
 from scout_assets.errors import ERROR_CLASS_KEY
 from scout_assets.models import MODELS
+from scout_assets.operations.journal import record_new_entries
 from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse, bind
 from scout_assets.sql_files import sql_text
 from scout_assets.time import manila_now, manila_text
@@ -93,21 +94,26 @@ def rollback_batch(
     tables: Sequence[str],
     rollback_id: str,
     log=None,
+    now: datetime | None = None,
 ) -> RollbackOutcome:
     """Take batch ``batch_id`` out of the warehouse in one transaction; ``tables`` are the
-    derived monthly tables in dependency order (``derived_tables``)."""
+    derived monthly tables in dependency order (``derived_tables``). A replay (`scout
+    restore`) passes the ``now`` the rollback first ran with."""
     reason = (reason or "").strip()
     if not reason:
         raise RollbackError("a rollback needs a reason (--reason)")
     outcome = RollbackOutcome(batch_id, reason)
-    params = {"batch_id": batch_id, "reason": reason, "now": manila_now()}
     audit = AuditEntry("operations.rollback", rollback_id, partition_key=batch_id)
     with warehouse.session():
+        # The time is taken holding the warehouse's lock, so rollbacks and batches are timed
+        # in the order they commit (the journal replays them in that order).
+        params = {"batch_id": batch_id, "reason": reason, "now": now or manila_now()}
         # Checked before the write transaction too: a refused rollback leaves no trace at all.
         with warehouse.connection() as con:
             _check_batch(con, outcome, params)
         with warehouse.transaction(audit) as tx:
             _take_out(tx, outcome, params, tables)
+        record_new_entries(warehouse)  # still holding the lock, like every journal write
     if log:
         log.info(outcome.summary())
     return outcome

@@ -232,6 +232,9 @@ class DuckDBWarehouse(Warehouse):
     """The embedded default: one DuckDB file, created with its schemas on first use."""
 
     path: str = ".scout/warehouse.duckdb"
+    # Where its backups and its delivery journal go (scout_assets/operations/backup.py);
+    # None keeps no journal (a restore's replay, tests of other things).
+    backup_dir: str | None = None
 
     @contextmanager
     def session(self) -> Iterator[None]:
