@@ -620,11 +620,12 @@ class OdbcWarehouse(Warehouse):
         self.run_with_retries("apply DDL to", unit)
 
     def schema_changed(self) -> None:
-        """Forget what the bulk path cached about the server's tables (after DDL)."""
+        """Ready the bulk path for the tables as they now stand (after DDL): PostgreSQL's COPY
+        session is attached, or forgets the table definitions it cached."""
         if self.dialect == "postgres":
             from scout_assets.resources import postgres_copy
 
-            postgres_copy.forget_catalog(self)
+            postgres_copy.refresh(self)
 
     def write_unit(
         self,

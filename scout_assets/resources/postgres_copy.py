@@ -100,11 +100,13 @@ def attached(warehouse: OdbcWarehouse) -> Iterator[duckdb.DuckDBPyConnection]:
         raise
 
 
-def forget_catalog(warehouse: OdbcWarehouse) -> None:
-    """Drop the extension's cached table definitions (the DDL or a migration changed them)."""
-    con = _ATTACHED.get(dsn(warehouse))
-    if con is not None:
-        con.execute("call pg_clear_cache()")
+def refresh(warehouse: OdbcWarehouse) -> None:
+    """Attach the server now (before the first unit), or drop the extension's cached table
+    definitions if it is attached already (the DDL or a migration may have changed them)."""
+    fresh = dsn(warehouse) not in _ATTACHED
+    with attached(warehouse) as con:
+        if not fresh:
+            con.execute("call pg_clear_cache()")
 
 
 def write_unit(

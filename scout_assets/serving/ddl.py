@@ -240,6 +240,7 @@ def _aligned(lines: list[tuple[str, str]], indent: str) -> list[str]:
 def render_mssql(model: TableModel, served: ServedObject | None, table: str | None = None) -> str:
     """The T-SQL DDL of ``model``, as ``table`` when given (a publishing stage)."""
     sql = DIALECTS["mssql"]
+    header = _header(model, "mssql") if table is None else ""
     table = table or model.table
     short = table.split(".")[1]
     monthly = served is not None and served.monthly
@@ -251,11 +252,11 @@ def render_mssql(model: TableModel, served: ServedObject | None, table: str | No
         kind = "nonclustered" if columnstore else "clustered"
         body.append(f"        constraint PK_{short} primary key {kind} ({sql.column_list(key)})")
     parts = [
-        _header(model, "mssql"),
+        header,
         f"if object_id(N'{table}', N'U') is null\nbegin\n"
         f"    create table {table} (\n" + ",\n".join(body) + f"\n    ){on_scheme};\nend\ngo\n",
     ]
-    indexes = list(INDEXES.get(table, []))
+    indexes = list(INDEXES.get(model.table, []))
     if columnstore:
         parts.append(
             _mssql_index(

@@ -219,6 +219,12 @@ class Publisher:
         tables: Sequence[str] | None = None,
     ) -> list[Outcome]:
         """Every changed month of every monthly object in ``[first, last]``."""
+        with self.source.session():  # one open of the DuckDB file for every read
+            return self._publish_months(first, last, tables)
+
+    def _publish_months(
+        self, first: date | None, last: date | None, tables: Sequence[str] | None
+    ) -> list[Outcome]:
         outcomes = []
         published = self._published()
         for served, model in self.served(monthly=True):
@@ -240,6 +246,10 @@ class Publisher:
 
     def publish_tables(self, tables: Sequence[str] | None = None) -> list[Outcome]:
         """Every whole table whose content changed, and the new rows of append-only logs."""
+        with self.source.session():
+            return self._publish_tables(tables)
+
+    def _publish_tables(self, tables: Sequence[str] | None) -> list[Outcome]:
         outcomes = []
         published = self._published()
         for served, model in self.served(monthly=False):
