@@ -307,3 +307,37 @@ def test_sigkill_mid_unit_keeps_the_previous_rows_and_the_next_publish_completes
         " where batch_id = 'run-3' and status = 'completed' order by 1"
     )
     assert logged == [("2025-02-01", 100), ("2025-03-01", 23_000)]
+
+
+def test_a_link_dropped_mid_unit_rolls_back_and_the_unit_is_retried(source, pg_target):
+    """The server ends the COPY session after the unit deleted its months: the server rolls
+    the unit back, the publisher reconnects and writes the unit again."""
+    Publisher(source, pg_target, "run-0").prepare()
+    dropped = []
+
+    def drop_the_link(step: str, done: int, total: int) -> None:
+        if step == "deleted" and not dropped:
+            ended = pg_target.fetch(
+                "select pg_terminate_backend(pid) from pg_stat_activity"
+                " where datname = current_database() and pid <> pg_backend_pid()"
+                " and application_name = 'scout-pipelines' and backend_type = 'client backend'"
+            )
+            dropped.append(ended)
+
+    publisher = Publisher(source, pg_target, "run-1", on_progress=drop_the_link)
+    outcomes = publisher.publish_months(tables=["dbo.Transactions"])
+
+    assert dropped and dropped[0] and all(ended for (ended,) in dropped[0])
+    assert [(o.partition_key, o.status) for o in outcomes] == [
+        ("2025-02-01", "published"),
+        ("2025-03-01", "published"),
+    ]
+    expected = duck_rows(source, "dbo.Transactions")
+    actual = target_rows(pg_target, "dbo.Transactions", expected.schema)
+    assert_same(expected, actual, "after the retry")
+    attempts = pg_target.fetch(
+        "select retry_count, status from audit.etlprocessinglog"
+        " where batch_id = 'run-1' order by 1, 2"
+    )
+    # The first attempt's months are logged failed (after the rollback, on a new link).
+    assert attempts == [(0, "failed"), (0, "failed"), (1, "completed"), (1, "completed")]
