@@ -132,7 +132,10 @@ class Publisher:
     def prepare(self) -> None:
         """Migrate the target's schema, create what is missing (idempotent DDL from
         ``sql/<dialect>``), then stop with every difference listed if a target table drifted
-        from the model. The target's columns are kept for the units."""
+        from the model. The target's columns are kept for the units. The DuckDB file takes
+        its current shape too (an older warehouse is migrated on first open)."""
+        with self.source.connection():
+            pass
         ran = migrations.apply(self.target)
         for migration in ran:
             self.log(f"{self.target.describe()}: schema migration {migration.version} "
