@@ -341,3 +341,38 @@ def test_a_link_dropped_mid_unit_rolls_back_and_the_unit_is_retried(source, pg_t
     )
     # The first attempt's months are logged failed (after the rollback, on a new link).
     assert attempts == [(0, "failed"), (0, "failed"), (1, "completed"), (1, "completed")]
+
+
+def test_a_unit_waits_for_the_tables_lock_before_writing(source, pg_target):
+    """Two writers of one table never interleave: the unit locks the table first, inside its
+    transaction, and writes only once the other writer committed."""
+    import threading
+    import time
+
+    publisher = Publisher(source, pg_target, "run-1")
+    publisher.prepare()
+    blocker = pg_target.connect()
+    # What another writer holds until it commits (a plain delete or insert would not wait).
+    blocker.cursor().execute("lock table dbo.transactions in row exclusive mode")
+    result: list = []
+    thread = threading.Thread(
+        target=lambda: result.append(publisher.publish_months(tables=["dbo.Transactions"]))
+    )
+    thread.start()
+    waiting = [(0,)]
+    for _ in range(600):  # until the unit waits on the lock (or 60 s)
+        waiting = pg_target.fetch(
+            "select count(*) from pg_locks as l join pg_class as c on c.oid = l.relation"
+            " where c.relname = 'transactions' and not l.granted"
+        )
+        if waiting != [(0,)]:
+            break
+        time.sleep(0.1)
+
+    assert waiting == [(1,)] and thread.is_alive()
+    assert pg_target.fetch("select count(*) from dbo.transactions") == [(0,)]
+    blocker.commit()
+    blocker.close()
+    thread.join(timeout=120)
+    assert [o.status for o in result[0]] == ["published", "published"]
+    assert pg_target.fetch("select count(*) from dbo.transactions") == [(80,)]
