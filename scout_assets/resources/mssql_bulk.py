@@ -79,8 +79,6 @@ def write_unit(
     on_progress: ProgressCallback | None = None,
 ) -> int:
     """Write ``unit`` by bulk copy and swap (see the module docstring); rows written."""
-    from scout_assets.serving import ddl
-
     sql = warehouse.sql
     total = unit.rows.num_rows
     with warehouse.connection() as con:
