@@ -15,8 +15,12 @@ STORES ?= 40
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 export SCOUT_DRIVE_DIR ?= $(DEMO_DRIVE)
 export SCOUT_WAREHOUSE ?= .scout/warehouse.duckdb
+# The monthly partitions start at the demo's first month, which `scout generate` notes in the
+# Drive folder (read when each command runs, so right after generating too); empty, and so
+# 2024-01, for a Drive it did not generate. Set SCOUT_PARTITIONS_START to override it.
+export SCOUT_PARTITIONS_START ?= $(shell cat $(SCOUT_DRIVE_DIR)/.partitions-start 2>/dev/null)
 
-.PHONY: install run demo-drive test ui status bench bench-ingest serve-ingest eval-brands clean
+.PHONY: install run demo-drive test ui ui-screenshots status bench bench-ingest serve-ingest eval-brands clean
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -43,6 +47,9 @@ ui: install ## Dagster webserver + daemon on http://127.0.0.1:3000, sensors on: 
 	test -f $(DAGSTER_HOME)/dagster.yaml || cp deploy/local/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	@echo "Drive folder: $(SCOUT_DRIVE_DIR) (the drive_sensor checks it every 30 s)"
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+ui-screenshots: install ## docs/screenshots/*.png: headless Chromium walks the UI of a small demo (failing month, stale asset, alert)
+	$(BIN)/python scripts/ui_screenshots.py --out docs/screenshots
 
 status: install ## what the warehouse holds, per table and month
 	$(BIN)/scout status

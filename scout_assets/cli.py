@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from scout_assets.constants import DEFAULT_DRIVE_DIR, DEFAULT_WAREHOUSE
+from scout_assets.constants import DEFAULT_DRIVE_DIR, DEFAULT_WAREHOUSE, DEMO_PARTITIONS_START_FILE
 
 
 def _quiet_dagster() -> None:
@@ -122,6 +122,8 @@ def generate(drive_dir, transactions, months, stores, seed, layout, no_noise) ->
         )
     except (FileExistsError, ValueError) as error:
         _fail(str(error))
+    # Where the demo's partitions start (the Makefile reads it): hidden, so never listed.
+    (Path(drive_dir) / DEMO_PARTITIONS_START_FILE).write_text(summary.months[0] + "\n")
     click.echo(
         f"Demo Drive in {summary.drive_dir}: {summary.transactions:,} transactions over "
         f"{len(summary.months)} months ({summary.months[0]}..{summary.months[-1]}), "

@@ -13,6 +13,9 @@ REFERENCE_DIR = Path(__file__).resolve().parent / "reference_data"
 # The embedded local setup (README's `make run`).
 DEFAULT_WAREHOUSE = ".scout/warehouse.duckdb"
 DEFAULT_DRIVE_DIR = ".scout/drive"
+# `scout generate` notes the demo's first month here, inside the Drive folder (hidden: never
+# listed); `make run` / `make ui` start the monthly partitions there (SCOUT_PARTITIONS_START).
+DEMO_PARTITIONS_START_FILE = ".partitions-start"
 
 # Layer = asset key prefix = group name.
 BRONZE = "bronze"
@@ -20,6 +23,11 @@ SILVER = "silver"
 GOLD = "gold"
 PLATINUM = "platinum"
 SERVING = "serving"
+
+# Who launched a run, as a run tag the UI filters on (*Runs*, tag scout/trigger=cli): the
+# sensors tag theirs with their names, the `scout` commands with "cli".
+TRIGGER_TAG = "scout/trigger"
+CLI_RUN_TAGS = {TRIGGER_TAG: "cli"}
 
 # DuckDB allows one writing process: every asset that writes the warehouse shares this pool
 # (limit 1 in dagster.yaml), so concurrent runs and backfills queue instead of failing.
@@ -36,32 +44,3 @@ GENERAL_DEPARTMENT = "General Merchandise"
 OWNER_TAGS = {"domain": "retail-analytics"}
 OWNERS = ["team:scout-data"]
 WAREHOUSE_KINDS = {"duckdb", "sql"}
-
-# Every table `scout status` reports, with whether it is partitioned by month.
-WAREHOUSE_TABLES = [
-    ("audit.FileManifest", False),
-    ("audit.Quarantine", False),
-    ("dbo.PayloadTransactions", False),
-    ("dbo.PayloadItems", False),
-    ("dbo.InteractionDeliveries", False),
-    ("dbo.SalesInteractions", False),
-    ("dbo.Stores", False),
-    ("dbo.Region", False),
-    ("dbo.Province", False),
-    ("dbo.Municipality", False),
-    ("dbo.TaxonomyDepartments", False),
-    ("dbo.TaxonomyCategories", False),
-    ("dbo.BrandCategoryMapping", False),
-    ("ref.nielsen_brand_map", False),
-    ("dbo.Transactions", True),
-    ("dbo.TransactionRejects", True),
-    ("dbo.TransactionItems", True),
-    ("dbo.BrandSubstitutions", True),
-    ("dbo.TransactionBaskets", True),
-    ("dbo.v_transactions_flat_production", True),
-    ("dbo.v_insight_base", True),
-    ("dbo.v_nielsen_complete_analytics", True),
-    ("dbo.v_xtab_time_brand_category_abs", True),
-    ("dbo.v_data_quality_monitor", False),
-    ("dbo.v_pipeline_realtime_monitor", False),
-]

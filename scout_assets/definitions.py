@@ -6,10 +6,8 @@ from collections.abc import Mapping
 import dagster as dg
 
 from scout_assets.bronze import assets as bronze
-from scout_assets.checks import scanning as quality_checks
 from scout_assets.checks.freshness import with_freshness_policy
 from scout_assets.gold import assets as gold
-from scout_assets.gold import checks as gold_checks
 from scout_assets.jobs import jobs
 from scout_assets.operations.rollback import rollback_job
 from scout_assets.platinum import assets as platinum
@@ -17,6 +15,7 @@ from scout_assets.resources.notifier import notifier_from_env
 from scout_assets.sensors import build_sensors
 from scout_assets.sensors.alerts import alert_sensor
 from scout_assets.sensors.health import doctor_job, health_schedule
+from scout_assets.sensors.open_problems import open_problems_asset
 from scout_assets.serving.assets import serving_assets
 from scout_assets.silver import assets as silver
 from scout_assets.environment import Settings, build_resources, settings_from_env
@@ -33,8 +32,7 @@ def build_definitions(settings: Settings, env: Mapping[str, str] | None = None) 
             *gold.assets,
             *platinum.assets,
             *serving_assets(settings.publish_target),
-        ]),
-        asset_checks=[*gold_checks.checks, *quality_checks.checks],
+        ]) + [open_problems_asset],
         jobs=[*jobs, doctor_job, rollback_job],
         sensors=[*build_sensors(settings), alert_sensor],
         schedules=[health_schedule],

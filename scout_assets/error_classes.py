@@ -6,6 +6,7 @@ TRANSIENT = "transient"
 DATA = "data"
 CRITICAL = "critical"
 UNEXPECTED = "unexpected"
+OPERATOR = "operator"
 
 
 class ScoutError(Exception):
@@ -24,6 +25,14 @@ class DataError(ScoutError):
     """The input is wrong: retrying the same input cannot help."""
 
     error_class = DATA
+
+
+class OperatorError(ScoutError):
+    """What an operator asked for cannot be done as asked (an unknown batch id, no reason):
+    the run fails saying why, and the operator who launched it reads that there. No alert:
+    nothing is wrong with the pipeline."""
+
+    error_class = OPERATOR
 
 
 class CriticalError(ScoutError):

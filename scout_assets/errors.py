@@ -9,6 +9,8 @@
 - critical: the pipeline cannot work (schema broken, warehouse unreachable after retries,
   login refused). Never retried; the alert sensor reports it on its next tick.
 - unexpected: anything else (a bug). Not retried either: a bug does not fix itself.
+- operator: an operator's request that cannot be done as asked (a rollback of an unknown
+  batch). The run fails with the reason; the alert sensor sends no alert for it.
 
 Steps wrap their work in ``classified(context)``: transient errors propagate so Dagster's
 ``RetryPolicy`` retries them; every other class becomes a ``dg.Failure(allow_retries=False)``

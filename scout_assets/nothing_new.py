@@ -36,7 +36,8 @@ def code_fingerprint() -> str:
 
 
 def record_complete_run(con: duckdb.DuckDBPyConnection) -> None:
-    """Called after a run that ingested, rebuilt and refreshed everything without error."""
+    """Called once the reference data step has applied this code's DDL and seeds (on every
+    path: `scout run`, the Drive sensor's runs, a UI launch)."""
     con.execute(
         "insert or replace into ref.reference_fingerprints values (?, ?, ?)",
         [FINGERPRINT_ROW, code_fingerprint(), manila_now()],

@@ -1,6 +1,7 @@
 """Monthly partitions: one per calendar month of the transaction, in Asia/Manila local time."""
 
 import os
+from collections.abc import Mapping
 from datetime import date, datetime
 
 import dagster as dg
@@ -8,13 +9,30 @@ import dagster as dg
 from scout_assets.constants import MANILA_TZ
 
 DEFAULT_PARTITION_START = "2024-01-01"
+PARTITIONS_START_ENV = "SCOUT_PARTITIONS_START"
+
+
+def partitions_start(env: Mapping[str, str]) -> str:
+    """The first monthly partition (``YYYY-MM-01``): ``SCOUT_PARTITIONS_START`` (YYYY-MM or
+    YYYY-MM-DD), else 2024-01. Set it to the first month of the data, so that the UI shows
+    no empty months before it: `make run` / `make ui` set it to the demo Drive's first month."""
+    text = (env.get(PARTITIONS_START_ENV) or "").strip() or DEFAULT_PARTITION_START
+    try:
+        first = date.fromisoformat(text if len(text) > 7 else f"{text}-01")
+    except ValueError:
+        raise ValueError(
+            f"{PARTITIONS_START_ENV} must be a month like 2025-01, not {text!r}"
+        ) from None
+    return date(first.year, first.month, 1).isoformat()
+
 
 # Partition definitions are part of each asset's identity and Dagster needs them when the
-# code location loads, so the start is read once here (SCOUT_PARTITIONS_START, YYYY-MM[-DD]).
-PARTITION_START = os.environ.get("SCOUT_PARTITIONS_START", DEFAULT_PARTITION_START)
+# code location loads, so the start is read once here, from the environment every process
+# of the location shares (the webserver's, the daemon's, each run's, `scout run`'s).
+PARTITION_START = partitions_start(os.environ)
 
 monthly_partitions = dg.MonthlyPartitionsDefinition(
-    start_date=PARTITION_START if len(PARTITION_START) > 7 else f"{PARTITION_START}-01",
+    start_date=PARTITION_START,
     timezone=MANILA_TZ,
     # The running month is a partition too: today's sales are materialised as they arrive.
     end_offset=1,

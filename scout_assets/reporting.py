@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import click
 
-from scout_assets.constants import MONTH_COLUMN, WAREHOUSE_TABLES
+from scout_assets.constants import MONTH_COLUMN
+from scout_assets.models import MODELS
 from scout_assets.environment import Settings
 from scout_assets.resources.warehouse import DuckDBWarehouse
-from scout_assets.runner import PipelineOutcome, contiguous_ranges
+from scout_assets.month_plan import contiguous_ranges
+from scout_assets.runner import PipelineOutcome
 from scout_assets.tiers import quality_tier
 
 
@@ -96,7 +98,7 @@ def print_run_summary(settings: Settings, outcome: PipelineOutcome, seconds: flo
 
 def _print_table_counts(warehouse: DuckDBWarehouse) -> None:
     click.echo(f"{'table':<42}{'rows':>12}")
-    for table, _monthly in WAREHOUSE_TABLES:
+    for table in (m.table for m in MODELS):
         if _table_exists(warehouse, table):
             rows = warehouse.scalar(f"select count(*) from {table}")
             click.echo(f"{table:<42}{rows:>12,}")
@@ -106,7 +108,7 @@ def print_status(warehouse_path: str) -> None:
     warehouse = DuckDBWarehouse(path=warehouse_path)
     _print_table_counts(warehouse)
     click.echo("")
-    monthly = [t for t, is_monthly in WAREHOUSE_TABLES if is_monthly and _table_exists(warehouse, t)]
+    monthly = [m.table for m in MODELS if m.monthly and _table_exists(warehouse, m.table)]
     if not monthly:
         return
     counts = " union all ".join(

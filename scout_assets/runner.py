@@ -17,9 +17,9 @@ import dagster as dg
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 
+from scout_assets.constants import CLI_RUN_TAGS
 from scout_assets.environment import Settings
-from scout_assets.nothing_new import record_complete_run
-from scout_assets.partitions import monthly_partitions, partition_key
+from scout_assets.month_plan import MonthRange, plan_month_ranges, queued_months
 from scout_assets.resources.duckdb_files import WarehouseLocked, open_duckdb
 from scout_assets.resources.warehouse import DuckDBWarehouse
 
@@ -77,26 +77,6 @@ def check_not_damaged(warehouse_path: str) -> None:
         pass  # a run holds it: the pipeline waits its turn
 
 
-def pending_months(warehouse: DuckDBWarehouse) -> list[date]:
-    """Months queued for rebuilding by new input."""
-    rows = warehouse.query("select distinct txn_month from audit.PendingMonths order by 1")
-    return rows.column(0).to_pylist()
-
-
-def contiguous_ranges(months: list[date]) -> list[tuple[date, date]]:
-    """[Jan, Feb, Mar, Jun] -> [(Jan, Mar), (Jun, Jun)]: one run per unbroken range."""
-    ranges: list[tuple[date, date]] = []
-    for month in sorted(months):
-        if ranges:
-            first, last = ranges[-1]
-            following = date(last.year + (last.month == 12), last.month % 12 + 1, 1)
-            if month == following:
-                ranges[-1] = (first, month)
-                continue
-        ranges.append((month, month))
-    return ranges
-
-
 def raise_if_failed(result: dg.ExecuteInProcessResult, what: str) -> None:
     if result.success:
         return
@@ -121,27 +101,24 @@ def _root_cause(error) -> str:
 def build_months(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
-    months: list[date],
+    ranges: list[MonthRange],
     log_level: str = "INFO",
     tags: dict[str, str] | None = None,
 ) -> list[str]:
-    """Rebuild ``months`` through platinum (one run per contiguous range: the monthly assets
-    backfill a range in one run), then refresh the monitors; returns the run ids."""
+    """Run ``build_months`` for each planned range (``month_plan.py``: the runs the month
+    rebuild sensor would launch, with the same tags), then refresh the monitors; returns the
+    run ids."""
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     run_ids = []
     monthly_job = defs.resolve_job_def("build_months")
-    for first, last in contiguous_ranges(months):
-        range_tags = {
-            **(tags or {}),
-            "dagster/asset_partition_range_start": partition_key(first),
-            "dagster/asset_partition_range_end": partition_key(last),
-        }
+    for month_range in ranges:
         result = monthly_job.execute_in_process(
-            instance=instance, tags=range_tags, raise_on_error=False, run_config=run_config
-        )
+            instance=instance, tags={**(tags or {}), **month_range.tags}, raise_on_error=False,
+            run_config=run_config,
+        )  # fmt: skip
         run_ids.append(result.run_id)
-        raise_if_failed(result, f"months {partition_key(first)}..{partition_key(last)}")
-    if months:
+        raise_if_failed(result, f"months {month_range.label}")
+    if ranges:
         result = defs.resolve_job_def("refresh_monitors").execute_in_process(
             instance=instance, raise_on_error=False, run_config=run_config, tags=tags
         )
@@ -165,25 +142,20 @@ def run_pipeline(
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
 
     result = defs.resolve_job_def("ingest_drive").execute_in_process(
-        instance=instance, raise_on_error=False, run_config=run_config
+        instance=instance, raise_on_error=False, run_config=run_config, tags=CLI_RUN_TAGS
     )
     outcome.run_ids.append(result.run_id)
     raise_if_failed(result, "ingestion")
 
-    valid_keys = set(monthly_partitions.get_partition_keys())
-    months = pending_months(warehouse)
-    outcome.months_outside_range = [m for m in months if partition_key(m) not in valid_keys]
-    outcome.months_built = [m for m in months if partition_key(m) in valid_keys]
-    if outcome.months_outside_range:
-        # No partition can build them: waiting in the queue, they would only stop `scout run`
-        # from ever answering "nothing new". The summary says how to build them.
-        with warehouse.connection() as con:
-            con.execute("delete from audit.PendingMonths where txn_month = any($months)",
-                        {"months": outcome.months_outside_range})  # fmt: skip
-    outcome.run_ids += build_months(defs, instance, outcome.months_built, log_level)
-    # Everything this code applies is applied: the next `scout run` may skip Dagster entirely
-    # when the Drive has nothing new (scout_assets/nothing_new.py).
     with warehouse.connection() as con:
-        record_complete_run(con)
+        ranges, outside = plan_month_ranges(queued_months(con))
+        if outside:
+            # No partition can build them: waiting in the queue, they would only stop `scout
+            # run` from ever answering "nothing new". The summary says how to build them.
+            con.execute("delete from audit.PendingMonths where txn_month = any($months)",
+                        {"months": outside})  # fmt: skip
+    outcome.months_outside_range = outside
+    outcome.months_built = [month for r in ranges for month in r.months]
+    outcome.run_ids += build_months(defs, instance, ranges, log_level, CLI_RUN_TAGS)
     return outcome
 

@@ -18,3 +18,10 @@ def sql_text(relative_path: str) -> str:
 def ddl_files(dialect_folder: str = "ddl") -> list[Path]:
     """Warehouse DDL files in the order they must run (schemas first, then by name)."""
     return sorted((SQL_DIR / dialect_folder).glob("*.sql"))
+
+
+@cache
+def ddl_text(table: str) -> str | None:
+    """The DuckDB DDL of ``table`` (``sql/ddl/<table>.sql``), None when it has no file."""
+    path = SQL_DIR / "ddl" / f"{table}.sql"
+    return path.read_text(encoding="utf-8") if path.is_file() else None

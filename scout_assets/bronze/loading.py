@@ -5,7 +5,8 @@ connections until the caller commits.
 A file whose content (sha256) is already loaded, in an earlier batch or earlier in this one,
 is recorded as a ``duplicate`` and its rows are dropped; the same file listed again under a
 new modification time only updates its manifest row. Content whose only earlier copy was
-rolled back loads again. A payload's items are stored once per distinct payload hash. Every
+rolled back loads again. A payload's items are stored once per distinct payload hash (extra
+copies of re-delivered content are removed when the batch finishes). Every
 interaction delivery is kept (``dbo.InteractionDeliveries``); ``finish`` derives the current
 row of each interaction the batch touched, gives late interactions' times to their
 payloads, and queues the months whose transactions changed.
@@ -208,6 +209,8 @@ class BronzeLoad:
             con.register(name, con.execute(sql_text(model), batch).to_arrow_table())
         try:
             self._expect_rows_loaded()
+            self.counts.items -= con.execute(sql_text("bronze/dedupe_items.sql"),
+                                             batch).fetchone()[0]  # fmt: skip
             months = _months(con, "bronze/touched_months_before.sql", self.params)
             con.execute(sql_text("bronze/current_interactions.sql"))
             con.execute(sql_text("bronze/resolve_late_timestamps.sql"))

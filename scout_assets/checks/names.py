@@ -1,5 +1,7 @@
 """Check names and their thresholds, in one place so a rename or a retuning is one diff."""
 
+from decimal import Decimal
+
 # Bronze: judged per ingestion batch (the latest batch that loaded files).
 EXACT_DUPLICATE_FILES = "exact_duplicate_file_rate"
 QUARANTINE_RATE = "quarantine_rate"
@@ -20,6 +22,12 @@ DATA_FRESHNESS = "data_freshness"
 BRAND_DETECTION = "brand_detection_rate"
 CATEGORIZATION = "categorization_rate"
 KNOWN_CATEGORIES = "categories_exist"
+
+# Gold and platinum: reconciliation per month, judged while the months are written.
+FLAT_RECONCILES = "reconciles_with_transactions"
+NIELSEN_RECONCILES = "reconciles_with_flat_production"
+XTAB_RECONCILES = "reconciles_with_nielsen_analytics"
+XTAB_SHARES_AND_RANKS = "shares_sum_to_100_and_ranks_dense"
 
 # Every served object.
 SCHEMA = "schema_matches_ddl"
@@ -46,3 +54,7 @@ CATEGORIZATION_WARN, CATEGORIZATION_ERROR = 90.0, 80.0  # below
 ANOMALY_TRAILING_MONTHS = 3
 ANOMALY_MIN_TRAILING = 2
 ANOMALY_WARN_RATIO, ANOMALY_ERROR_RATIO = 2.0, 5.0
+# Reconciliation: anything above half a centavo is a real difference; shares allow
+# floating-point noise only (percentage points).
+REVENUE_TOLERANCE = Decimal("0.005")
+SHARE_TOLERANCE = 1e-6

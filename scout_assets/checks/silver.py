@@ -1,4 +1,5 @@
-"""Silver's quality gates, judged per month inside the transaction that writes the month.
+"""Silver's quality gates, judged per month inside the transaction that writes the month
+(``layers.py``; declared in ``checks/catalog.py``).
 
 silver.transactions: no transaction twice, duplicate-version rates, the quality tier, counts and
 revenue against bronze's winning versions, stores known, a row-count anomaly against the
@@ -6,17 +7,15 @@ trailing months, and how fresh the newest data is. silver.transaction_items: bra
 (with the share of items per match method) and categorisation rates, categories and
 departments known to the taxonomy.
 
-Blocking (an ERROR stops gold for the run): a transaction twice, a Critical quality tier, and
+Blocking (an ERROR stops the models after it in the run): a transaction twice, a Critical quality tier, and
 a month that does not reconcile with bronze (silver would then be wrong, and gold with it).
 Rates are judged only on months of at least ``RATE_MIN_SAMPLE`` transactions (items).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
-
-import dagster as dg
 
 from scout_assets.checks import names
 from scout_assets.checks.verdicts import (
@@ -25,69 +24,21 @@ from scout_assets.checks.verdicts import (
     OK,
     Verdict,
     above,
-    asset_label,
     below,
-    check_results,
     freshness_severity,
     month_label,
-    month_observations,
     month_verdict,
     percent,
     quality_severity,
-    record_verdicts,
 )
-from scout_assets.constants import SILVER
 from scout_assets.partitions import month_start
 from scout_assets.silver.brands import METHOD_NONE, METHODS
 from scout_assets.sql_files import sql_text
 from scout_assets.tiers import freshness_tier, quality_tier
 from scout_assets.time import manila_now
 
-TRANSACTIONS_KEY = dg.AssetKey([SILVER, "transactions"])
-ITEMS_KEY = dg.AssetKey([SILVER, "transaction_items"])
-
-
-def _spec(name: str, asset: dg.AssetKey, description: str, blocking: bool = False):
-    return dg.AssetCheckSpec(name, asset=asset, description=description, blocking=blocking)
-
-
-TRANSACTIONS_CHECK_SPECS = [
-    _spec(names.UNIQUE_TRANSACTIONS, TRANSACTIONS_KEY,
-          "No canonical_tx_id twice in a month of dbo.Transactions (ERROR, blocks gold).",
-          blocking=True),
-    _spec(names.BUSINESS_DUPLICATES, TRANSACTIONS_KEY,
-          "Business duplicates (same store, time and amount in another payload) per 100 kept "
-          "transactions: WARN above 2%, ERROR above 5%. Exact payload copies are reported."),
-    _spec(names.CONFLICTING_VERSIONS, TRANSACTIONS_KEY,
-          "Conflicting versions per 100 kept transactions: WARN above 2%, ERROR above 5%."),
-    _spec(names.QUALITY_TIER, TRANSACTIONS_KEY,
-          "The month's average data_quality_score in DESIGN.md's tiers: WARN at Needs "
-          "Improvement, ERROR at Critical Issues (blocks gold).", blocking=True),
-    _spec(names.RECONCILES_WITH_BRONZE, TRANSACTIONS_KEY,
-          "Count and revenue per month equal bronze's winning payload versions (ERROR, "
-          "blocks gold).", blocking=True),
-    _spec(names.KNOWN_STORES, TRANSACTIONS_KEY,
-          "Transactions rejected because their store is not in dbo.Stores (held in "
-          "dbo.TransactionRejects until the store list names it): WARN for any, ERROR above "
-          "5%."),
-    _spec(names.ROW_COUNT_ANOMALY, TRANSACTIONS_KEY,
-          "Transactions per month against the mean of the trailing months: WARN outside "
-          "0.5x-2x, ERROR outside 0.2x-5x (the running month is not judged)."),
-    _spec(names.DATA_FRESHNESS, TRANSACTIONS_KEY,
-          "Age of the newest transaction in DESIGN.md's tiers: WARN when Stale (over 24 h), "
-          "ERROR when Very Stale (over 7 days)."),
-]  # fmt: skip
-
-ITEMS_CHECK_SPECS = [
-    _spec(names.BRAND_DETECTION, ITEMS_KEY,
-          "Items with a brand other than Unknown Brand: WARN below 90%, ERROR below 80%; "
-          "reports the share of items per brand_match_method."),
-    _spec(names.CATEGORIZATION, ITEMS_KEY,
-          "Items with a Nielsen category other than Unspecified: WARN below 90%, ERROR below "
-          "80%."),
-    _spec(names.KNOWN_CATEGORIES, ITEMS_KEY,
-          "Every item's Nielsen category and department exist in the taxonomy (ERROR)."),
-]  # fmt: skip
+TRANSACTIONS = "silver/transactions"
+ITEMS = "silver/transaction_items"
 
 
 def _shift(month: date, months: int) -> date:
@@ -107,7 +58,7 @@ def _rows(con, model: str, params: dict) -> list[dict]:
 def judge_transactions(con, months: Sequence[date], now=None) -> list[Verdict]:
     """Every silver.transactions verdict for ``months`` (figures read on ``con``)."""
     now = now or manila_now()
-    asset = asset_label(TRANSACTIONS_KEY)
+    asset = TRANSACTIONS
     verdicts: list[Verdict] = []
     counts = {
         row["month"]: row["transactions"]
@@ -228,7 +179,7 @@ def _freshness(con, asset: str, now) -> Verdict:
 
 def judge_items(con, months: Sequence[date]) -> list[Verdict]:
     """Every silver.transaction_items verdict for ``months``."""
-    asset = asset_label(ITEMS_KEY)
+    asset = ITEMS
     verdicts: list[Verdict] = []
     for row in _rows(con, "checks/items_by_month.sql", {"months": list(months)}):
         month, items = row["month"], row["items"]
@@ -265,30 +216,3 @@ def method_shares(counts, items: int) -> dict[str, float | None]:
     ``counts`` is DuckDB's histogram as Arrow hands it over: (method, count) pairs."""
     found = dict(counts or [])
     return {method: percent(found.get(method, 0), items) for method in METHODS}
-
-
-def month_checks(
-    context: dg.AssetExecutionContext, judge: Callable[[object, Sequence[date]], list[Verdict]]
-) -> Callable[[object, list], list[dg.AssetCheckResult]]:
-    """The ``checks`` callback of ``rebuild_months``: judge the months inside the transaction
-    that wrote them, record the verdicts there, show each month's verdicts on its partition."""
-
-    def run(tx, months: list) -> list[dg.AssetCheckResult]:
-        verdicts = judge(tx.con, months)
-        record_verdicts(tx.con, verdicts, context.run.run_id)
-        for observation in month_observations(context.asset_key, verdicts):
-            context.log_event(observation)
-        selected = {key.name for key in context.selected_asset_check_keys}
-        return check_results(verdicts, selected)
-
-    return run
-
-
-def transactions_checks(context: dg.AssetExecutionContext):
-    """``rebuild_months(checks=...)`` for silver.transactions."""
-    return month_checks(context, judge_transactions)
-
-
-def items_checks(context: dg.AssetExecutionContext):
-    """``rebuild_months(checks=...)`` for silver.transaction_items."""
-    return month_checks(context, judge_items)

@@ -1,16 +1,12 @@
 """Verdicts: one check's judgement of one subject (a month, the latest batch, a table).
 
-Partitioned asset checks are a preview feature in Dagster 1.13, and a run of the monthly job
-covers a range of months with one check evaluation. So a check judges every month of its run
-and reports three ways:
+A check judges every month of its run (``checks/catalog.py`` declares them) and reports twice:
 
-- one ``AssetCheckResult`` per check and run: failed when any month fails, at the worst
-  month's severity, with the months judged, the months failing and a per-month table of the
-  figures as metadata (a single-month run also gets the figures as numbers, which the UI plots);
-- one ``AssetObservation`` per month, on that month's partition: every check's verdict for the
-  month, so the partition's page in the UI shows its own results;
-- one ``audit.CheckResults`` row per month, written in the transaction that wrote the month:
-  the record that ``scout doctor`` and the alert sensor read.
+- one ``audit.CheckResults`` row per verdict, written in the transaction that wrote the month:
+  the record that ``scout doctor`` and the alert sensor read;
+- one Dagster event per verdict: a monthly check's verdict is an evaluation on the month's
+  partition (a partitioned asset check), so a month that failed stays failed in the UI until
+  a rebuild of that month passes; a check of one subject per run is an ``AssetCheckResult``.
 """
 
 from __future__ import annotations
@@ -22,7 +18,12 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import dagster as dg
-import pandas as pd
+
+# Partitioned asset checks are a preview in Dagster 1.13: an evaluation names the
+# materialization it judged through this record, which dagster does not export yet.
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
+)
 
 from scout_assets.partitions import partition_key
 from scout_assets.time import manila_now
@@ -81,12 +82,12 @@ def below(value: float | None, warn: float, error: float) -> str:
 
 
 def quality_severity(tier: str) -> str:
-    """DESIGN.md's quality tiers: Needs Improvement warns, Critical Issues is an error."""
+    """The quality tiers (scout_assets/tiers.py): Needs Improvement warns, Critical Issues is an error."""
     return {"Needs Improvement": WARN, "Critical Issues": ERROR}.get(tier, OK)
 
 
 def freshness_severity(tier: str) -> str:
-    """DESIGN.md's freshness tiers: Stale warns, Very Stale is an error."""
+    """The freshness tiers (scout_assets/tiers.py): Stale warns, Very Stale is an error."""
     return {"Stale": WARN, "Very Stale": ERROR, "No Data": WARN}.get(tier, OK)
 
 
@@ -136,84 +137,42 @@ def record_verdicts(con, verdicts: Sequence[Verdict], run_id: str | None) -> Non
     )  # fmt: skip
 
 
-# -- Dagster results ---------------------------------------------------------------------------
+# -- Dagster events ----------------------------------------------------------------------------
 
 
-def _figures_table(verdicts: Sequence[Verdict]) -> dg.MetadataValue:
-    rows = [
-        {"subject": v.subject, "verdict": v.severity,
-         **{name: _plain(value) for name, value in v.figures.items()}}
-        for v in verdicts
-    ]
-    return dg.MetadataValue.md(pd.DataFrame(rows).to_markdown(index=False) if rows else "_none_")
+def _metadata(verdict: Verdict) -> dict:
+    return {PERSISTED_KEY: True, "subject": verdict.subject,
+            **{k: _plain(v) for k, v in verdict.figures.items() if v is not None}}  # fmt: skip
 
 
-def check_result(
-    check_name: str, verdicts: Sequence[Verdict], asset_key: dg.AssetKey | None = None
-) -> dg.AssetCheckResult:
-    """One Dagster result for one check's verdicts over the run's subjects."""
-    failing = [v for v in verdicts if not v.passed]
-    severity = worst(v.severity for v in verdicts)
-    if failing:
-        description = "; ".join(f"{v.subject}: {v.severity} {v.description}" for v in failing)
-    elif verdicts:
-        description = "; ".join(f"{v.subject}: {v.description}" for v in verdicts[:6])
-    else:
-        description = "nothing to judge"
-    metadata: dict = {
-        "judged": ", ".join(v.subject for v in verdicts) or "none",
-        "failing": ", ".join(v.subject for v in failing) or "none",
-        "figures": _figures_table(verdicts),
-        PERSISTED_KEY: True,
-    }
-    months = [v.month for v in verdicts if v.month is not None]
-    if months:
-        metadata["months_judged"] = ", ".join(month_label(m) for m in months)
-    if len(verdicts) == 1:
-        metadata.update(
-            {k: _plain(v) for k, v in verdicts[0].figures.items() if v is not None}
-        )
-    return dg.AssetCheckResult(
-        asset_key=asset_key,
-        check_name=check_name,
-        passed=not failing,
-        severity=dg.AssetCheckSeverity.ERROR if severity == ERROR else dg.AssetCheckSeverity.WARN,
-        description=description[:2000],
-        metadata=metadata,
+def _severity(verdict: Verdict) -> dg.AssetCheckSeverity:
+    return dg.AssetCheckSeverity.ERROR if verdict.severity == ERROR else dg.AssetCheckSeverity.WARN
+
+
+def month_evaluation(key: dg.AssetKey, verdict: Verdict, blocking: bool,
+                     target: AssetCheckEvaluationTargetMaterializationData | None):  # fmt: skip
+    """A monthly check's verdict on its month's partition (a partitioned asset check),
+    targeting that partition's materialization, so the UI keeps each month's own status."""
+    return dg.AssetCheckEvaluation(
+        asset_key=key,
+        check_name=verdict.check_name,
+        passed=verdict.passed,
+        metadata=_metadata(verdict),
+        target_materialization_data=target,
+        severity=_severity(verdict),
+        description=f"{verdict.severity}: {verdict.description}"[:2000],
+        blocking=blocking,
+        partition=partition_key(verdict.month),
     )
 
 
-def check_results(
-    verdicts: Sequence[Verdict], selected: Iterable[str] | None = None,
-    asset_key: dg.AssetKey | None = None,
-) -> list[dg.AssetCheckResult]:
-    """One result per check name (in first-seen order), only for ``selected`` names."""
-    by_check: dict[str, list[Verdict]] = {}
-    for verdict in verdicts:
-        by_check.setdefault(verdict.check_name, []).append(verdict)
-    wanted = None if selected is None else set(selected)
-    return [
-        check_result(name, group, asset_key)
-        for name, group in by_check.items()
-        if wanted is None or name in wanted
-    ]
-
-
-def month_observations(asset_key: dg.AssetKey, verdicts: Sequence[Verdict]):
-    """One observation per month on that month's partition: every check's verdict for it
-    (verdicts about something else, like the newest data, stay on the check result)."""
-    by_month: dict[date, list[Verdict]] = {}
-    for verdict in verdicts:
-        if verdict.month is not None and verdict.subject == month_label(verdict.month):
-            by_month.setdefault(verdict.month, []).append(verdict)
-    for month, group in sorted(by_month.items()):
-        yield dg.AssetObservation(
-            asset_key=asset_key,
-            partition=partition_key(month),
-            description="quality checks of this month",
-            metadata={
-                "checks_failing": sum(not v.passed for v in group),
-                **{v.check_name: f"{v.severity}: {v.description}" for v in group},
-                "figures": _figures_table(group),
-            },
-        )
+def run_result(key: dg.AssetKey, verdict: Verdict) -> dg.AssetCheckResult:
+    """A check that judges one subject per run (the latest batch, the newest data, a table)."""
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=verdict.check_name,
+        passed=verdict.passed,
+        severity=_severity(verdict),
+        description=f"{verdict.severity}: {verdict.description}"[:2000],
+        metadata=_metadata(verdict),
+    )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 import uuid
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
 
-from scout_assets.constants import DEFAULT_DRIVE_DIR, DEFAULT_WAREHOUSE
+from scout_assets.constants import CLI_RUN_TAGS, DEFAULT_DRIVE_DIR, DEFAULT_WAREHOUSE
 
 _warehouse_option = click.option(
     "--warehouse", envvar="SCOUT_WAREHOUSE", default=DEFAULT_WAREHOUSE, show_default=True,
@@ -41,21 +41,28 @@ def _month(value: str | None) -> date | None:
         raise click.BadParameter(f"{value!r} is not a month (YYYY-MM)") from None
 
 
-def _rebuild(warehouse: str, drive_dir: str, months: list[date], verbose: bool) -> None:
+def _rebuild(warehouse: str, drive_dir: str, months: dict[date, datetime | None],
+             verbose: bool) -> None:  # fmt: skip
+    """Rebuild ``months`` (each with its newest queue entry, if queued) as the month planner
+    plans them: the runs the month rebuild sensor would launch."""
     from scout_assets.definitions import build_definitions
     from scout_assets.environment import Settings
+    from scout_assets.month_plan import plan_month_ranges
     from scout_assets.runner import PipelineError, build_months, local_instance
 
-    if not months:
+    ranges, _outside = plan_month_ranges(months)
+    if not ranges:
         click.echo("Nothing to rebuild.")
         return
     settings = Settings(warehouse_path=warehouse, drive_dir=drive_dir)
     try:
-        run_ids = build_months(build_definitions(settings), local_instance(), months,
-                               log_level="INFO" if verbose else "CRITICAL")  # fmt: skip
+        run_ids = build_months(build_definitions(settings), local_instance(), ranges,
+                               log_level="INFO" if verbose else "CRITICAL",
+                               tags=CLI_RUN_TAGS)  # fmt: skip
     except PipelineError as error:
         _fail(str(error))
-    click.echo(f"Rebuilt {len(months)} month(s) ({months[0]:%Y-%m}..{months[-1]:%Y-%m}) in "
+    built = [month for month_range in ranges for month in month_range.months]
+    click.echo(f"Rebuilt {len(built)} month(s) ({built[0]:%Y-%m}..{built[-1]:%Y-%m}) in "
                f"{len(run_ids)} run(s): {', '.join(r[:8] for r in run_ids)}")  # fmt: skip
 
 
@@ -70,7 +77,7 @@ def rollback(batch_id, reason, no_rebuild, warehouse, drive_dir, verbose) -> Non
     """Take ingestion batch BATCH_ID (its Dagster run id) out of the warehouse and rebuild the
     months it touched, as if it had never been loaded."""
     from scout_assets.operations.rollback import RollbackError, derived_tables, rollback_batch
-    from scout_assets.partitions import monthly_partitions, partition_key
+    from scout_assets.operations.backfill import months_to_build
     from scout_assets.resources.warehouse import DuckDBWarehouse
 
     _existing(warehouse)
@@ -85,9 +92,8 @@ def rollback(batch_id, reason, no_rebuild, warehouse, drive_dir, verbose) -> Non
     if no_rebuild:
         click.echo("Months queued in audit.PendingMonths; the next run rebuilds them.")
         return
-    keys = set(monthly_partitions.get_partition_keys())
-    _rebuild(warehouse, drive_dir, [m for m in outcome.months if partition_key(m) in keys],
-             verbose)  # fmt: skip
+    # The queue holds the rolled-back months now (and any other waiting): rebuild it.
+    _rebuild(warehouse, drive_dir, months_to_build(DuckDBWarehouse(path=warehouse)), verbose)
 
 
 @click.command()

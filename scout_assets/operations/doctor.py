@@ -67,7 +67,8 @@ def failed_processes(con, now) -> list[Verdict]:
     failed = _rows(con, "operations/doctor_failed_processes.sql", {"since": now - FAILED_WINDOW})
     labels = [
         f"{row['process_name']}" + (f" [{row['partition_key']}]" if row["partition_key"] else "")
-        + f" at {row['start_time']:%H:%M} ({(row['error_message'] or '').splitlines()[0][:120]})"
+        + f" at {row['start_time']:%H:%M} Manila "
+        + f"({(row['error_message'] or '').splitlines()[0][:120]})"
         for row in failed
     ]  # fmt: skip
     return [Verdict(

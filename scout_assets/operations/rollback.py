@@ -25,24 +25,27 @@ workbook instead.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from graphlib import TopologicalSorter
 from datetime import date
 
 import dagster as dg
 
 from scout_assets.checks.verdicts import month_label
 from scout_assets.constants import GOLD, MONTH_COLUMN, PLATINUM, SILVER, WAREHOUSE_POOL
+from scout_assets.error_classes import OPERATOR, OperatorError
+from scout_assets.errors import ERROR_CLASS_KEY
+from scout_assets.models import MODELS
 from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse, bind
 from scout_assets.sql_files import sql_text
-from scout_assets.time import manila_now
+from scout_assets.time import manila_now, manila_text
 from scout_assets.month_queue import queue_months
 
 DERIVED_GROUPS = (SILVER, GOLD, PLATINUM)
 REASON = "rollback"
 
 
-class RollbackError(ValueError):
-    """A rollback that cannot be done (unknown batch, already rolled back, no reason)."""
+class RollbackError(OperatorError, ValueError):
+    """A rollback that cannot be done (unknown batch, already rolled back, no reason): the
+    operator's to correct, never an alert."""
 
 
 @dataclass
@@ -67,21 +70,8 @@ class RollbackOutcome:
 
 
 def derived_tables() -> list[str]:
-    """The warehouse tables of the monthly silver/gold/platinum assets, in dependency order."""
-    from scout_assets.gold import assets as gold
-    from scout_assets.platinum import assets as platinum
-    from scout_assets.silver import assets as silver
-
-    specs = {
-        spec.key: spec
-        for assets_def in (*silver.assets, *gold.assets, *platinum.assets)
-        for spec in assets_def.specs
-        if spec.partitions_def is not None and spec.group_name in DERIVED_GROUPS
-    }
-    upstream = {key: {d.asset_key for d in spec.deps if d.asset_key in specs}
-                for key, spec in specs.items()}  # fmt: skip
-    order = TopologicalSorter(upstream).static_order()
-    return [specs[key].metadata["warehouse_table"] for key in order]
+    """The monthly silver/gold/platinum tables, in dependency (= declaration) order."""
+    return [m.table for m in MODELS if m.layer in DERIVED_GROUPS and m.monthly]
 
 
 def _has_column(con, table: str, column: str) -> bool:
@@ -130,8 +120,7 @@ def _check_batch(con, outcome: RollbackOutcome, params: dict) -> None:
         "select rolled_back_at from audit.Rollbacks where batch_id = ?", [batch_id]
     ).fetchone()
     if done:
-        when = f"{done[0]:%Y-%m-%d %H:%M}"
-        raise RollbackError(f"batch {batch_id} was already rolled back at {when}")
+        raise RollbackError(f"batch {batch_id} was already rolled back at {manila_text(done[0])}")
     found_sql = sql_text("operations/rollback_batch.sql")
     found = con.execute(found_sql, bind(found_sql, params)).fetchone()
     outcome.payloads, outcome.interactions, outcome.files, supplements = found
@@ -215,7 +204,13 @@ def rollback_batch_op(context: dg.OpExecutionContext, config: RollbackConfig,
             derived_tables(), context.run.run_id, context.log,
         )  # fmt: skip
     except RollbackError as error:
-        raise dg.Failure(description=str(error), allow_retries=False) from error
+        # A mistyped batch id or a missing reason: the run fails saying so, classed as the
+        # operator's error so that the alert sensor does not page anyone for it.
+        raise dg.Failure(
+            description=f"operator error, nothing was changed: {error}",
+            metadata={ERROR_CLASS_KEY: OPERATOR},
+            allow_retries=False,
+        ) from error
     context.add_output_metadata(
         {
             "payloads": outcome.payloads,

@@ -1,5 +1,6 @@
-"""Where alerts go: always ``audit.AlertLog`` and the log; optionally a Slack or Teams webhook
-and SMTP email, each enabled by its environment variables.
+"""Where alerts go: always ``audit.AlertLog``, the log and the ``monitoring/open_problems``
+asset in the UI; optionally a Slack or Teams (Workflows, Adaptive Card) webhook and SMTP
+email, each enabled by its environment variables.
 
 Delivery is an outbox: an alert is first written to ``audit.AlertLog`` with one
 ``audit.AlertDeliveries`` row per channel, and only then sent. A channel that times out,
@@ -31,7 +32,7 @@ PROBLEM, RECOVERED = "problem", "recovered"
 
 # Environment variables: a channel is on when its variables are set (secrets via dg.EnvVar).
 ENV_WEBHOOK_URL = "SCOUT_ALERT_WEBHOOK_URL"
-ENV_WEBHOOK_FORMAT = "SCOUT_ALERT_WEBHOOK_FORMAT"  # slack (default) / teams
+ENV_WEBHOOK_FORMAT = "SCOUT_ALERT_WEBHOOK_FORMAT"  # slack (default) / teams (a Workflows URL)
 ENV_SMTP_HOST = "SCOUT_SMTP_HOST"
 ENV_SMTP_PORT = "SCOUT_SMTP_PORT"
 ENV_SMTP_USER = "SCOUT_SMTP_USER"
@@ -39,8 +40,6 @@ ENV_SMTP_PASSWORD = "SCOUT_SMTP_PASSWORD"
 ENV_SMTP_SECURITY = "SCOUT_SMTP_SECURITY"  # none (default) / starttls / ssl
 ENV_EMAIL_FROM = "SCOUT_ALERT_EMAIL_FROM"
 ENV_EMAIL_TO = "SCOUT_ALERT_EMAIL_TO"  # comma-separated
-
-_COLOURS = {"ERROR": "D70000", "WARN": "FFA500", "INFO": "2EB886"}
 
 
 class DeliveryError(RuntimeError):
@@ -105,6 +104,39 @@ def compose(alerts: Sequence[tuple[int, Alert]]) -> list[Message]:
     return messages
 
 
+# Adaptive Card text colours: the severity at a glance.
+_CARD_COLOURS = {"ERROR": "Attention", "WARN": "Warning", "INFO": "Good"}
+
+
+def teams_card(message: Message) -> dict:
+    """The message as a Teams Workflows webhook expects it ("Post to a channel when a webhook
+    request is received"): one Adaptive Card. Office 365 connector cards (MessageCard) are
+    retired with the connectors."""
+    colour = _CARD_COLOURS["INFO" if message.state == RECOVERED else message.severity]
+    body = [
+        {"type": "TextBlock", "text": message.title, "weight": "Bolder", "size": "Medium",
+         "color": colour, "wrap": True},
+        *({"type": "TextBlock", "text": line, "wrap": True, "spacing": "Small"}
+          for line in message.text.splitlines()),
+    ]  # fmt: skip
+    return {
+        "type": "message",
+        "attachments": [
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": None,
+                "content": {
+                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                    "type": "AdaptiveCard",
+                    "version": "1.4",
+                    "msteams": {"width": "Full"},
+                    "body": body,
+                },
+            }
+        ],
+    }
+
+
 class Notifier(dg.ConfigurableResource):
     """The alert channels. Build it with ``notifier_from_env``; every field is optional."""
 
@@ -151,14 +183,7 @@ class Notifier(dg.ConfigurableResource):
 
     def _payload(self, message: Message) -> dict:
         if self.webhook_format == "teams":
-            return {
-                "@type": "MessageCard",
-                "@context": "https://schema.org/extensions",
-                "summary": message.title,
-                "themeColor": _COLOURS["INFO" if message.state == RECOVERED else message.severity],
-                "title": message.title,
-                "text": message.text.replace("\n", "<br>"),
-            }
+            return teams_card(message)
         return {"text": f"*{message.title}*\n{message.text}"}
 
     def _post(self, message: Message) -> None:

@@ -103,6 +103,18 @@ LOGIN_MESSAGES = re.compile(
 )
 
 
+def odbc_module():
+    """pyodbc, or a ServingError saying what to install (it needs unixODBC's libodbc)."""
+    try:
+        import pyodbc
+    except ImportError as error:
+        raise ServingError(
+            f"publishing needs an ODBC driver manager ({error}): install unixODBC "
+            "(Debian: apt-get install unixodbc) and the server's ODBC driver"
+        ) from None
+    return pyodbc
+
+
 def error_sqlstate(error: BaseException) -> str:
     args = getattr(error, "args", ())
     return str(args[0]) if args and isinstance(args[0], str) and len(args[0]) == 5 else ""
@@ -408,7 +420,7 @@ class OdbcWarehouse(Warehouse):
         """The configured driver, or the wheel-bundled SQL Server driver when the default
         name is not registered with unixODBC."""
         if self.dialect == "mssql" and self.driver == MSSQL_DEFAULT_DRIVER:
-            import pyodbc
+            pyodbc = odbc_module()
 
             if self.driver not in pyodbc.drivers():
                 return bundled_mssql_driver() or self.driver
@@ -446,7 +458,7 @@ class OdbcWarehouse(Warehouse):
     def _retrying(self, action: str, attempt: Callable[[], Any]) -> Any:
         """Run ``attempt``; retry transient failures with exponential backoff; never retry a
         refused login."""
-        import pyodbc
+        pyodbc = odbc_module()
 
         delay = self.retry_delay_seconds
         for number in range(1, self.retries + 1):
@@ -477,7 +489,7 @@ class OdbcWarehouse(Warehouse):
 
     def connect(self):
         """A pyodbc connection (autocommit off), retried while the server is unreachable."""
-        import pyodbc
+        pyodbc = odbc_module()
 
         def attempt():
             return pyodbc.connect(
@@ -488,7 +500,7 @@ class OdbcWarehouse(Warehouse):
 
     @contextmanager
     def connection(self) -> Iterator[Any]:
-        import pyodbc
+        pyodbc = odbc_module()
 
         con = self.connect()
         try:
@@ -506,7 +518,7 @@ class OdbcWarehouse(Warehouse):
         """One pyodbc transaction (on ``con``, else a new connection) that commits with one
         ``audit.ETLProcessingLog`` row per entry (a publishing unit of several months logs
         each month); after a rollback the entries are logged ``failed``."""
-        import pyodbc
+        pyodbc = odbc_module()
 
         audits = [audit] if isinstance(audit, AuditEntry) else list(audit)
         if con is None:
@@ -732,7 +744,10 @@ def odbc_warehouse_from_env(dialect: str, env: dict[str, str] | None = None) -> 
     settings: dict[str, Any] = {key: dg.EnvVar(var) for key, var in ENV_VARS[dialect].items()}
     settings["driver"] = env.get(optional["driver"]) or DEFAULT_DRIVERS[dialect]
     if env.get(optional["port"]):
-        settings["port"] = int(env[optional["port"]])
+        port = env[optional["port"]]
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ServingError(f"{optional['port']} must be a port number, not {port!r}")
+        settings["port"] = int(port)
     if env.get(optional["odbc_extra"]):
         settings["odbc_extra"] = env[optional["odbc_extra"]]
     return OdbcWarehouse(dialect=dialect, **settings)

@@ -11,20 +11,24 @@ Where problems come from, on each tick:
   month it covered (or ``all``), a later successful run of those months is its recovery. Runs
   that will be retried are skipped, and so are runs that failed only because a blocking check
   failed (that check's own verdict is the alert);
-- Dagster's freshness states (FreshnessPolicy, evaluated by the freshness daemon).
+- Dagster's freshness states (FreshnessPolicy, evaluated by the freshness daemon);
+- the recent ticks of the code location's other sensors and schedules (``ticks.py``): ticks
+  that keep failing are a problem.
 
 A problem is identified by ``check|asset|subject`` (subject: the month, ``latest``, a table).
 ``audit.AlertLog`` holds the last alert per problem, so the sensor sends "problem" when the
 current verdict fails and the last alert is not a problem (or the severity rose from WARN to
 ERROR), and "recovered" when it passes and the last alert was a problem. However often a
-month fails, that is one alert. Delivery goes through the ``Notifier``'s outbox.
+month fails, that is one alert. Delivery goes through the ``Notifier``'s outbox. The problems
+still open are listed on the ``monitoring/open_problems`` asset (``open_problems.py``),
+recorded again whenever the list changes.
 """
 
 
 import json
 import re
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -34,8 +38,8 @@ import dagster as dg
 import duckdb
 
 from scout_assets.checks import names
-from scout_assets.checks.scanning import BATCH_SPECS, SCHEMA_SPECS
-from scout_assets.checks.silver import ITEMS_CHECK_SPECS, TRANSACTIONS_CHECK_SPECS
+from scout_assets.checks.catalog import CHECKS
+from scout_assets.layers import BLOCKING_CHECK_KEY
 from scout_assets.checks.verdicts import (
     ERROR,
     INFO,
@@ -48,6 +52,7 @@ from scout_assets.checks.verdicts import (
     month_label,
     record_verdicts,
 )
+from scout_assets.error_classes import OPERATOR
 from scout_assets.errors import ERROR_CLASS_KEY
 from scout_assets.partitions import month_of_key, months_in_range
 from scout_assets.resources.notifier import (
@@ -59,8 +64,10 @@ from scout_assets.resources.notifier import (
     compose,
 )
 from scout_assets.resources.warehouse import DuckDBWarehouse
+from scout_assets.sensors.open_problems import digest, open_problems, open_problems_event
+from scout_assets.sensors.ticks import tick_verdicts
 from scout_assets.sql_files import sql_text
-from scout_assets.time import manila_now
+from scout_assets.time import manila_from_timestamp, manila_now, manila_text
 from scout_assets.resources.duckdb_files import WarehouseLocked, open_duckdb
 
 SENSOR_NAME = "scout_alerts"
@@ -69,12 +76,11 @@ EVENTS_PER_TICK = 200
 DELIVERIES_PER_TICK = 500
 WAREHOUSE_WAIT_SECONDS = 10.0
 WILL_RETRY_TAG = "dagster/will_retry"
-BLOCKING_CHECK_FAILURE = "DagsterAssetCheckFailedError"
 _MONTH = re.compile(r"\b(\d{4})-(\d{2})(?:-01)?\b")
 
+# Every check records its own verdicts in audit.CheckResults (layers.py).
 OWN_CHECK_KEYS = frozenset(
-    spec.key
-    for spec in (*TRANSACTIONS_CHECK_SPECS, *ITEMS_CHECK_SPECS, *BATCH_SPECS, *SCHEMA_SPECS)
+    dg.AssetCheckKey(dg.AssetKey(check.model.split("/")), check.name) for check in CHECKS
 )
 
 
@@ -88,6 +94,7 @@ class AlertCursor:
 
     runs: int = 0  # storage id of the last run status event processed
     checks: int = 0  # id of the last asset check execution processed
+    shown: str = ""  # digest of the open problems the UI shows (open_problems.py)
 
     @classmethod
     def parse(cls, text: str | None) -> "AlertCursor":
@@ -103,10 +110,14 @@ class TickSummary:
     alerts_queued: int = 0
     messages_sent: int = 0
     deliveries_failed: int = 0
+    open_problems: int = 0
+    # The open problems for the UI, when they changed since the UI last showed them.
+    shown: dg.AssetMaterialization | None = None
 
     def __str__(self) -> str:
         return (f"{self.verdicts_recorded} verdicts recorded, {self.alerts_queued} alerts queued, "
-                f"{self.messages_sent} messages sent, {self.deliveries_failed} failed")  # fmt: skip
+                f"{self.messages_sent} messages sent, {self.deliveries_failed} failed; "
+                f"{self.open_problems} open problem(s)")  # fmt: skip
 
 
 def problem_key(verdict: Verdict) -> str:
@@ -184,9 +195,19 @@ def _failure_description(run: dg.DagsterRun, failures: list) -> str:
     return f"run {run.run_id[:8]} of {run.job_name} failed; " + "; ".join(parts)
 
 
+def _alerts_elsewhere(failure) -> bool:
+    """A step failure that is no alert of its run: a blocking check's (the check alerts on its
+    own) or an operator's error (a mistyped rollback: the run tells whoever launched it)."""
+    data = failure.step_failure_data
+    metadata = data.user_failure_data.metadata if data.user_failure_data else {}
+    if BLOCKING_CHECK_KEY in metadata:  # layers.blocking_failure
+        return True
+    return getattr(metadata.get(ERROR_CLASS_KEY), "value", None) == OPERATOR
+
+
 def run_verdicts(instance: dg.DagsterInstance, record) -> list[Verdict]:
     """A run's outcome as a verdict per month it covered (none for runs to be retried or
-    stopped only by a blocking check, which alerts on its own)."""
+    stopped only by failures that alert elsewhere)."""
     entry = record.event_log_entry
     run = instance.get_run_by_id(entry.run_id)
     if run is None:
@@ -199,10 +220,7 @@ def run_verdicts(instance: dg.DagsterInstance, record) -> list[Verdict]:
     if str(run.tags.get(WILL_RETRY_TAG, "")).lower() == "true":
         return []
     failures = _step_failures(instance, run.run_id)
-    if failures and all(
-        f.step_failure_data.error and f.step_failure_data.error.cls_name == BLOCKING_CHECK_FAILURE
-        for f in failures
-    ):
+    if failures and all(_alerts_elsewhere(f) for f in failures):
         return []
     description = _failure_description(run, failures)
     return [Verdict(names.RUN_FAILURE, asset, subject, ERROR, description,
@@ -289,9 +307,10 @@ def freshness_verdicts(instance: dg.DagsterInstance, asset_keys: Sequence[dg.Ass
     for key, record in instance.get_freshness_state_records(list(asset_keys)).items():
         state = record.freshness_state.value
         if state in _FRESHNESS_SEVERITY:
+            since = manila_text(manila_from_timestamp(record.updated_at.timestamp()))
             verdicts.append(Verdict(
                 names.FRESHNESS_POLICY, asset_label(key), "latest", _FRESHNESS_SEVERITY[state],
-                f"freshness policy {state} since {record.updated_at:%Y-%m-%d %H:%M} UTC", {},
+                f"freshness policy {state} since {since}", {},
             ))  # fmt: skip
     return verdicts
 
@@ -440,14 +459,18 @@ def evaluate_alerts(
     log,
     check_keys: Iterable[dg.AssetCheckKey] = (),
     freshness_keys: Sequence[dg.AssetKey] = (),
+    instigator_names: Collection[str] = (),
     now=None,
 ) -> tuple[AlertCursor, TickSummary]:
-    """One tick: read what happened, record it, queue alerts for what changed, deliver."""
+    """One tick: read what happened, record it, queue alerts for what changed, deliver, and
+    show the open problems in the UI when they changed."""
     now = now or manila_now()
     summary = TickSummary()
     run_found, runs_at = collect_runs(instance, cursor.runs)
     check_found, checks_at = collect_checks(instance, check_keys, cursor.checks)
+    # Current states, judged afresh each tick (not recorded in audit.CheckResults).
     fresh = freshness_verdicts(instance, freshness_keys) if freshness_keys else []
+    fresh += tick_verdicts(instance, instigator_names) if instigator_names else []
     with brief_connection(warehouse) as con:
         con.execute("begin transaction")
         try:
@@ -459,6 +482,7 @@ def evaluate_alerts(
             con.execute("rollback")
             raise
         due = due_deliveries(con, now)
+        problems = open_problems(con)
     summary.verdicts_recorded = len(run_found) + len(check_found)
     summary.alerts_queued = len(alerts)
     outcomes = deliver(notifier, due, log)
@@ -469,29 +493,39 @@ def evaluate_alerts(
         # delivered message is not sent twice.
         with brief_connection(warehouse, wait_seconds=60.0) as con:
             mark(con, outcomes, notifier, now)
-    return AlertCursor(runs=runs_at, checks=checks_at), summary
+    summary.open_problems = len(problems)
+    shown = digest(problems)
+    if shown != cursor.shown:
+        summary.shown = open_problems_event(problems, now)
+    return AlertCursor(runs=runs_at, checks=checks_at, shown=shown), summary
 
 
 @dg.sensor(
     name=SENSOR_NAME,
     minimum_interval_seconds=INTERVAL_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Sends each new problem (failed or warning check, stale asset, failed run, "
-    "doctor finding) once, and its recovery once, through the notifier.",
+    description="Every 30 s: sends each new problem (failed or warning check, stale asset, "
+    "failed run, sensor or schedule whose ticks keep failing, doctor finding) once, and its "
+    "recovery once, through the notifier; lists the open ones on monitoring/open_problems.",
 )
 def alert_sensor(context: dg.SensorEvaluationContext, warehouse: DuckDBWarehouse,
                  notifier: Notifier):  # fmt: skip
-    """Watches check verdicts, freshness states and run failures; alerts on changes."""
-    graph = context.repository_def.asset_graph if context.repository_def else None
+    """Watches check verdicts, freshness states, run failures and other sensors' and
+    schedules' ticks; alerts on changes."""
+    repository = context.repository_def
+    graph = repository.asset_graph if repository else None
     check_keys = list(graph.asset_check_keys) if graph else []
     freshness_keys = [
         node.key for node in graph.asset_nodes if node.freshness_policy_or_from_metadata
     ] if graph else []  # fmt: skip
+    instigators = {d.name for d in (*repository.sensor_defs, *repository.schedule_defs)
+                   if d.name != SENSOR_NAME} if repository else set()  # fmt: skip
     try:
         cursor, summary = evaluate_alerts(
             context.instance, warehouse, notifier, AlertCursor.parse(context.cursor),
-            context.log, check_keys, freshness_keys,
+            context.log, check_keys, freshness_keys, instigators,
         )  # fmt: skip
     except WarehouseBusy as busy:
         return dg.SkipReason(f"{busy}; trying again on the next tick")
-    return dg.SensorResult(cursor=cursor.dump(), skip_reason=str(summary))
+    return dg.SensorResult(cursor=cursor.dump(), skip_reason=str(summary),
+                           asset_events=[summary.shown] if summary.shown else [])  # fmt: skip

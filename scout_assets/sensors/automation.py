@@ -27,9 +27,7 @@ cannot know that only March and April received data. The queue knows.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -38,24 +36,17 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from scout_assets.constants import PLATINUM
+from scout_assets.constants import PLATINUM, TRIGGER_TAG
 from scout_assets.jobs import monitors_job, monthly_job
-from scout_assets.partitions import monthly_partitions, partition_key
+from scout_assets.month_plan import REBUILD_TAG, MonthRange, plan_month_ranges, queued_months
 from scout_assets.resources.warehouse import DuckDBWarehouse
-from scout_assets.runner import contiguous_ranges
 from scout_assets.resources.duckdb_files import WarehouseLocked, open_duckdb
 
 SENSOR_NAME = "month_rebuild_sensor"
-# Dagster's own tags: a run over a range of partitions, and a run launched by a backfill.
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
-BACKFILL_TAG = "dagster/backfill"
-REBUILD_TAG = "scout/rebuild"
-TRIGGER_TAG = "scout/trigger"
+BACKFILL_TAG = "dagster/backfill"  # Dagster's tag on a run a backfill launched
 MAX_ATTEMPTS = 3
 LAST_MONTHLY_KEY = dg.AssetKey([PLATINUM, "xtab_time_brand_category_abs"])
 LAST_MONITOR_KEY = dg.AssetKey([PLATINUM, "pipeline_realtime_monitor"])
-PENDING_SQL = "select txn_month, max(queued_at) from audit.PendingMonths group by txn_month"
 
 _NOT_FINISHED = [
     dg.DagsterRunStatus.NOT_STARTED,
@@ -67,48 +58,12 @@ _NOT_FINISHED = [
 _FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
 
 
-@dataclass(frozen=True)
-class MonthRange:
-    """A contiguous range of pending months, rebuilt by one run."""
-
-    first: date
-    last: date
-    base_key: str  # the range and the newest queue entry in it
-
-    @property
-    def label(self) -> str:
-        first, last = self.first.isoformat()[:7], self.last.isoformat()[:7]
-        return first if first == last else f"{first}..{last}"
-
-    def run_request(self, attempt: int) -> dg.RunRequest:
-        return dg.RunRequest(
-            run_key=f"{self.base_key}-attempt{attempt}",
-            job_name=monthly_job.name,
-            tags={
-                RANGE_START_TAG: partition_key(self.first),
-                RANGE_END_TAG: partition_key(self.last),
-                REBUILD_TAG: self.base_key,
-                TRIGGER_TAG: SENSOR_NAME,
-            },
-        )
-
-
-def plan_month_ranges(
-    pending: Mapping[date, datetime], valid_keys: set[str]
-) -> tuple[list[MonthRange], list[date]]:
-    """Pending months -> the ranges to rebuild, and the months outside the partition range."""
-    outside = sorted(m for m in pending if partition_key(m) not in valid_keys)
-    buildable = [m for m in pending if partition_key(m) in valid_keys]
-    ranges = []
-    for first, last in contiguous_ranges(buildable):
-        entries = "|".join(
-            f"{month.isoformat()}@{pending[month].isoformat()}"
-            for month in sorted(pending)
-            if first <= month <= last
-        )
-        digest = hashlib.sha256(entries.encode()).hexdigest()[:16]
-        ranges.append(MonthRange(first, last, f"months-{first:%Y-%m}-{last:%Y-%m}-{digest}"))
-    return ranges, outside
+def run_request(month_range: MonthRange, attempt: int) -> dg.RunRequest:
+    return dg.RunRequest(
+        run_key=f"{month_range.base_key}-attempt{attempt}",
+        job_name=monthly_job.name,
+        tags={**month_range.tags, TRIGGER_TAG: SENSOR_NAME},
+    )
 
 
 def read_pending_months(path: str) -> dict[date, datetime] | None:
@@ -121,11 +76,11 @@ def read_pending_months(path: str) -> dict[date, datetime] | None:
         return None
     except duckdb.ConnectionException:
         # This process already has the file open for writing: read through that instance.
-        rows = DuckDBWarehouse(path=path).query(PENDING_SQL).to_pylist()
-        return {row["txn_month"]: row["max(queued_at)"] for row in rows}
+        with DuckDBWarehouse(path=path).connection() as con:
+            return queued_months(con)
     with closing(con):
         try:
-            return dict(con.execute(PENDING_SQL).fetchall())
+            return queued_months(con)
         except duckdb.CatalogException:
             return {}  # no ingestion has run yet
 
@@ -226,8 +181,7 @@ def evaluate_automation(
         pending = read_pending_months(warehouse_path)
         if pending is None:
             return dg.SkipReason("the warehouse is busy; the queue is read on the next tick")
-        valid = set(monthly_partitions.get_partition_keys(current_time=now))
-        ranges, outside = plan_month_ranges(pending, valid)
+        ranges, outside = plan_month_ranges(pending, now)
         outside_keys = [m.isoformat()[:7] for m in outside]
         if outside_keys and outside_keys != cursor.outside and log is not None:
             log.warning(
@@ -239,7 +193,7 @@ def evaluate_automation(
             if attempt is None:
                 messages.append(f"{month_range.label}: not retried (see its failed runs)")
                 continue
-            requests.append(month_range.run_request(attempt))
+            requests.append(run_request(month_range, attempt))
             messages.append(f"rebuild {month_range.label} (attempt {attempt})")
         next_cursor = AutomationCursor(checked_at=now, waiting=bool(requests), outside=outside_keys)
 
@@ -266,6 +220,10 @@ def build_automation_sensor(default_status: dg.DefaultSensorStatus) -> dg.Sensor
         jobs=[monthly_job, monitors_job],
         minimum_interval_seconds=15,
         default_status=default_status,
+        description="Every 15 s: rebuilds the months waiting in audit.PendingMonths (silver -> "
+        "gold -> platinum), one build_months run per contiguous range, then refresh_monitors. "
+        "Waits while another monthly run or backfill is in progress; a range that fails 3 "
+        "times is left for an operator.",
     )
     def month_rebuild_sensor(context: dg.SensorEvaluationContext, warehouse: DuckDBWarehouse):
         """Rebuilds exactly the months that received data (silver -> gold -> platinum), one

@@ -330,6 +330,9 @@ def build_drive_sensor(default_status: dg.DefaultSensorStatus) -> dg.SensorDefin
         job=ingest_job,
         minimum_interval_seconds=30,
         default_status=default_status,
+        description="Every 30 s: looks for new or changed files in the Drive folder and requests "
+        "one ingest_drive run for them, keyed by their content (a copy or a replayed tick never "
+        "ingests twice); the run loads only what audit.FileManifest does not hold yet.",
     )
     def drive_sensor(context: dg.SensorEvaluationContext, drive: DriveSource):
         """Watches the Drive folder and requests an ingestion run for new or changed files.

@@ -12,11 +12,11 @@ from functools import cache
 
 import duckdb
 
-from scout_assets.constants import BRONZE, GOLD, MONTH_COLUMN, PLATINUM, SILVER
+from scout_assets.constants import BRONZE, GOLD, MONTH_COLUMN, PLATINUM
+from scout_assets.models import AUDIT, MODELS
 from scout_assets.sql_files import SQL_DIR, ddl_files
 
 REFERENCE = "reference"
-AUDIT = "audit"
 
 
 @dataclass(frozen=True)
@@ -38,41 +38,18 @@ class ServedObject:
         return self.layer in (GOLD, PLATINUM)
 
 
+# Derived from the one declaration of every warehouse object (scout_assets/models.py).
 SERVED_OBJECTS: list[ServedObject] = [
-    ServedObject("dbo.Transactions", SILVER, True, (SILVER, "transactions"),
-                 key=("canonical_tx_id",)),
-    ServedObject("dbo.TransactionItems", SILVER, True, (SILVER, "transaction_items"),
-                 key=("canonical_tx_id", "item_sequence")),
-    ServedObject("dbo.BrandSubstitutions", SILVER, True, (SILVER, "brand_substitutions")),
-    ServedObject("dbo.TransactionBaskets", SILVER, True, (SILVER, "transaction_baskets"),
-                 key=("canonical_tx_id",)),
     ServedObject(
-        "dbo.v_transactions_flat_production", GOLD, True, (GOLD, "transactions_flat_production")
-    ),
-    ServedObject("dbo.v_insight_base", GOLD, True, (GOLD, "insight_base")),
-    ServedObject(
-        "dbo.v_nielsen_complete_analytics", GOLD, True, (GOLD, "nielsen_complete_analytics")
-    ),
-    ServedObject(
-        "dbo.v_xtab_time_brand_category_abs",
-        PLATINUM,
-        True,
-        (PLATINUM, "xtab_time_brand_category_abs"),
-    ),
-    ServedObject("dbo.Stores", REFERENCE, False, (BRONZE, "stores")),
-    ServedObject("dbo.Region", REFERENCE, False, (BRONZE, "region")),
-    ServedObject("dbo.Province", REFERENCE, False, (BRONZE, "province")),
-    ServedObject("dbo.Municipality", REFERENCE, False, (BRONZE, "municipality")),
-    ServedObject("dbo.TaxonomyDepartments", REFERENCE, False, (BRONZE, "taxonomy_departments")),
-    ServedObject("dbo.TaxonomyCategories", REFERENCE, False, (BRONZE, "taxonomy_categories")),
-    ServedObject("dbo.BrandCategoryMapping", REFERENCE, False, (BRONZE, "brand_category_mapping")),
-    ServedObject("ref.nielsen_brand_map", REFERENCE, False, (BRONZE, "nielsen_brand_map")),
-    ServedObject("dbo.v_data_quality_monitor", PLATINUM, False, (PLATINUM, "data_quality_monitor")),
-    ServedObject(
-        "dbo.v_pipeline_realtime_monitor", PLATINUM, False, (PLATINUM, "pipeline_realtime_monitor")
-    ),
-    # Written by every asset's transaction, so no one asset to depend on; only new rows move.
-    ServedObject("audit.ETLProcessingLog", AUDIT, False, None, append_only=True),
+        model.table,
+        REFERENCE if model.layer == BRONZE else model.layer,
+        model.monthly,
+        None if model.layer == AUDIT else (model.layer, model.name),
+        append_only=model.layer == AUDIT,  # a log: only new rows move
+        key=model.serving_key,
+    )
+    for model in MODELS
+    if model.served
 ]
 
 SERVED_BY_TABLE = {served.table: served for served in SERVED_OBJECTS}

@@ -17,9 +17,8 @@ from datetime import date
 import dagster as dg
 import pytest
 
-from scout_assets import monthly
+from scout_assets import layers
 from scout_assets.checks import names
-from scout_assets.checks.silver import ITEMS_KEY, TRANSACTIONS_KEY
 from scout_assets.resources.notifier import Notifier
 from scout_assets.runner import PipelineError
 from scout_assets.sensors.alerts import AlertCursor, evaluate_alerts
@@ -73,7 +72,7 @@ def write_mismatched(drive_dir, month: int, count: int) -> None:
 @pytest.fixture
 def stricter_quality_rule(monkeypatch):
     """Silver scores a transaction whose items do not add up 0.5 instead of 0.8."""
-    original = monthly.sql_text
+    original = layers.sql_text
 
     def stricter(model: str) -> str:
         text = original(model)
@@ -83,7 +82,7 @@ def stricter_quality_rule(monkeypatch):
             text = text.replace(rule, "then 1.0\n        else 0.5\n    end")
         return text
 
-    monkeypatch.setattr(monthly, "sql_text", stricter)
+    monkeypatch.setattr(layers, "sql_text", stricter)
 
 
 def verdicts(warehouse, month: date | None = None) -> dict[str, str]:
@@ -97,10 +96,19 @@ def verdicts(warehouse, month: date | None = None) -> dict[str, str]:
     return {row["check_name"]: row["severity"] for row in rows}
 
 
-def evaluation(instance, asset_key, name):
+ITEMS_KEY = dg.AssetKey(["silver", "transaction_items"])
+TRANSACTIONS_KEY = dg.AssetKey(["silver", "transactions"])
+
+
+def evaluation(instance, asset_key, name, month: date):
+    """The latest evaluation of a monthly check on ``month``'s partition."""
     key = dg.AssetCheckKey(asset_key, name)
-    record = instance.event_log_storage.get_latest_asset_check_execution_by_key([key])[key]
-    return record.event.dagster_event.event_specific_data
+    history = instance.event_log_storage.get_asset_check_execution_history(key, limit=50)
+    return next(
+        record.event.dagster_event.event_specific_data for record in history
+        if record.event and record.event.dagster_event.event_specific_data.partition
+        == month.isoformat()
+    )  # fmt: skip
 
 
 @pytest.fixture
@@ -132,22 +140,23 @@ def test_a_month_made_worse_warns_errs_blocks_gold_and_alerts_once_per_problem(
         names.RECONCILES_WITH_BRONZE: "OK", names.KNOWN_STORES: "OK",
         names.ROW_COUNT_ANOMALY: "INFO", names.BRAND_DETECTION: "OK",
         names.CATEGORIZATION: "OK", names.KNOWN_CATEGORIES: "OK",
+        names.FLAT_RECONCILES: "OK", names.NIELSEN_RECONCILES: "OK",
+        names.XTAB_RECONCILES: "OK", names.XTAB_SHARES_AND_RANKS: "OK",
     }  # fmt: skip
     april = verdicts(warehouse, APRIL)
     assert april[names.BRAND_DETECTION] == "ERROR"  # 50% of items have a brand
     assert april[names.CATEGORIZATION] == "ERROR"
     assert verdicts(warehouse)[names.DATA_FRESHNESS] == "ERROR"  # over a year old: Very Stale
-    brand = evaluation(instance, ITEMS_KEY, names.BRAND_DETECTION)
+    brand = evaluation(instance, ITEMS_KEY, names.BRAND_DETECTION, APRIL)
     assert not brand.passed and brand.severity == dg.AssetCheckSeverity.ERROR
-    assert brand.metadata["failing"].value == "2025-04"
-    assert brand.metadata["months_judged"].value == "2025-03, 2025-04"
-    april_row = next(line for line in brand.metadata["figures"].value.splitlines()
-                     if "2025-04" in line)  # fmt: skip
-    assert [cell.strip() for cell in april_row.strip("|").split("|")] == [
-        "2025-04", "ERROR", "50", "30", "60", "50", "0", "0", "0", "0", "0", "50"
-    ]  # month, verdict, rate, branded items, items, then % per method: exact, alias, ocr,
-    # prefix, fuzzy, device hint, none
-    assert "50.00% of 60 items have a brand (exact 50.00%)" in brand.description
+    figures = {k: v.value for k, v in brand.metadata.items() if k != "scout/persisted"}
+    assert figures == {
+        "subject": "2025-04", "rate_percent": 50.0, "branded": 30, "items": 60,
+        "exact_percent": 50.0, "alias_percent": 0.0, "ocr_percent": 0.0, "prefix_percent": 0.0,
+        "fuzzy_percent": 0.0, "device_hint_percent": 0.0, "none_percent": 50.0,
+    }  # fmt: skip
+    assert brand.description == "ERROR: 50.00% of 60 items have a brand (exact 50.00%)"
+    assert evaluation(instance, ITEMS_KEY, names.BRAND_DETECTION, MARCH).passed
 
     assert tick() == [
         "[ERROR] silver/transaction_items brand_detection_rate 2025-04",
@@ -162,13 +171,13 @@ def test_a_month_made_worse_warns_errs_blocks_gold_and_alerts_once_per_problem(
         "select count(*) from dbo.v_transactions_flat_production where txn_month = $m",
         {"m": APRIL},
     )
-    with pytest.raises(PipelineError, match="blocking asset check"):
+    with pytest.raises(PipelineError, match="blocking check failed"):
         run_scout()
 
     april = verdicts(warehouse, APRIL)
     assert april[names.QUALITY_TIER] == "ERROR"  # (30 x 1.0 + 50 x 0.5) / 80 = 68.75%
     assert april[names.CONFLICTING_VERSIONS] == "WARN"  # 4 of 80: 5.0%, not above 5%
-    quality = evaluation(instance, TRANSACTIONS_KEY, names.QUALITY_TIER)
+    quality = evaluation(instance, TRANSACTIONS_KEY, names.QUALITY_TIER, APRIL)
     assert not quality.passed and quality.blocking
     assert quality.metadata["quality_percent"].value == pytest.approx(68.75)
     assert quality.metadata["tier"].value == "Critical Issues"

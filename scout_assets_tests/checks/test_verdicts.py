@@ -7,13 +7,8 @@ import pytest
 
 from scout_assets.bronze.reference import build_reference_tables, write_reference_tables
 from scout_assets.checks import names
-from scout_assets.checks.silver import (
-    ITEMS_CHECK_SPECS,
-    TRANSACTIONS_CHECK_SPECS,
-    TRANSACTIONS_KEY,
-    judge_items,
-    judge_transactions,
-)
+from scout_assets.checks.catalog import CHECKS, check_specs
+from scout_assets.checks.silver import judge_items, judge_transactions
 from scout_assets.checks.verdicts import (
     ERROR,
     INFO,
@@ -21,11 +16,12 @@ from scout_assets.checks.verdicts import (
     WARN,
     above,
     below,
-    check_results,
     freshness_severity,
-    month_observations,
+    month_evaluation,
     quality_severity,
+    run_result,
 )
+from scout_assets.models import BY_TABLE
 from scout_assets.tiers import freshness_tier, quality_tier
 from scout_assets_tests.gold.silver_rows import insert, line, transaction
 
@@ -45,10 +41,21 @@ def test_rates_and_tiers_map_to_severities():
 
 
 def test_the_gates_that_block_gold():
-    blocking = {spec.name for spec in TRANSACTIONS_CHECK_SPECS + ITEMS_CHECK_SPECS
-                if spec.blocking}  # fmt: skip
-    assert blocking == {names.UNIQUE_TRANSACTIONS, names.QUALITY_TIER,
-                        names.RECONCILES_WITH_BRONZE}  # fmt: skip
+    blocking = {(check.model, check.name) for check in CHECKS if check.blocking}
+    assert blocking == {("silver/transactions", names.UNIQUE_TRANSACTIONS),
+                        ("silver/transactions", names.QUALITY_TIER),
+                        ("silver/transactions", names.RECONCILES_WITH_BRONZE)}  # fmt: skip
+
+
+def test_descriptions_say_the_thresholds_of_names_py():
+    specs = {spec.name: spec for spec in check_specs([BY_TABLE["dbo.Transactions"]])}
+    assert "WARN above 2%, ERROR above 5%" in specs[names.CONFLICTING_VERSIONS].description
+    assert "WARN outside 0.5x-2x, ERROR outside 0.2x-5x" in (
+        specs[names.ROW_COUNT_ANOMALY].description)
+    # Monthly checks are partitioned (one status per month); the freshness of the newest
+    # transaction is one verdict per run.
+    assert specs[names.CONFLICTING_VERSIONS].partitions_def is not None
+    assert specs[names.DATA_FRESHNESS].partitions_def is None
 
 
 @pytest.fixture
@@ -101,18 +108,20 @@ def test_each_month_gets_its_own_verdict(months, warehouse):
                                     names.KNOWN_CATEGORIES: OK}  # fmt: skip
 
 
-def test_one_dagster_result_per_check_one_observation_per_month(months, warehouse):
+def test_a_monthly_verdict_is_an_evaluation_on_its_month(months, warehouse):
     with warehouse.connection() as con:
         verdicts = judge_transactions(con, [MARCH, APRIL, MAY], now=NOW)
-    results = {r.check_name: r for r in check_results(verdicts, {names.QUALITY_TIER})}
-    assert list(results) == [names.QUALITY_TIER]
-    quality = results[names.QUALITY_TIER]
-    assert not quality.passed and quality.severity == dg.AssetCheckSeverity.ERROR
-    assert quality.metadata["failing"].value == "2025-04, 2025-05"
-    assert quality.metadata["months_judged"].value == "2025-03, 2025-04, 2025-05"
-    assert quality.description.startswith("2025-04: WARN average data_quality_score 75.00%")
+    key = dg.AssetKey(["silver", "transactions"])
+    quality = {v.month: month_evaluation(key, v, True, None) for v in verdicts
+               if v.check_name == names.QUALITY_TIER}  # fmt: skip
+    assert [e.partition for e in quality.values()] == ["2025-03-01", "2025-04-01", "2025-05-01"]
+    assert [e.passed for e in quality.values()] == [True, False, False]
+    may = quality[MAY]
+    assert may.severity == dg.AssetCheckSeverity.ERROR and may.blocking
+    assert may.description.startswith("ERROR: average data_quality_score 50.00%")
+    assert quality[APRIL].severity == dg.AssetCheckSeverity.WARN
 
-    observations = list(month_observations(TRANSACTIONS_KEY, verdicts))
-    assert [o.partition for o in observations] == ["2025-03-01", "2025-04-01", "2025-05-01"]
-    may = observations[2].metadata
-    assert may[names.QUALITY_TIER].value.startswith("ERROR: average data_quality_score 50.00%")
+    [fresh] = [v for v in verdicts if v.check_name == names.DATA_FRESHNESS]
+    result = run_result(key, fresh)
+    assert (result.passed, result.severity, result.metadata["subject"].value) == (
+        False, dg.AssetCheckSeverity.WARN, "latest")  # 3 days old: Stale

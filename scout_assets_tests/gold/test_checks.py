@@ -1,18 +1,14 @@
-"""Reconciliation checks: pass on consistent tables, name the month and the gap otherwise."""
+"""Reconciliation checks: a verdict per month, passing on consistent tables, naming the gap
+otherwise."""
 
 from datetime import date
 from decimal import Decimal
 
-import dagster as dg
 import pytest
 
-from scout_assets.gold.checks import (
-    judge_flat,
-    judge_nielsen,
-    judge_shares_and_ranks,
-    judge_xtab,
-    reconcile,
-)
+from scout_assets.checks import names
+from scout_assets.checks.reconciliation import _agrees, judge_flat, judge_nielsen, judge_xtab
+from scout_assets.checks.verdicts import ERROR, OK
 from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse
 from scout_assets_tests.gold.silver_rows import (
     APRIL,
@@ -43,58 +39,61 @@ def built(warehouse: DuckDBWarehouse) -> DuckDBWarehouse:
     return warehouse
 
 
+def judge(warehouse: DuckDBWarehouse, judge_fn, months=MONTHS) -> dict:
+    """(check name, month) -> verdict."""
+    with warehouse.connection() as con:
+        return {(v.check_name, v.month): v for v in judge_fn(con, months)}
+
+
 def test_consistent_tables_reconcile_with_the_filtered_remainder_reported(built):
-    for judge in (judge_flat, judge_nielsen, judge_xtab, judge_shares_and_ranks):
-        result = judge(built, MONTHS)
-        assert result.passed, (judge.__name__, result.description)
-        assert result.severity == dg.AssetCheckSeverity.ERROR
-        assert result.metadata["months_judged"].value == "2025-03, 2025-04"
-    nielsen = judge_nielsen(built, MONTHS)
+    for judge_fn in (judge_flat, judge_nielsen, judge_xtab):
+        verdicts = judge(built, judge_fn)
+        assert {month for _, month in verdicts} == set(MONTHS)
+        assert all(v.severity == OK for v in verdicts.values()), (
+            [v.description for v in verdicts.values()])
+    nielsen = judge(built, judge_nielsen)
     # t5 (20.00, score 0.5) is the only transaction below the filter.
-    assert nielsen.metadata["filtered_transactions"].value == 1
-    assert nielsen.metadata["filtered_revenue"].value == 20.0
-    assert "| 2025-04-01 |" in nielsen.metadata["figures"].value
+    april = nielsen[names.NIELSEN_RECONCILES, APRIL].figures
+    assert (april["filtered_transactions"], april["filtered_revenue"]) == (1, Decimal("20.00"))
+    assert nielsen[names.NIELSEN_RECONCILES, MARCH].figures["filtered_transactions"] == 0
 
 
 def test_a_missing_transaction_names_its_month_and_the_gap(built):
     tamper(built, "delete from dbo.v_nielsen_complete_analytics where canonical_tx_id = 't1'")
-    result = judge_nielsen(built, MONTHS)
-    assert not result.passed
-    assert result.metadata["months_disagreeing"].value == "2025-03"
-    assert result.description == "1 month(s) disagree: 2025-03 (count +1, revenue +70.08)"
-    assert judge_flat(built, MONTHS).passed
+    nielsen = judge(built, judge_nielsen)
+    march = nielsen[names.NIELSEN_RECONCILES, MARCH]
+    assert march.severity == ERROR
+    assert march.description == "count +1, revenue +70.08 against the flat table"
+    assert nielsen[names.NIELSEN_RECONCILES, APRIL].severity == OK
+    assert all(v.severity == OK for v in judge(built, judge_flat).values())
 
 
 def test_a_centavo_of_revenue_is_an_error(built):
     tamper(built, "update dbo.v_xtab_time_brand_category_abs set total_revenue = total_revenue "
                   "+ 0.01 where txn_month = date '2025-04-01'")  # fmt: skip
-    result = judge_xtab(built, MONTHS)
-    assert not result.passed
-    assert result.metadata["months_disagreeing"].value == "2025-04"
+    xtab = judge(built, judge_xtab)
+    assert xtab[names.XTAB_RECONCILES, APRIL].severity == ERROR
+    assert xtab[names.XTAB_RECONCILES, MARCH].severity == OK
 
 
 def test_half_a_centavo_is_tolerated_more_is_not():
-    def row(revenue):
-        return {"month": MARCH, "a_count": 1, "a_revenue": Decimal("10.000"),
-                "b_count": 1, "b_revenue": Decimal(revenue)}  # fmt: skip
-
-    assert reconcile([row("10.005")], "a", "b") == []
-    assert reconcile([row("10.006")], "a", "b") == [
-        {"month": MARCH, "count_difference": 0, "revenue_difference": -0.006}
-    ]
-    assert reconcile([{**row("10.000"), "b_count": 2}], "a", "b")[0]["count_difference"] == -1
+    assert _agrees(0, Decimal("0.005")) and _agrees(0, Decimal("-0.005"))
+    assert not _agrees(0, Decimal("0.006"))
+    assert not _agrees(1, Decimal("0"))
 
 
 def test_shares_and_ranks_breaks_are_counted(built):
     tamper(built, "update dbo.v_xtab_time_brand_category_abs set daily_category_share = 90, "
                   "daily_revenue_rank = 3 where transaction_date = date '2025-03-05'")  # fmt: skip
-    result = judge_shares_and_ranks(built, MONTHS)
-    assert not result.passed
-    assert result.metadata["category_share_breaks"].value == 1
-    assert result.metadata["daily_rank_gaps"].value == 1
-    assert result.metadata["market_share_breaks"].value == 0
+    xtab = judge(built, judge_xtab)
+    march = xtab[names.XTAB_SHARES_AND_RANKS, MARCH]
+    assert march.severity == ERROR
+    assert (march.figures["category_share_breaks"], march.figures["daily_rank_gaps"],
+            march.figures["market_share_breaks"]) == (1, 1, 0)  # fmt: skip
+    assert xtab[names.XTAB_SHARES_AND_RANKS, APRIL].severity == OK
 
 
-def test_no_months_judged_is_a_pass(built):
-    assert judge_flat(built, []).passed
-    assert judge_flat(built, [date(2024, 1, 1)]).passed
+def test_a_month_without_data_reconciles(built):
+    assert judge(built, judge_flat, []) == {}
+    [verdict] = judge(built, judge_flat, [date(2024, 1, 1)]).values()
+    assert verdict.severity == OK

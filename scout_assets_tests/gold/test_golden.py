@@ -18,13 +18,17 @@ import pytest
 from scout_assets.definitions import build_definitions
 from scout_assets.environment import Settings
 from scout_assets.gold.assets import assets as gold_assets
-from scout_assets.gold.checks import checks
+from scout_assets.checks import names
+from scout_assets.checks.catalog import CHECKS
+from scout_assets.models import BY_KEY
 from scout_assets.platinum.assets import assets as platinum_assets
 from scout_assets.resources.warehouse import DuckDBWarehouse, close_all_connections
 from scout_assets.runner import run_pipeline
 from scout_assets_tests.builders import device_payload, interaction, item, write_json, write_jsonl
 
 MARCH, APRIL = date(2025, 3, 1), date(2025, 4, 1)
+RECONCILIATION = {names.FLAT_RECONCILES, names.NIELSEN_RECONCILES, names.XTAB_RECONCILES,
+                  names.XTAB_SHARES_AND_RANKS}
 
 
 def safeguard(quantity=1):
@@ -360,21 +364,39 @@ def test_monitors_describe_the_golden_warehouse(golden):
 
 
 def test_reconciliation_checks_pass_for_every_month(golden_instance):
-    for check in checks:
-        for key in check.check_keys:
-            [record] = golden_instance.event_log_storage.get_asset_check_execution_history(
-                key, limit=1
-            )
+    """Each reconciliation check has a passing evaluation on every month's partition."""
+    for check in CHECKS:
+        if check.name not in RECONCILIATION:
+            continue
+        key = dg.AssetCheckKey(dg.AssetKey(check.model.split("/")), check.name)
+        history = golden_instance.event_log_storage.get_asset_check_execution_history(key, 20)
+        latest = {}
+        for record in history:  # newest first
             evaluation = record.event.dagster_event.event_specific_data
-            assert evaluation.passed, (key.name, evaluation.description)
-            assert evaluation.metadata["months_judged"].value == "2025-03, 2025-04"
+            latest.setdefault(evaluation.partition, evaluation)
+        assert sorted(latest) == ["2025-03-01", "2025-04-01"], key
+        assert all(e.passed for e in latest.values()), (key, [e.description for e in latest.values()])
 
 
-def test_served_objects_are_assets_with_row_counts_and_previews(golden_instance):
+def test_every_month_has_its_own_row_count_and_a_preview(golden, golden_instance):
+    """One materialization per partition, each with the month's own dagster/row_count."""
     for assets_def in [*gold_assets, *platinum_assets]:
-        [key] = assets_def.keys
-        assert assets_def.group_names_by_key[key] == key.path[0]
-        event = golden_instance.get_latest_materialization_event(key)
-        metadata = event.asset_materialization.metadata
-        assert "preview" in metadata, key
-        assert {"dagster/row_count", "rows_in_run"} & set(metadata), key
+        for key in assets_def.keys:
+            assert assets_def.group_names_by_key[key] == key.path[0]
+            model = BY_KEY[key]
+            if not model.monthly:
+                event = golden_instance.get_latest_materialization_event(key)
+                metadata = event.asset_materialization.metadata
+                assert metadata["dagster/row_count"].value == golden.scalar(
+                    f"select count(*) from {model.table}"), key
+                continue
+            for month in (MARCH, APRIL):
+                [record] = golden_instance.fetch_materializations(
+                    dg.AssetRecordsFilter(asset_key=key, asset_partitions=[month.isoformat()]),
+                    limit=1,
+                ).records
+                metadata = record.asset_materialization.metadata
+                assert "preview" in metadata, key
+                assert metadata["dagster/row_count"].value == golden.scalar(
+                    f"select count(*) from {model.table} where txn_month = $m", {"m": month}
+                ), (key, month)

@@ -71,8 +71,8 @@ def test_a_brand_map_change_queues_exactly_its_months_and_one_backfill_rebuilds_
 
 def test_a_backfill_range_is_checked_before_anything_runs(built, tmp_path):
     warehouse = built.copy_to(tmp_path, "after")
-    assert months_to_build(warehouse, MARCH, APRIL) == [MARCH, APRIL]
-    assert months_to_build(warehouse) == []  # nothing queued
+    assert months_to_build(warehouse, MARCH, APRIL) == {MARCH: None, APRIL: None}
+    assert months_to_build(warehouse) == {}  # nothing queued
     with pytest.raises(PipelineError, match="before --from"):
         months_to_build(warehouse, APRIL, MARCH)
     with pytest.raises(PipelineError, match="outside the partitions"):

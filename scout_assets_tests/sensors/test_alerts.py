@@ -335,3 +335,37 @@ def test_channels_come_from_environment_variables(monkeypatch):
         assert notifier.channels() == ["log", "webhook", "email"]
     with pytest.raises(ValueError, match=ENV_EMAIL_TO):
         notifier_from_env({ENV_SMTP_HOST: "smtp.example.ph"})
+
+
+def test_teams_gets_an_adaptive_card_as_workflows_webhooks_expect(instance, warehouse, webhook):
+    notifier = Notifier(webhook_url=webhook.url, webhook_format="teams", timeout_seconds=0.5,
+                        retry_base_seconds=0)  # fmt: skip
+    tick = Ticker(instance, warehouse, notifier)
+    judge(warehouse, conflicting(ERROR))
+    tick()
+    judge(warehouse, conflicting(OK, rate=0.8))
+    tick()
+    problem, recovery = webhook.posts
+    assert problem["type"] == "message" and "@type" not in problem  # no connector MessageCard
+    [attachment] = problem["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card = attachment["content"]
+    assert (card["type"], card["version"]) == ("AdaptiveCard", "1.4")
+    assert [(b["text"], b.get("color")) for b in card["body"]] == [
+        ("[ERROR] silver/transactions conflicting_version_rate 2025-04", "Attention"),
+        ("- silver/transactions 2025-04: 9.5% conflicting versions", None),
+    ]
+    title = recovery["attachments"][0]["content"]["body"][0]
+    assert title["color"] == "Good" and title["text"].startswith("[RECOVERED]")
+
+
+def test_a_stale_asset_alert_says_when_in_manila_time(instance, warehouse, notifier, webhook):
+    key = dg.AssetKey(["silver", "transactions"])
+    instance.report_runless_asset_event(FreshnessStateChange(
+        key=key, new_state=FreshnessState.FAIL, previous_state=FreshnessState.PASS,
+        state_change_timestamp=time.time(),
+    ))  # fmt: skip
+    Ticker(instance, warehouse, notifier)(freshness_keys=[key])
+    [text] = webhook.texts()
+    assert text.startswith("*[ERROR] silver/transactions freshness_policy latest*")
+    assert text.endswith(" Manila") and " UTC" not in text

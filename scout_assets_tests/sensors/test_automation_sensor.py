@@ -9,19 +9,18 @@ import dagster as dg
 from dagster._core.test_utils import create_run_for_test
 
 from scout_assets.resources.warehouse import AuditEntry
+from scout_assets.month_plan import REBUILD_TAG, plan_month_ranges
 from scout_assets.sensors.automation import (
     LAST_MONITOR_KEY,
     LAST_MONTHLY_KEY,
-    REBUILD_TAG,
     AutomationCursor,
     build_automation_sensor,
     evaluate_automation,
-    plan_month_ranges,
     read_pending_months,
+    run_request,
 )
 
 NOW = datetime(2025, 6, 15, 4, 0, tzinfo=timezone.utc)
-VALID = {f"2025-{m:02d}-01" for m in range(1, 7)}
 
 
 def queue(warehouse, *months: date, at: datetime = datetime(2025, 6, 15, 9, 0)) -> None:
@@ -36,22 +35,22 @@ def test_pending_months_become_contiguous_ranges_and_outside_months_are_set_asid
     pending = {date(2025, m, 1): at for m in (1, 2, 3, 5)} | {date(2099, 1, 1): at,
                                                                date(1999, 12, 1): at}
 
-    ranges, outside = plan_month_ranges(pending, VALID)
+    ranges, outside = plan_month_ranges(pending, NOW)
 
     assert [(r.first, r.last) for r in ranges] == [
         (date(2025, 1, 1), date(2025, 3, 1)), (date(2025, 5, 1), date(2025, 5, 1)),
     ]
     assert outside == [date(1999, 12, 1), date(2099, 1, 1)]
-    tags = ranges[0].run_request(1).tags
+    tags = run_request(ranges[0], 1).tags
     assert tags["dagster/asset_partition_range_start"] == "2025-01-01"
     assert tags["dagster/asset_partition_range_end"] == "2025-03-01"
 
 
 def test_the_key_changes_only_when_new_input_is_queued():
     at = datetime(2025, 6, 15, 9, 0)
-    (before,), _ = plan_month_ranges({date(2025, 3, 1): at}, VALID)
-    (same,), _ = plan_month_ranges({date(2025, 3, 1): at}, VALID)
-    (newer,), _ = plan_month_ranges({date(2025, 3, 1): datetime(2025, 6, 15, 10, 0)}, VALID)
+    (before,), _ = plan_month_ranges({date(2025, 3, 1): at}, NOW)
+    (same,), _ = plan_month_ranges({date(2025, 3, 1): at}, NOW)
+    (newer,), _ = plan_month_ranges({date(2025, 3, 1): datetime(2025, 6, 15, 10, 0)}, NOW)
 
     assert before.base_key == same.base_key != newer.base_key
 

@@ -45,7 +45,7 @@ def test_serving_assets_depend_on_the_assets_that_write_each_served_table(settin
         if served.asset is None or not pipeline.has(dg.AssetKey(list(served.asset))):
             continue
         node = pipeline.get(dg.AssetKey(list(served.asset)))
-        assert node.metadata.get("warehouse_table") == served.table
+        assert node.metadata.get("dagster/table_name") == served.table
 
 
 def test_definitions_with_serving_assets_load(settings):

@@ -1,8 +1,7 @@
--- Items are stored once per distinct payload: a payload delivered again (in this chunk, an
--- earlier one or an earlier batch) has the same hash and the same items, so which copy
--- `distinct on` keeps does not matter (no `order by`: the sort cost a quarter of this
--- statement at 1M transactions).
+-- A chunk's items, once per payload hash within the chunk (a file and its copy can share
+-- one). Content delivered again in another chunk or batch loses its extra copies when the
+-- batch finishes (dedupe_items.sql): an anti join here would read every item ever loaded,
+-- once per chunk. Which copy `distinct on` keeps does not matter: same bytes, same items.
 insert into dbo.PayloadItems by name
-select distinct on (i.payload_hash, i.item_sequence) i.*, $batch_id as etl_batch_id
-from new_items as i
-anti join dbo.PayloadItems as known using (payload_hash, item_sequence);
+select distinct on (payload_hash, item_sequence) *, $batch_id as etl_batch_id
+from new_items;

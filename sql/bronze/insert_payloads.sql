@@ -1,7 +1,8 @@
 -- Land a chunk's new payloads (new_payloads, numbered by payload_id) with a first resolution
--- of their time: the payload's own, else its interaction's TransactionDate, else the consent
--- timestamp; unknown stays NULL. Interactions of the same batch give their times when the
--- batch finishes (resolve_late_timestamps.sql).
+-- of their time: the payload's own, else the consent timestamp; unknown stays NULL. When the
+-- batch finishes, interactions (earlier ones and the batch's own) give the payloads without a
+-- time of their own theirs (resolve_late_timestamps.sql): joining them here would read the
+-- whole interaction history once per chunk.
 insert into dbo.PayloadTransactions by name
 with chunk as (
     select
@@ -16,10 +17,9 @@ with chunk as (
 
 select
     chunk.*,
-    coalesce(chunk.payload_ts, it.transaction_date, chunk.consent_ts) as txn_ts,
+    coalesce(chunk.payload_ts, chunk.consent_ts) as txn_ts,
     case
         when chunk.payload_ts is not null then 'payload'
-        when it.transaction_date is not null then 'interaction'
         when chunk.consent_ts is not null then 'consent'
         else 'unknown'
     end as ts_source,
@@ -28,5 +28,4 @@ select
     $batch_id as etl_batch_id,
     $now as ingestion_timestamp,
     'loaded' as processing_status
-from chunk
-left join dbo.v_interaction_times as it using (canonical_tx_id);
+from chunk;

@@ -1,6 +1,6 @@
 -- Reconciliation figures for $months: per month, the transaction count and revenue of
 -- dbo.Transactions, the flat table, its rows below the Nielsen quality filter, the Nielsen
--- table and the cross-tab's totals. Read by scout_assets/gold/checks.py.
+-- table and the cross-tab's totals. Read by scout_assets/checks/reconciliation.py.
 with months as (
     select unnest($months::date[]) as txn_month
 ),
