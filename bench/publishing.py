@@ -2,14 +2,16 @@
 
 Starts a throwaway PostgreSQL server (as the test suite does), publishes every month of
 ``dbo.v_transactions_flat_production`` from the warehouse ``W`` by the publisher's COPY path
-and prints one BENCH_JSON line: rows, seconds (the publish units themselves, DDL apart) and
-rows/s. Needs PostgreSQL, unixODBC and psqlODBC (Debian packages).
+and prints one BENCH_JSON line: rows, seconds (the publish itself: fingerprints, reads, value
+checks, the units; the DDL and the first connection apart), rows/s and the machine's load
+average (the machine may be shared). Needs PostgreSQL, unixODBC and psqlODBC (Debian packages).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -37,7 +39,8 @@ def measure(warehouse_path: str) -> dict:
         server.stop()
     rows = sum(o.rows for o in outcomes)
     return {"object": FLAT, "rows": rows, "months": len(outcomes), "seconds": seconds,
-            "rows_per_second": rows / seconds if seconds else 0.0}  # fmt: skip
+            "rows_per_second": rows / seconds if seconds else 0.0,
+            "load_average": os.getloadavg()[0]}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:

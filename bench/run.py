@@ -276,8 +276,9 @@ def render(results: list[dict], box: dict, command: str) -> str:
                 "### Publishing to PostgreSQL (binary COPY)", "",
                 f"`{publishing['object']}`: {publishing['rows']:,} rows in "
                 f"{publishing['months']} monthly units, {publishing['seconds']:.2f} s, "
-                f"**{publishing['rows_per_second']:,.0f} rows/s** (target 200,000; each unit "
-                "also fingerprints the month, locks, swaps the stage and logs).", "",
+                f"**{publishing['rows_per_second']:,.0f} rows/s** (target 200,000; one unit "
+                "per object: fingerprints, value checks, lock, COPY, logs; load average "
+                f"{publishing.get('load_average', 0):.1f}).", "",
             ]
         inc, noop = r["incremental"], r["noop"]
         out += [

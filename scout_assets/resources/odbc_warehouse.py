@@ -1,23 +1,24 @@
-"""The serving warehouses: Azure SQL / SQL Server and PostgreSQL, both through pyodbc.
+"""The serving warehouses: Azure SQL / SQL Server and PostgreSQL.
 
-``OdbcWarehouse`` implements the same ``Warehouse`` contract as DuckDB: every write is one
-``transaction(audit)`` that commits together with its ``audit.ETLProcessingLog`` row. Replacing
-rows (a month, or a whole table) works the same way in both dialects:
+``OdbcWarehouse`` reaches both through pyodbc for the catalogue, the DDL and small reads, and
+writes through each server's bulk path, one atomic ``UnitWrite`` at a time: the rows that
+replace some months of an object (or a whole table, or are appended to a log), together with
+their ``audit.PublishLog`` and ``audit.ETLProcessingLog`` rows.
 
-1. create a session-private staging table shaped like the target (``#stage`` / a temp table);
-2. bulk load it (SQL Server: ``fast_executemany`` in bounded chunks into ``#stage``;
-   PostgreSQL: binary COPY into a committed stage, see ``postgres_copy``);
-3. delete the rows being replaced and insert the staged rows, in the same transaction.
+* PostgreSQL (``postgres_copy``): binary ``COPY`` straight into the target inside the unit's
+  own transaction, on DuckDB's postgres extension.
+* SQL Server (``mssql_bulk``): the bulk-copy API of ``mssql-python`` into a committed staging
+  table, then a partition ``SWITCH`` (or delete + insert where the target is not partitioned)
+  in one transaction.
 
-A kill at any point rolls the whole unit back on the server, and the staging table dies with
-the session. Values are checked against the target's columns before anything is sent, so a
-value that does not fit names its row and column. Connection failures are classified: transient
-ones (Azure's throttling and failover codes, dropped links, timeouts) are retried with backoff;
-a refused login is not retried at all.
+A kill at any point leaves the previous good state. Values are checked against the target's
+columns before anything is sent, so a value that does not fit names its row and column.
+Connection failures are classified: transient ones (Azure's throttling and failover codes,
+dropped links, timeouts) are retried with backoff; a refused login is not retried at all.
 
 No SQL Server engine runs on the machines that develop this project: the SQL Server dialect is
-kept small and its statements are checked with a T-SQL parser; the PostgreSQL dialect runs the
-same code path against a real server in the tests.
+kept small and its statements are checked with a T-SQL parser; the PostgreSQL path runs
+against a real server in the tests.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -44,15 +45,14 @@ from scout_assets.resources.warehouse import (
     LOG_INSERT,
     AuditEntry,
     Warehouse,
-    WarehouseTransaction,
     audit_row,
 )
 
 MSSQL_DEFAULT_DRIVER = "ODBC Driver 18 for SQL Server"
 POSTGRES_DEFAULT_DRIVER = "PostgreSQL Unicode"
 
-# SQL Server's fast_executemany buffers a whole chunk of rows in memory.
-DEFAULT_CHUNK_ROWS = 10_000
+# SQL Server bulk copy: rows per batch sent to the staging table.
+DEFAULT_CHUNK_ROWS = 100_000
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -80,6 +80,10 @@ class ValueDoesNotFit(ServingError):
 
 class SchemaDrift(ServingError):
     """The target table's columns differ from the model."""
+
+
+class ConnectionLost(ServingError):
+    """A bulk path lost its link to the server mid-unit (the server rolled the unit back)."""
 
 
 # Azure SQL / SQL Server errors that go away on their own (throttling, failover, reconfiguration,
@@ -248,7 +252,6 @@ class SqlDialect:
 
     name: str
     label: str
-    stage: str
 
     def ident(self, name: str) -> str:
         raise NotImplementedError
@@ -260,46 +263,18 @@ class SqlDialect:
     def column_list(self, columns: Sequence[str]) -> str:
         return ", ".join(self.ident(c) for c in columns)
 
-    def create_stage(self, table: str, columns: Sequence[str]) -> str:
-        raise NotImplementedError
-
-
-    def delete_months(self, table: str, month_column: str, count: int) -> str:
-        marks = ", ".join("?" * count)
-        return f"delete from {self.table(table)} where {self.ident(month_column)} in ({marks})"
-
-    def delete_all(self, table: str) -> str:
-        return f"delete from {self.table(table)}"
-
-    def copy_from_stage(self, table: str, columns: Sequence[str], stage: str | None = None) -> str:
-        names = self.column_list(columns)
-        return f"insert into {self.table(table)} ({names}) select {names} from {stage or self.stage}"
-
-    def insert_rows(self, target: str, columns: Sequence[str], row_count: int) -> str:
-        row = "(" + ", ".join("?" * len(columns)) + ")"
-        return f"insert into {target} ({self.column_list(columns)}) values " + ", ".join(
-            [row] * row_count
-        )
-
     def columns_query(self) -> str:
         raise NotImplementedError
 
-    def lock(self) -> str:
+    def transaction_lock(self) -> str:
         """Take an exclusive lock on a name (``?``) until the transaction ends: two publishers
-        of the same object wait for each other instead of interleaving."""
+        migrating the same server wait for each other instead of interleaving."""
         raise NotImplementedError
-
-    def load_chunk(self, cursor, columns: Sequence[str], rows: list[tuple]) -> None:
-        raise NotImplementedError
-
-    def prepare_month(self, cursor, month: date) -> None:
-        """Anything the server needs before a month is written (SQL Server: its partition)."""
 
 
 class MssqlDialect(SqlDialect):
     name = "mssql"
     label = "SQL Server"
-    stage = "#stage"
 
     def ident(self, name: str) -> str:
         return "[" + name.replace("]", "]]") + "]"
@@ -307,13 +282,6 @@ class MssqlDialect(SqlDialect):
     def table(self, qualified: str) -> str:
         schema, _, name = qualified.partition(".")
         return f"{schema}.{name}"
-
-    def create_stage(self, table: str, columns: Sequence[str]) -> str:
-        # A heap with the target's column types and no constraints; dies with the session.
-        return (
-            f"select top 0 {self.column_list(columns)} into {self.stage} from {self.table(table)}"
-        )
-
 
     def columns_query(self) -> str:
         return (
@@ -325,11 +293,22 @@ class MssqlDialect(SqlDialect):
             " where c.table_schema = ? and c.table_name = ? order by c.ordinal_position"
         )
 
-    def lock(self) -> str:
+    def transaction_lock(self) -> str:
         return (
             "exec sp_getapplock @Resource = ?, @LockMode = 'Exclusive',"
             " @LockOwner = 'Transaction', @LockTimeout = -1"
         )
+
+    def lock(self) -> str:
+        """Held by the session from staging to the swap (released at its end or a kill), so a
+        stage is never dropped under another publisher of the same object."""
+        return (
+            "exec sp_getapplock @Resource = ?, @LockMode = 'Exclusive',"
+            " @LockOwner = 'Session', @LockTimeout = -1"
+        )
+
+    def unlock(self) -> str:
+        return "exec sp_releaseapplock @Resource = ?, @LockOwner = 'Session'"
 
     def split_month_partition(self) -> str:
         """Give ``?`` (a month) its own partition if the partition function lacks it."""
@@ -343,18 +322,6 @@ class MssqlDialect(SqlDialect):
             "end"
         )
 
-    def prepare_month(self, cursor, month: date) -> None:
-        cursor.execute(self.split_month_partition(), month, month)
-
-    def load_chunk(self, cursor, columns: Sequence[str], rows: list[tuple]) -> None:
-        # fast_executemany binds the whole chunk as parameter arrays: one round trip per chunk.
-        # It sizes its buffers from the described target columns (datetime2(6) keeps microseconds).
-        cursor.fast_executemany = True
-        try:
-            cursor.executemany(self.insert_rows(self.stage, columns, 1), rows)
-        finally:
-            cursor.fast_executemany = False
-
 
 class PostgresDialect(SqlDialect):
     """PostgreSQL through psqlODBC; rows arrive by binary COPY (``postgres_copy``), because
@@ -363,7 +330,6 @@ class PostgresDialect(SqlDialect):
 
     name = "postgres"
     label = "PostgreSQL"
-    stage = "scout_stage"
 
     def ident(self, name: str) -> str:
         lowered = name.lower()
@@ -379,8 +345,12 @@ class PostgresDialect(SqlDialect):
             " where table_schema = lower(?) and table_name = lower(?) order by ordinal_position"
         )
 
-    def lock(self) -> str:
+    def transaction_lock(self) -> str:
         return "select pg_advisory_xact_lock(hashtext(?))"
+
+    def lock_table(self, table: str) -> str:
+        """Serialise the writers of ``table`` until the transaction ends; readers go on."""
+        return f"lock table {self.table(table)} in exclusive mode"
 
 
 DIALECTS: dict[str, SqlDialect] = {"mssql": MssqlDialect(), "postgres": PostgresDialect()}
@@ -412,11 +382,6 @@ def bundled_mssql_driver() -> str | None:
         )
     )
     return str(found[-1]) if found else None
-
-
-def _arrow_rows(rows: pa.Table) -> list[tuple]:
-    """Arrow -> parameter tuples, column by column (no Python loop over rows)."""
-    return list(zip(*(column.to_pylist() for column in rows.columns), strict=True))
 
 
 # --------------------------------------------------------------------------------------------
@@ -499,6 +464,13 @@ class OdbcWarehouse(Warehouse):
         for number in range(1, self.retries + 1):
             try:
                 return attempt()
+            except ConnectionLost as error:  # a bulk path's link broke: the unit was rolled back
+                if number == self.retries:
+                    raise WarehouseUnreachable(
+                        f"cannot {action} {self.describe()} after {number} attempts: {error}"
+                    ) from error
+                time.sleep(delay)
+                delay *= 2
             except pyodbc.Error as error:
                 first_line = _error_text(error)
                 if is_login_failure(error):
@@ -541,30 +513,39 @@ class OdbcWarehouse(Warehouse):
 
     @contextmanager
     def transaction(
-        self, audit: AuditEntry, on_progress: ProgressCallback | None = None
+        self, audit: AuditEntry | Sequence[AuditEntry], con=None
     ) -> Iterator[OdbcTransaction]:
+        """One pyodbc transaction (on ``con``, else a new connection) that commits with one
+        ``audit.ETLProcessingLog`` row per entry (a publishing unit of several months logs
+        each month); after a rollback the entries are logged ``failed``."""
         pyodbc = odbc_module()
 
-        with self.connection() as con:
-            cursor = con.cursor()
-            try:
-                tx = OdbcTransaction(self, cursor, audit, on_progress)
-                yield tx
-                cursor.execute(LOG_INSERT, audit_row(audit, COMPLETED))
-                con.commit()
-            except BaseException as error:
-                with suppress(pyodbc.Error):  # a dead session was rolled back by the server
-                    con.rollback()
-                self._log_failure(con, audit, error)
-                raise
+        audits = [audit] if isinstance(audit, AuditEntry) else list(audit)
+        if con is None:
+            with self.connection() as new:
+                with self.transaction(audits, new) as tx:
+                    yield tx
+            return
+        cursor = con.cursor()
+        try:
+            yield OdbcTransaction(cursor)
+            for entry in audits:
+                cursor.execute(LOG_INSERT, audit_row(entry, COMPLETED))
+            con.commit()
+        except BaseException as error:
+            with suppress(pyodbc.Error):  # a dead session was rolled back by the server
+                con.rollback()
+            self.log_failure(con, audits, error)
+            raise
 
     @staticmethod
-    def _log_failure(con, audit: AuditEntry, error: BaseException) -> None:
-        # Best effort, after the rollback: the failure must surface even if logging it fails.
+    def log_failure(con, audits: Sequence[AuditEntry], error: BaseException) -> None:
+        """Log ``audits`` as failed on ``con``, after its rollback. Best effort: the failure
+        must surface even if logging it fails."""
         try:
-            con.cursor().execute(
-                LOG_INSERT, audit_row(audit, "failed", f"{type(error).__name__}: {error}")
-            )
+            message = f"{type(error).__name__}: {error}"
+            for audit in audits:
+                con.cursor().execute(LOG_INSERT, audit_row(audit, "failed", message))
             con.commit()
         except Exception:  # the connection may be the thing that broke
             pass
@@ -620,19 +601,23 @@ class OdbcWarehouse(Warehouse):
             for row in cursor.fetchall()
         }
 
-    def prepare_month(self, month: date) -> None:
-        """Anything the server needs before ``month`` is written, committed on its own
-        (SQL Server: the month's partition; a split locks every table on the scheme, so it must
-        not wait inside a long month transaction)."""
-        if self.dialect != "mssql":
+    def prepare_months(self, months: Sequence[date]) -> None:
+        """Anything the server needs before ``months`` are written, committed on its own
+        (SQL Server: each month's partition, bounded by the next month's boundary so it holds
+        that month alone; a split locks every table on the scheme, so it must not wait inside
+        a long publishing transaction)."""
+        if self.dialect != "mssql" or not months:
             return
+        boundaries = sorted({m for month in months for m in (month, _next_month(month))})
 
         def unit():
             with self.connection() as con:
-                self.sql.prepare_month(con.cursor(), month)
+                cursor = con.cursor()
+                for boundary in boundaries:
+                    cursor.execute(self.sql.split_month_partition(), boundary, boundary)
                 con.commit()
 
-        self.run_with_retries("prepare a partition on", unit)
+        self.run_with_retries("prepare partitions on", unit)
 
     def run_script(self, batches: Sequence[str]) -> None:
         """Run DDL batches (idempotent scripts) in one transaction."""
@@ -646,105 +631,73 @@ class OdbcWarehouse(Warehouse):
 
         self.run_with_retries("apply DDL to", unit)
 
+    def schema_changed(self) -> None:
+        """Ready the bulk path for the tables as they now stand (after DDL): PostgreSQL's COPY
+        session is attached, or forgets the table definitions it cached."""
+        if self.dialect == "postgres":
+            from scout_assets.resources import postgres_copy
 
-class OdbcTransaction(WarehouseTransaction):
-    """One atomic unit on an ODBC server."""
+            postgres_copy.refresh(self)
 
-    def __init__(
+    def write_unit(
         self,
-        warehouse: OdbcWarehouse,
-        cursor,
-        audit: AuditEntry,
+        unit: UnitWrite,
+        columns: dict[str, TargetColumn],
         on_progress: ProgressCallback | None = None,
-    ):
-        self.warehouse = warehouse
-        self.sql = warehouse.sql
-        self.cursor = cursor
-        self.audit = audit
-        self.on_progress = on_progress
+    ) -> int:
+        """Write one unit atomically by the server's bulk path; rows written. ``columns`` are
+        the target table's (from ``target_columns``): every value is checked against them
+        before anything is sent."""
+        try:
+            check_values_fit(
+                unit.table, unit.rows, columns, unit.key_columns, utf16=self.dialect == "mssql"
+            )
+        except ValueDoesNotFit as error:  # nothing was sent: the months are logged failed
+            with self.connection() as con:
+                self.log_failure(con, unit.audits, error)
+            raise
+        if self.dialect == "postgres":
+            from scout_assets.resources import postgres_copy
 
-    def execute(self, sql: str, params: Sequence[Any] | dict | None = None) -> None:
+            return postgres_copy.write_unit(self, unit, on_progress)
+        from scout_assets.resources import mssql_bulk
+
+        return mssql_bulk.write_unit(self, unit, columns, on_progress)
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+class OdbcTransaction:
+    """The statements of one pyodbc transaction (see ``OdbcWarehouse.transaction``)."""
+
+    def __init__(self, cursor):
+        self.cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         self.cursor.execute(sql, *(params or ()))
 
-    def lock(self, name: str) -> None:
-        """Serialise with any other unit locking ``name`` (released at commit/rollback)."""
-        self.cursor.execute(self.sql.lock(), name)
-        if self.sql.name == "postgres":
-            self.cursor.fetchall()
 
-    def replace_months(
-        self,
-        table: str,
-        months: Sequence[date],
-        rows: pa.Table,
-        month_column: str,
-        keys: Sequence[str] = (),
-    ) -> int:
-        return self.load(
-            table,
-            rows,
-            self.sql.delete_months(table, month_column, len(months)),
-            list(months),
-            keys,
-        )
+@dataclass
+class UnitWrite:
+    """One atomic publishing unit: ``rows`` replace ``months`` of ``table`` (mode ``months``),
+    the whole table (``all``) or are added to it (``append``); ``publish_log`` rows (column
+    name -> value) replace the unit's rows of ``audit.PublishLog``; each ``audits`` entry
+    becomes one ``audit.ETLProcessingLog`` row, ``completed`` at commit or ``failed`` after a
+    rollback. All of it commits together or not at all."""
 
-    def replace_all(self, table: str, rows: pa.Table, keys: Sequence[str] = ()) -> int:
-        """Replace every row of ``table``."""
-        return self.load(table, rows, self.sql.delete_all(table), [], keys)
+    table: str
+    mode: Literal["months", "all", "append"]
+    rows: pa.Table
+    months: tuple[date, ...] = ()
+    publish_log: list[dict[str, Any]] = field(default_factory=list)
+    audits: list[AuditEntry] = field(default_factory=list)
+    key_columns: tuple[str, ...] = ()  # name a row in messages
 
-    def append(self, table: str, rows: pa.Table, keys: Sequence[str] = ()) -> int:
-        """Add rows to ``table``."""
-        return self.load(table, rows, None, [], keys)
-
-    def load(
-        self,
-        table: str,
-        rows: pa.Table,
-        delete_sql: str | None,
-        delete_params: list,
-        keys: Sequence[str] = (),
-    ) -> int:
-        """Stage ``rows`` in bounded chunks, then delete (``delete_sql``) and insert them."""
-        columns = self.warehouse.target_columns(table, self.cursor)
-        if not columns:
-            raise SchemaDrift(f"{table} does not exist on {self.warehouse.describe()}")
-        missing = [name for name in rows.column_names if name.lower() not in columns]
-        if missing:
-            raise SchemaDrift(f"{table} on the target has no column(s) {', '.join(missing)}")
-        check_values_fit(table, rows, columns, keys, utf16=self.sql.name == "mssql")
-
-        names = rows.column_names
-        total = rows.num_rows
-        if self.sql.name == "postgres":
-            stage = self._copy_to_stage(table, rows)
-        else:
-            stage = self.sql.stage
-            self.cursor.execute(self.sql.create_stage(table, names))
-            chunk = self.warehouse.chunk_rows
-            for start in range(0, total, chunk):
-                batch = rows.slice(start, chunk)
-                self.sql.load_chunk(self.cursor, names, _arrow_rows(batch))
-                self._progress("staged", min(start + chunk, total), total)
-        if delete_sql is not None:
-            self.cursor.execute(delete_sql, *delete_params)
-        self.cursor.execute(self.sql.copy_from_stage(table, names, stage))
-        self.cursor.execute(f"drop table {stage}")
-        self._progress("swapped", total, total)
-        return total
-
-    def _copy_to_stage(self, table: str, rows: pa.Table) -> str:
-        """PostgreSQL: binary COPY into a committed stage (see postgres_copy), after dropping
-        stages a killed publish of ``table`` left (this unit holds the table's lock)."""
-        from scout_assets.resources import postgres_copy
-
-        postgres_copy.drop_leftover_stages(self.cursor, table)
-        stage = postgres_copy.copy_to_stage(self.warehouse, table, rows)
-        self._progress("staged", rows.num_rows, rows.num_rows)
-        return stage
-
-    def _progress(self, step: str, done: int, total: int) -> None:
-        if self.on_progress is not None:
-            self.on_progress(step, done, total)
+    @property
+    def lock_name(self) -> str:
+        return f"scout.publish {self.table}"
 
 
 # --------------------------------------------------------------------------------------------

@@ -5,17 +5,18 @@ postgres extension writes a table with binary ``COPY ... FROM STDIN`` straight f
 C++. The extension is loaded from the ``duckdb-extension-postgres-scanner`` wheel by file
 path, with DuckDB's automatic install and load switched off: nothing is downloaded at run time.
 
-The copy runs on its own PostgreSQL session, so it fills a committed staging table in schema
-``scout_stage``; the publishing unit (pyodbc, one transaction holding the object's lock) then
-swaps the staged rows into the target and drops the stage, so the month still changes
-atomically. A stage left by a killed publish is dropped by the next unit of the same object.
+A publishing unit is one PostgreSQL transaction on the extension's connection: lock the
+table, delete the unit's months, COPY the rows straight into the target, replace the unit's
+``audit.PublishLog`` rows, add its ``audit.ETLProcessingLog`` rows, commit. No staging table,
+so every row is written once; a kill at any point ends the session and PostgreSQL rolls the
+whole unit back.
 """
 
 from __future__ import annotations
 
-import uuid
+import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,12 +24,24 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow as pa
 
-if TYPE_CHECKING:
-    from scout_assets.resources.odbc_warehouse import OdbcWarehouse
+from scout_assets.constants import MONTH_COLUMN
+from scout_assets.resources.warehouse import COMPLETED, LOG_INSERT, audit_row
 
-STAGE_SCHEMA = "scout_stage"
+if TYPE_CHECKING:
+    from scout_assets.resources.odbc_warehouse import (
+        OdbcWarehouse,
+        ProgressCallback,
+        UnitWrite,
+    )
+
 ATTACHED = "pg"
 NO_DOWNLOADS = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+# A message saying the link to the server broke (the server rolled the unit back): retried.
+LINK_BROKEN = re.compile(
+    r"server closed the connection|could not connect|connection refused|terminating connection"
+    r"|no connection to the server|connection timed out|timeout expired|SSL SYSCALL",
+    re.IGNORECASE,
+)
 
 
 @cache
@@ -67,7 +80,7 @@ _ATTACHED: dict[str, duckdb.DuckDBPyConnection] = {}
 
 @contextmanager
 def attached(warehouse: OdbcWarehouse) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory DuckDB with the server's database attached as ``pg`` (a cursor of the
+    """An in-memory DuckDB whose default database is the server's, attached as ``pg`` (the
     process's one per server; dropped after an error so the next unit reconnects)."""
     key = dsn(warehouse)
     con = _ATTACHED.get(key)
@@ -76,43 +89,110 @@ def attached(warehouse: OdbcWarehouse) -> Iterator[duckdb.DuckDBPyConnection]:
         con.execute(f"load '{extension_path()}'")
         literal = key.replace("'", "''")
         con.execute(f"attach '{literal}' as {ATTACHED} (type postgres)")
+        con.execute(f"use {ATTACHED}")  # audit.PublishLog, dbo.* name the server's tables
         _ATTACHED[key] = con
     try:
         yield con
     except BaseException:
         _ATTACHED.pop(key, None)
-        con.close()
+        with suppress(duckdb.Error):
+            con.close()
         raise
 
 
-def stage_prefix(table: str) -> str:
-    return table.replace(".", "_").lower() + "__"
-
-
-def drop_leftover_stages(cursor, table: str) -> None:
-    """Drop stages of ``table`` left by a killed publish (the caller holds its lock)."""
-    cursor.execute(
-        "select tablename from pg_tables where schemaname = ? and starts_with(tablename, ?)",
-        STAGE_SCHEMA,
-        stage_prefix(table),
-    )
-    for (name,) in cursor.fetchall():
-        cursor.execute(f'drop table if exists {STAGE_SCHEMA}."{name}"')
-
-
-def copy_to_stage(warehouse: OdbcWarehouse, target: str, rows: pa.Table) -> str:
-    """COPY ``rows`` into a new committed stage shaped like ``target``'s columns; its name."""
-    sql = warehouse.sql
-    stage = f"{STAGE_SCHEMA}.{stage_prefix(target)}{uuid.uuid4().hex[:12]}"
-    create = (
-        f"create table {stage} as select {sql.column_list(rows.column_names)}"
-        f" from {sql.table(target)} with no data"
-    )
+def refresh(warehouse: OdbcWarehouse) -> None:
+    """Attach the server now (before the first unit), or drop the extension's cached table
+    definitions if it is attached already (the DDL or a migration may have changed them)."""
+    fresh = dsn(warehouse) not in _ATTACHED
     with attached(warehouse) as con:
-        con.execute(f"call postgres_execute('{ATTACHED}', ?)", [create])
-        con.register("staged_rows", rows)
+        if not fresh:
+            con.execute("call pg_clear_cache()")
+
+
+def write_unit(
+    warehouse: OdbcWarehouse, unit: UnitWrite, on_progress: ProgressCallback | None = None
+) -> int:
+    """Write ``unit`` in one PostgreSQL transaction (see the module docstring); rows written.
+
+    Progress steps (the kill tests stop there): ``deleted`` (the unit's old rows are gone,
+    nothing copied yet), ``copied`` (the new rows are in, not committed)."""
+    from scout_assets.resources.odbc_warehouse import ConnectionLost
+
+    def progress(step: str) -> None:
+        if on_progress is not None:
+            on_progress(step, unit.rows.num_rows, unit.rows.num_rows)
+
+    try:
+        with attached(warehouse) as con:
+            con.execute("begin transaction")
+            try:
+                _write(con, warehouse, unit, progress)
+                for audit in unit.audits:
+                    con.execute(LOG_INSERT, audit_row(audit, COMPLETED))
+                con.execute("commit")
+            except BaseException as error:
+                with suppress(duckdb.Error):  # a dead link: the server rolled it back itself
+                    con.execute("rollback")
+                _log_failure(con, unit, error)
+                raise
+    except duckdb.Error as error:
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        if LINK_BROKEN.search(str(error)):
+            raise ConnectionLost(f"{unit.table}: {first_line}") from error
+        raise
+    return unit.rows.num_rows
+
+
+def _write(con, warehouse: OdbcWarehouse, unit: UnitWrite, progress) -> None:
+    sql = warehouse.sql
+    table = _duck_table(unit.table)
+    con.execute(f"call postgres_execute('{ATTACHED}', ?)", [sql.lock_table(unit.table)])
+    if unit.mode == "months":
+        marks = ", ".join("?" * len(unit.months))
+        con.execute(f"delete from {table} where {MONTH_COLUMN} in ({marks})", list(unit.months))
+    elif unit.mode == "all":
+        delete = f"delete from {sql.table(unit.table)}"
+        con.execute(f"call postgres_execute('{ATTACHED}', ?)", [delete])
+    progress("deleted")
+    columns = _column_list(unit.rows.column_names)
+    con.register("unit_rows", unit.rows)
+    try:
+        con.execute(f"insert into {table} ({columns}) select {columns} from unit_rows")
+    finally:
+        con.unregister("unit_rows")
+    progress("copied")
+    if unit.publish_log:
+        keys = [row["partition_key"] for row in unit.publish_log]
+        marks = ", ".join("?" * len(keys))
+        con.execute(
+            f"delete from audit.PublishLog where object_name = ? and partition_key in ({marks})",
+            [unit.table, *keys],
+        )
+        log = pa.Table.from_pylist(unit.publish_log)
+        con.register("publish_log_rows", log)
         try:
-            con.execute(f"insert into {ATTACHED}.{stage} select * from staged_rows")
+            names = _column_list(log.column_names)
+            con.execute(
+                f"insert into audit.PublishLog ({names}) select {names} from publish_log_rows"
+            )
         finally:
-            con.unregister("staged_rows")
-    return stage
+            con.unregister("publish_log_rows")
+
+
+def _log_failure(con, unit: UnitWrite, error: BaseException) -> None:
+    # Best effort, after the rollback: the failure must surface even if logging it fails.
+    try:
+        message = f"{type(error).__name__}: {error}"
+        for audit in unit.audits:
+            con.execute(LOG_INSERT, audit_row(audit, "failed", message))
+    except duckdb.Error:  # the link may be the thing that broke
+        pass
+
+
+def _duck_table(qualified: str) -> str:
+    schema, _, name = qualified.partition(".")
+    return f'"{schema}"."{name}"'
+
+
+def _column_list(names: list[str]) -> str:
+    return ", ".join('"' + name.replace('"', '""') + '"' for name in names)

@@ -19,7 +19,8 @@ and scheme, the seed's indexes, and clustered columnstore on gold and platinum t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from scout_assets.constants import MONTH_COLUMN
 from scout_assets.partitions import DEFAULT_PARTITION_START, months_in_range
 from scout_assets.resources.odbc_warehouse import DIALECTS, TargetColumn
 from scout_assets.serving.objects import (
-    PUBLISH_LOG,
+    PUBLISHER_TABLES,
     SERVED_BY_TABLE,
     ServedObject,
     TableModel,
@@ -236,9 +237,12 @@ def _aligned(lines: list[tuple[str, str]], indent: str) -> list[str]:
     return [f"{indent}{name.ljust(width)}  {kind}" for name, kind in lines]
 
 
-def render_mssql(model: TableModel, served: ServedObject | None) -> str:
+def render_mssql(model: TableModel, served: ServedObject | None, table: str | None = None) -> str:
+    """The T-SQL DDL of ``model``, as ``table`` when given (a publishing stage)."""
     sql = DIALECTS["mssql"]
-    table, short = model.table, model.table.split(".")[1]
+    header = _header(model, "mssql") if table is None else ""
+    table = table or model.table
+    short = table.split(".")[1]
     monthly = served is not None and served.monthly
     columnstore = served is not None and served.columnstore
     on_scheme = f" on {PARTITION_SCHEME} ([{MONTH_COLUMN}])" if monthly else ""
@@ -248,11 +252,11 @@ def render_mssql(model: TableModel, served: ServedObject | None) -> str:
         kind = "nonclustered" if columnstore else "clustered"
         body.append(f"        constraint PK_{short} primary key {kind} ({sql.column_list(key)})")
     parts = [
-        _header(model, "mssql"),
+        header,
         f"if object_id(N'{table}', N'U') is null\nbegin\n"
         f"    create table {table} (\n" + ",\n".join(body) + f"\n    ){on_scheme};\nend\ngo\n",
     ]
-    indexes = list(INDEXES.get(table, []))
+    indexes = list(INDEXES.get(model.table, []))
     if columnstore:
         parts.append(
             _mssql_index(
@@ -279,6 +283,17 @@ def render_mssql(model: TableModel, served: ServedObject | None) -> str:
             )
         )
     return "".join(parts)
+
+
+def mssql_stage_batches(table: str, stage: str, column_order: Sequence[str]) -> list[str]:
+    """DDL of a publishing stage that SQL Server can SWITCH partitions with ``table``: the
+    model's columns in the order the target holds them (a migrated table may have added some
+    at its end), the same partitioning and the same indexes."""
+    model = duckdb_models()[table]
+    position = {name.lower(): index for index, name in enumerate(column_order)}
+    ordered = sorted(model.columns, key=lambda c: position.get(c.name.lower(), len(position)))
+    staged = replace(model, columns=tuple(ordered))
+    return batches("mssql", render_mssql(staged, SERVED_BY_TABLE[table], stage))
 
 
 def _mssql_index(table: str, name: str, statement: str) -> str:
@@ -323,13 +338,17 @@ def render_schemas(dialect: str) -> str:
         "-- The consumers' schemas: dbo (served objects), ref (reference maps), audit (logs).\n"
     )
     if dialect == "postgres":
-        return header + "-- scout_stage holds the publisher's COPY stages while a unit runs.\n" + "".join(
-            f"create schema if not exists {s};\n" for s in ("dbo", "ref", "audit", "scout_stage")
+        return header + "".join(
+            f"create schema if not exists {s};\n" for s in ("dbo", "ref", "audit")
         )
-    return header + "".join(
-        f"if schema_id(N'{s}') is null\nbegin\n"
-        f"    exec sp_executesql N'create schema {s}';\nend\ngo\n"
-        for s in ("ref", "audit")
+    return (
+        header
+        + "-- scout_stage holds the publisher's bulk-copy stages while a unit runs.\n"
+        + "".join(
+            f"if schema_id(N'{s}') is null\nbegin\n"
+            f"    exec sp_executesql N'create schema {s}';\nend\ngo\n"
+            for s in ("ref", "audit", "scout_stage")
+        )
     )
 
 
@@ -364,7 +383,7 @@ def render(dialect: str, models: dict[str, TableModel] | None = None) -> dict[st
     if dialect == "mssql":
         files["001_partitioning.sql"] = render_partitioning()
     renderer = render_mssql if dialect == "mssql" else render_postgres
-    for table, model in {**models, PUBLISH_LOG.table: PUBLISH_LOG}.items():
+    for table, model in {**models, **{m.table: m for m in PUBLISHER_TABLES}}.items():
         files[f"{table}.sql"] = renderer(model, SERVED_BY_TABLE.get(table))
     return files
 

@@ -97,6 +97,21 @@ PUBLISH_LOG = TableModel(
     description="-- Serving: what the publisher last wrote, per object and month (the skip rule).",
     source="scout_assets/serving/objects.py",
 )
+# The server's schema version: one row per migration (sql/<dialect>/migrations) applied, or
+# recorded as applied when the publisher created the server's tables at that version.
+SERVER_MIGRATIONS = TableModel(
+    table="audit.SchemaMigrations",
+    columns=(
+        Column("version", "INTEGER", nullable=False),
+        Column("name", "VARCHAR", nullable=False),
+        Column("applied_at", "TIMESTAMP", nullable=False),
+    ),
+    primary_key=("version",),
+    description="-- Serving: the server's schema version, one row per migration applied.",
+    source="scout_assets/serving/objects.py",
+)
+# The publisher's own tables on the server, beside the served objects.
+PUBLISHER_TABLES = (PUBLISH_LOG, SERVER_MIGRATIONS)
 WHOLE_TABLE = "all"
 
 

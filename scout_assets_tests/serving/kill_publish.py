@@ -2,8 +2,8 @@
 
 Usage: python -m scout_assets_tests.serving.kill_publish WAREHOUSE TABLE STEP AFTER
 Connection settings come from SCOUT_PG_* like `scout publish --target postgres`. The process
-kills itself with SIGKILL the AFTER-th time the publisher reports STEP ("staged": a chunk is in
-the staging table; "swapped": the month was deleted and re-inserted, not yet committed).
+kills itself with SIGKILL the AFTER-th time the publisher reports STEP (the steps
+``postgres_copy.write_unit`` reports: "deleted", "copied").
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from sqlglot.errors import ErrorLevel
 from scout_assets.resources.odbc_warehouse import TargetColumn
 from scout_assets.serving import ddl
 from scout_assets.serving.objects import (
-    PUBLISH_LOG,
+    PUBLISHER_TABLES,
     SERVED_BY_TABLE,
     SERVED_OBJECTS,
     Column,
@@ -21,14 +21,15 @@ from scout_assets.serving.objects import (
     duckdb_models,
 )
 
-# sqlglot has no grammar for partition functions and schemes: those statements (and only
-# those) are checked against the documented syntax instead.
+# sqlglot has no grammar for partition functions, schemes and SWITCH: those statements (and
+# only those) are checked against the documented syntax instead.
 PARTITION_STATEMENT = re.compile(
     r"^(create partition function pf_scout_month \(date\) as range right for values "
     r"\(\s*'\d{4}-\d{2}-01'(,\s*'\d{4}-\d{2}-01')*\s*\)"
     r"|create partition scheme ps_scout_month as partition pf_scout_month all to \(\[primary\]\)"
     r"|alter partition scheme ps_scout_month next used \[primary\]"
-    r"|alter partition function pf_scout_month\(\) split range \(\?\))$"
+    r"|alter partition function pf_scout_month\(\) split range \(\?\)"
+    r"|alter table [a-z_]+\.\w+ switch partition @p to [a-z_]+\.\w+ partition @p)$"
 )
 
 
@@ -58,7 +59,8 @@ def test_every_served_object_with_duckdb_ddl_has_target_ddl():
         names = {path.name for path in ddl.ddl_dir(dialect).glob("*.sql")}
         for table in duckdb_models():
             assert f"{table}.sql" in names
-        assert f"{PUBLISH_LOG.table}.sql" in names
+        for model in PUBLISHER_TABLES:
+            assert f"{model.table}.sql" in names
 
 
 def test_every_tsql_batch_parses():

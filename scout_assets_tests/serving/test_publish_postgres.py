@@ -241,27 +241,24 @@ def test_a_value_that_does_not_fit_names_row_and_column(source, pg_target):
     assert failed and "device_id" in failed[0][1]
 
 
-# "staged": the COPY stage is committed, the month not yet swapped; "swapped": the month was
-# deleted and re-inserted, not yet committed.
-@pytest.mark.parametrize("step, after", [("staged", 1), ("swapped", 1)])
-def test_sigkill_mid_month_keeps_the_previous_rows_and_the_next_publish_completes(
-    warehouse, pg_target, postgres, step, after
+# "deleted": the unit's old months are deleted, nothing copied yet; "copied": the new rows are
+# in the target, not committed. February and March change together: one unit, both or neither.
+@pytest.mark.parametrize("step", ["deleted", "copied"])
+def test_sigkill_mid_unit_keeps_the_previous_rows_and_the_next_publish_completes(
+    warehouse, pg_target, postgres, step
 ):
     model = duckdb_models()["dbo.Transactions"]
-    march = date(2025, 3, 1)
-    sample.insert(warehouse, "dbo.Transactions", sample.rows_for(model, date(2025, 2, 1), 100))
+    february, march = date(2025, 2, 1), date(2025, 3, 1)
+    sample.insert(warehouse, "dbo.Transactions", sample.rows_for(model, february, 100))
     sample.insert(warehouse, "dbo.Transactions", sample.rows_for(model, march, 20_000, 1000))
     Publisher(warehouse, pg_target, "run-1").prepare()
     Publisher(warehouse, pg_target, "run-1").publish_months(tables=["dbo.Transactions"])
     schema = duck_rows(warehouse, "dbo.Transactions", march).schema
-    previous = target_rows(pg_target, "dbo.Transactions", schema, march)
+    previous = target_rows(pg_target, "dbo.Transactions", schema)
     previous_log = pg_target.fetch("select * from audit.publishlog order by 1, 2")
 
-    with warehouse.connection() as con:  # a new version of March: changed and grown
-        con.execute(
-            "update dbo.Transactions set total_items = coalesce(total_items, 0) + 1"
-            " where txn_month = '2025-03-01'"
-        )
+    with warehouse.connection() as con:  # new versions of both months: changed, March grown
+        con.execute("update dbo.Transactions set total_items = coalesce(total_items, 0) + 1")
     sample.insert(warehouse, "dbo.Transactions", sample.rows_for(model, march, 3_000, 40_000))
     close_all_connections()  # the child process opens the DuckDB file itself
 
@@ -282,7 +279,7 @@ def test_sigkill_mid_month_keeps_the_previous_rows_and_the_next_publish_complete
             warehouse.path,
             "dbo.Transactions",
             step,
-            str(after),
+            "1",
         ],
         cwd=ROOT,
         env=env,
@@ -293,18 +290,89 @@ def test_sigkill_mid_month_keeps_the_previous_rows_and_the_next_publish_complete
     assert child.returncode == -9, child.stderr[-2000:]
     assert f"killing at {step}" in child.stdout
 
-    assert_same(previous, target_rows(pg_target, "dbo.Transactions", schema, march), "after kill")
+    assert_same(previous, target_rows(pg_target, "dbo.Transactions", schema), "after kill")
     assert pg_target.fetch("select * from audit.publishlog order by 1, 2") == previous_log
 
     outcomes = Publisher(warehouse, pg_target, "run-3").publish_months(tables=["dbo.Transactions"])
 
+    assert [(o.partition_key, o.status, o.rows) for o in outcomes] == [
+        ("2025-02-01", "published", 100),
+        ("2025-03-01", "published", 23_000),
+    ]
+    current = duck_rows(warehouse, "dbo.Transactions")
+    assert_same(current, target_rows(pg_target, "dbo.Transactions", schema), "completed")
+    # One unit: its months were logged by the same transaction.
+    logged = pg_target.fetch(
+        "select partition_key, records_processed from audit.etlprocessinglog"
+        " where batch_id = 'run-3' and status = 'completed' order by 1"
+    )
+    assert logged == [("2025-02-01", 100), ("2025-03-01", 23_000)]
+
+
+def test_a_link_dropped_mid_unit_rolls_back_and_the_unit_is_retried(source, pg_target):
+    """The server ends the COPY session after the unit deleted its months: the server rolls
+    the unit back, the publisher reconnects and writes the unit again."""
+    Publisher(source, pg_target, "run-0").prepare()
+    dropped = []
+
+    def drop_the_link(step: str, done: int, total: int) -> None:
+        if step == "deleted" and not dropped:
+            ended = pg_target.fetch(
+                "select pg_terminate_backend(pid) from pg_stat_activity"
+                " where datname = current_database() and pid <> pg_backend_pid()"
+                " and application_name = 'scout-pipelines' and backend_type = 'client backend'"
+            )
+            dropped.append(ended)
+
+    publisher = Publisher(source, pg_target, "run-1", on_progress=drop_the_link)
+    outcomes = publisher.publish_months(tables=["dbo.Transactions"])
+
+    assert dropped and dropped[0] and all(ended for (ended,) in dropped[0])
     assert [(o.partition_key, o.status) for o in outcomes] == [
-        ("2025-02-01", "unchanged"),
+        ("2025-02-01", "published"),
         ("2025-03-01", "published"),
     ]
-    current = duck_rows(warehouse, "dbo.Transactions", march)
-    assert current.num_rows == 23_000
-    assert_same(current, target_rows(pg_target, "dbo.Transactions", schema, march), "completed")
-    # The stage the killed publish committed was dropped by the next unit of the table.
-    assert pg_target.fetch("select count(*) from pg_tables where schemaname = 'scout_stage'"
-                           ) == [(0,)]  # fmt: skip
+    expected = duck_rows(source, "dbo.Transactions")
+    actual = target_rows(pg_target, "dbo.Transactions", expected.schema)
+    assert_same(expected, actual, "after the retry")
+    attempts = pg_target.fetch(
+        "select retry_count, status from audit.etlprocessinglog"
+        " where batch_id = 'run-1' order by 1, 2"
+    )
+    # The first attempt's months are logged failed (after the rollback, on a new link).
+    assert attempts == [(0, "failed"), (0, "failed"), (1, "completed"), (1, "completed")]
+
+
+def test_a_unit_waits_for_the_tables_lock_before_writing(source, pg_target):
+    """Two writers of one table never interleave: the unit locks the table first, inside its
+    transaction, and writes only once the other writer committed."""
+    import threading
+    import time
+
+    publisher = Publisher(source, pg_target, "run-1")
+    publisher.prepare()
+    blocker = pg_target.connect()
+    # What another writer holds until it commits (a plain delete or insert would not wait).
+    blocker.cursor().execute("lock table dbo.transactions in row exclusive mode")
+    result: list = []
+    thread = threading.Thread(
+        target=lambda: result.append(publisher.publish_months(tables=["dbo.Transactions"]))
+    )
+    thread.start()
+    waiting = [(0,)]
+    for _ in range(600):  # until the unit waits on the lock (or 60 s)
+        waiting = pg_target.fetch(
+            "select count(*) from pg_locks as l join pg_class as c on c.oid = l.relation"
+            " where c.relname = 'transactions' and not l.granted"
+        )
+        if waiting != [(0,)]:
+            break
+        time.sleep(0.1)
+
+    assert waiting == [(1,)] and thread.is_alive()
+    assert pg_target.fetch("select count(*) from dbo.transactions") == [(0,)]
+    blocker.commit()
+    blocker.close()
+    thread.join(timeout=120)
+    assert [o.status for o in result[0]] == ["published", "published"]
+    assert pg_target.fetch("select count(*) from dbo.transactions") == [(80,)]
