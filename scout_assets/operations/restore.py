@@ -45,13 +45,13 @@ from scout_assets.operations.journal import (
     warehouse_entries,
 )
 from scout_assets.operations.rollback import RollbackError, derived_tables, rollback_batch
-from scout_assets.partitions import monthly_partitions, partition_key
 from scout_assets.progress import track
 from scout_assets.resources.drive import DriveFile, DriveSource, sha256_hex
 from scout_assets.resources.duckdb_files import WarehouseDamaged, WarehouseLocked, open_duckdb
 from scout_assets.resources.local_files import EPOCH
 from scout_assets.resources.warehouse import DuckDBWarehouse, close_all_connections
-from scout_assets.runner import build_months, pending_months, run_pipeline
+from scout_assets.month_plan import plan_month_ranges, queued_months
+from scout_assets.runner import build_months, run_pipeline
 from scout_assets.time import manila_now
 
 
@@ -263,9 +263,10 @@ def _build_pending(warehouse: DuckDBWarehouse, settings: Settings, instance, out
     from scout_assets.definitions import build_definitions
 
     clock = time.perf_counter()
-    keys = set(monthly_partitions.get_partition_keys())
-    outcome.months = [m for m in pending_months(warehouse) if partition_key(m) in keys]
-    build_months(build_definitions(settings), instance, outcome.months, log_level)
+    with warehouse.connection() as con:
+        ranges, _outside = plan_month_ranges(queued_months(con))
+    outcome.months = [month for month_range in ranges for month in month_range.months]
+    build_months(build_definitions(settings), instance, ranges, log_level)
     outcome.seconds["months"] = time.perf_counter() - clock
 
 

@@ -38,6 +38,7 @@ from scout_assets.operations.journal import journal_dir, read_journal, record_ne
 from scout_assets.operations.restore import rebuild_from_drive, restore_backup
 from scout_assets.operations.rollback import derived_tables, rollback_batch
 from scout_assets.resources.warehouse import DuckDBWarehouse, close_all_connections
+from scout_assets.month_plan import plan_month_ranges
 from scout_assets.runner import build_months, run_pipeline
 from scout_assets.time import manila_now
 from scout_assets_tests.migrations.test_migrations import contents
@@ -121,7 +122,8 @@ def timeline(tmp_path_factory) -> Timeline:
         warehouse = DuckDBWarehouse(path=live.warehouse_path, backup_dir=live.backups)
         rolled_back = rollback_batch(warehouse, second, "device resent a bad sync",
                                      derived_tables(), "rollback-of-batch-2")  # fmt: skip
-        build_months(build_definitions(live), instance, rolled_back.months)
+        ranges, _outside = plan_month_ranges(dict.fromkeys(rolled_back.months))
+        build_months(build_definitions(live), instance, ranges)
         close_all_connections()
     return Timeline(root, drive, live, backup, between, between_at, (first, second, third), home)
 
