@@ -17,7 +17,7 @@ from scout_assets_tests.serving import pg_server
 from scout_assets_tests.serving.conftest import target_for
 from scout_assets_tests.serving.test_publish_postgres import assert_same, duck_rows, target_rows
 
-pytestmark = pytest.mark.postgres
+pytestmark = pytest.mark.needs_postgres
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CATALOGUE = """
