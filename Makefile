@@ -20,7 +20,7 @@ export SCOUT_WAREHOUSE ?= .scout/warehouse.duckdb
 # 2024-01, for a Drive it did not generate. Set SCOUT_PARTITIONS_START to override it.
 export SCOUT_PARTITIONS_START ?= $(shell cat $(SCOUT_DRIVE_DIR)/.partitions-start 2>/dev/null)
 
-.PHONY: install run demo-drive test ui ui-screenshots status bench bench-ingest serve-ingest eval-brands clean
+.PHONY: install run demo-drive lint test ui ui-screenshots status bench bench-ingest serve-ingest eval-brands clean
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -38,6 +38,10 @@ demo-drive: install ## generate the demo Drive folder (skipped if it exists)
 
 run: demo-drive ## the main job: demo Drive -> DuckDB warehouse, then a summary
 	$(BIN)/scout run
+
+lint: install ## ruff: the lint rules and the formatting (pyproject.toml)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test: install ## the test suite (installs its Debian packages when root: scripts/system_packages.sh; starts its own PostgreSQL)
 	scripts/system_packages.sh

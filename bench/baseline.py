@@ -47,17 +47,19 @@ def run_baseline(drive_dir: str, out_dir: str) -> dict:
                 continue
             for doc in docs:
                 context = doc.get("transactionContext") or {}
-                transactions.append({
-                    "transaction_id": doc.get("transactionId"),
-                    "store_id": doc.get("storeId"),
-                    "device_id": doc.get("deviceId"),
-                    "timestamp": doc.get("timestamp")
-                    or (doc.get("privacy") or {}).get("consentTimestamp"),
-                    "total_amount": (doc.get("totals") or {}).get("totalAmount"),
-                    "payment_method": context.get("paymentMethod"),
-                    "duration": context.get("duration"),
-                    "source_file": path,
-                })
+                transactions.append(
+                    {
+                        "transaction_id": doc.get("transactionId"),
+                        "store_id": doc.get("storeId"),
+                        "device_id": doc.get("deviceId"),
+                        "timestamp": doc.get("timestamp")
+                        or (doc.get("privacy") or {}).get("consentTimestamp"),
+                        "total_amount": (doc.get("totals") or {}).get("totalAmount"),
+                        "payment_method": context.get("paymentMethod"),
+                        "duration": context.get("duration"),
+                        "source_file": path,
+                    }
+                )
                 for item in doc.get("items") or []:
                     items.append({
                         "transaction_id": doc.get("transactionId"),

@@ -156,8 +156,10 @@ class _Daemon:
         """Runs queued or in progress; None while the webserver does not answer."""
         import httpx
 
-        query = '{ runsOrError(filter: {statuses: [QUEUED, NOT_STARTED, STARTING, STARTED]}) '\
-                '{ ... on Runs { results { runId } } } }'
+        query = (
+            "{ runsOrError(filter: {statuses: [QUEUED, NOT_STARTED, STARTING, STARTED]}) "
+            "{ ... on Runs { results { runId } } } }"
+        )
         try:
             data = httpx.post(f"http://127.0.0.1:{self.port}/graphql", json={"query": query},
                               timeout=10).json()  # fmt: skip
@@ -181,14 +183,18 @@ def _flat_rows(warehouse: Path, ids: list[str]) -> int | None:
 
     try:
         with duckdb.connect(str(warehouse), read_only=True) as db:
-            return db.execute("select count(*) from dbo.v_transactions_flat_production "
-                              "where canonical_tx_id in (select unnest(?))", [ids]).fetchone()[0]
+            return db.execute(
+                "select count(*) from dbo.v_transactions_flat_production "
+                "where canonical_tx_id in (select unnest(?))",
+                [ids],
+            ).fetchone()[0]
     except duckdb.Error:
         return None
 
 
-def _sensor_path(env: dict, work: Path, port: int, requests: list[bytes], ids: list[str],
-                 timeout: float) -> dict:
+def _sensor_path(
+    env: dict, work: Path, port: int, requests: list[bytes], ids: list[str], timeout: float
+) -> dict:
     """Post ``requests`` to an idle `dagster dev`; seconds until their rows are in gold."""
     daemon = _Daemon(env, work / "dagster-dev.log")
     try:
@@ -204,8 +210,11 @@ def _sensor_path(env: dict, work: Path, port: int, requests: list[bytes], ids: l
             if time.monotonic() > deadline:
                 raise RuntimeError("the posted payloads did not reach the flat view in time")
             time.sleep(0.5)
-        return {"posts": load["sent"], "statuses": load["statuses"],
-                "last_post_to_flat_view_seconds": time.time() - load["finished_at"]}
+        return {
+            "posts": load["sent"],
+            "statuses": load["statuses"],
+            "last_post_to_flat_view_seconds": time.time() - load["finished_at"],
+        }
     finally:
         daemon.stop()
 
@@ -215,8 +224,9 @@ def _lines(folder: Path) -> list[bytes]:
             path.read_bytes().splitlines() if line.strip()]  # fmt: skip
 
 
-def run(n: int, connections: int, max_seconds: float, work: Path, seed: int,
-        sensor_posts: int) -> dict:
+def run(
+    n: int, connections: int, max_seconds: float, work: Path, seed: int, sensor_posts: int
+) -> dict:
     from scout_assets.demo.generate import generate_drive
     from scout_assets.ingest_api.state import connect
     from scout_assets.ingest_api.tokens import TokenStore
@@ -247,8 +257,16 @@ def run(n: int, connections: int, max_seconds: float, work: Path, seed: int,
     singles = [_request("/v1/transactions", tokens[json.loads(line)["deviceId"].upper()],
                         "application/json", line, str(uuid.uuid4()))
                for line in transactions]  # fmt: skip
-    later = [_request("/v1/transactions", tokens[json.loads(line)["deviceId"].upper()],
-                      "application/json", line, str(uuid.uuid4())) for line in held]
+    later = [
+        _request(
+            "/v1/transactions",
+            tokens[json.loads(line)["deviceId"].upper()],
+            "application/json",
+            line,
+            str(uuid.uuid4()),
+        )
+        for line in held
+    ]
     batches = [_request("/v1/interactions", tokens[device], "application/x-ndjson",
                         b"\n".join(lines), str(uuid.uuid4()))
                for device, lines in sorted(by_device.items())]  # fmt: skip
@@ -273,8 +291,10 @@ def run(n: int, connections: int, max_seconds: float, work: Path, seed: int,
         with duckdb.connect(str(warehouse), read_only=True) as db:
             flat = db.execute("select count(*) from dbo.v_transactions_flat_production"
                               ).fetchone()[0]  # fmt: skip
-            in_bronze = db.execute("select count(*) from dbo.PayloadTransactions "
-                                   "where source_file like 'transactions/api/%'").fetchone()[0]
+            in_bronze = db.execute(
+                "select count(*) from dbo.PayloadTransactions "
+                "where source_file like 'transactions/api/%'"
+            ).fetchone()[0]
         sensor = None
         if later:
             print(f"[ingest] sensor path: {len(later)} posts to an idle `dagster dev`", flush=True)
@@ -352,16 +372,24 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--transactions", type=int, default=20_000)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--max-seconds", type=float, default=120.0,
-                        help="the load stops here even if posts are left")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=120.0,
+        help="the load stops here even if posts are left",
+    )
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--sensor-posts", type=int, default=50,
-                        help="payloads posted to an idle `dagster dev` (0: skip the sensor path)")
+    parser.add_argument(
+        "--sensor-posts",
+        type=int,
+        default=50,
+        help="payloads posted to an idle `dagster dev` (0: skip the sensor path)",
+    )
     parser.add_argument("--work-dir", default=str(ROOT / ".scout" / "bench" / "ingest"))
     parser.add_argument("--out", default=str(ROOT / "docs" / "INGEST_LOAD.md"))
     args = parser.parse_args(argv)
     box = machine()
-    command = ("python -m bench.ingest_load " + " ".join(sys.argv[1:] if argv is None else argv))
+    command = "python -m bench.ingest_load " + " ".join(sys.argv[1:] if argv is None else argv)
     result = run(args.transactions, args.connections, args.max_seconds, Path(args.work_dir),
                  args.seed, args.sensor_posts)  # fmt: skip
     shutil.rmtree(args.work_dir, ignore_errors=True)

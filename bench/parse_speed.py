@@ -59,9 +59,11 @@ def main() -> None:
                 for typed in (True, False):
                     seconds, records = seconds_to_parse(jobs, typed)
                     best[typed] = min(best[typed], seconds)
-            print(f"{drive.name}: {len(jobs):,} files, {records:,} records; "
-                  f"typed stage {records / best[True]:,.0f} records/s, rules alone "
-                  f"{records / best[False]:,.0f} records/s ({best[False] / best[True]:.1f}x)")
+            print(
+                f"{drive.name}: {len(jobs):,} files, {records:,} records; "
+                f"typed stage {records / best[True]:,.0f} records/s, rules alone "
+                f"{records / best[False]:,.0f} records/s ({best[False] / best[True]:.1f}x)"
+            )
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ def _child(args: list[str]) -> tuple[dict, float]:
     wall = time.perf_counter() - started
     for line in done.stdout.splitlines():
         if line.startswith("BENCH_JSON "):
-            return json.loads(line[len("BENCH_JSON "):]), wall
+            return json.loads(line[len("BENCH_JSON ") :]), wall
     raise RuntimeError(f"{' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
 
 
@@ -192,7 +192,8 @@ def render(results: list[dict], box: dict, command: str) -> str:
         "## Machine",
         "",
         f"{box['cpu']}, {box['cores']} cores, {box['memory_gb']:.1f} GiB RAM, {box['os']}, "
-        f"Python {box['python']}; " + ", ".join(f"{k} {v}" for k, v in box["versions"].items())
+        f"Python {box['python']}; "
+        + ", ".join(f"{k} {v}" for k, v in box["versions"].items())
         + f". Load average at the start: {', '.join(f'{x:.2f}' for x in box['load'])}. "
         "The machine is shared and noisy: compare ratios measured in the same run.",
         "",
@@ -273,16 +274,19 @@ def render(results: list[dict], box: dict, command: str) -> str:
             out += ["### Publishing", "", f"Not measured: {publishing['error']}", ""]
         elif publishing:
             out += [
-                "### Publishing to PostgreSQL (binary COPY)", "",
+                "### Publishing to PostgreSQL (binary COPY)",
+                "",
                 f"`{publishing['object']}`: {publishing['rows']:,} rows in "
                 f"{publishing['months']} monthly units, {publishing['seconds']:.2f} s, "
                 f"**{publishing['rows_per_second']:,.0f} rows/s** (target 200,000; one unit "
                 "per object: fingerprints, value checks, lock, COPY, logs; load average "
-                f"{publishing.get('load_average', 0):.1f}).", "",
+                f"{publishing.get('load_average', 0):.1f}).",
+                "",
             ]
         inc, noop = r["incremental"], r["noop"]
         out += [
-            "### Incremental runs", "",
+            "### Incremental runs",
+            "",
             "| run | run wall s | whole process s | stages s | months built | peak memory |",
             "|---|---:|---:|---:|---:|---:|",
             f"| full build | {full['run_wall_seconds']:.2f} | {r['full_process_seconds']:.2f} | "
@@ -317,8 +321,10 @@ def recovery_table(r: dict) -> list[str]:
     steps = back["steps"]
     same = "the same" if back["same_transactions"] else "**not** the same"
     return [
-        "### Backup and restore", "",
-        "| step | seconds | |", "|---|---:|---|",
+        "### Backup and restore",
+        "",
+        "| step | seconds | |",
+        "|---|---:|---|",
         f"| `scout backup` after the full build (lock, CHECKPOINT, copy with sha256, open "
         f"check, manifest) | {made['seconds']:.2f} | {_gb(made['bytes'])} |",
         f"| restore: copy in, checked against the sha256 | {steps.get('copy', 0):.2f} | |",
@@ -345,8 +351,10 @@ def step_table(figures: dict, top: int = 12) -> list[str]:
     stages = figures["stages"]
     # Only the load of ingestion is in the ETL log; its listing and parsing are timed apart.
     processes["bronze.ingest_drive"] = (
-        stages["listing"]["seconds"] + stages["reading, hashing and parsing"]["seconds"]
-        + stages["bronze load"]["seconds"] - processes.get("bronze.reference_data", 0.0)
+        stages["listing"]["seconds"]
+        + stages["reading, hashing and parsing"]["seconds"]
+        + stages["bronze load"]["seconds"]
+        - processes.get("bronze.reference_data", 0.0)
     )
     steps: dict[str, float] = {}
     for key, seconds in figures["steps"]:
@@ -375,32 +383,54 @@ def targets(results: list[dict]) -> list[str]:
         wall = full["run_wall_seconds"]
         if layout == "ndjson":
             at = n >= 1_000_000 or None
-            row("1M tx NDJSON, files to platinum <= 30 s", f"{wall:.1f} s at {n:,} tx",
-                wall <= 30 if at else None)
-            row("1M tx NDJSON, peak memory < 4 GB", f"{_gb(full['peak_rss_sampled'])} at {n:,} tx",
-                full["peak_rss_sampled"] < 4 * GB if at else None)
+            row(
+                "1M tx NDJSON, files to platinum <= 30 s",
+                f"{wall:.1f} s at {n:,} tx",
+                wall <= 30 if at else None,
+            )
+            row(
+                "1M tx NDJSON, peak memory < 4 GB",
+                f"{_gb(full['peak_rss_sampled'])} at {n:,} tx",
+                full["peak_rss_sampled"] < 4 * GB if at else None,
+            )
             _, share = orchestration(full)
-            row("orchestration < 10% of wall at 1M tx", f"{share:.0%} at {n:,} tx",
-                share < 0.10 if at else None)
+            row(
+                "orchestration < 10% of wall at 1M tx",
+                f"{share:.0%} at {n:,} tx",
+                share < 0.10 if at else None,
+            )
         if layout == "device-files":
             at = n >= 100_000 or None
-            row("100k tx as one file each <= 15 s", f"{wall:.1f} s at {n:,} tx",
-                wall <= 15 if at else None)
+            row(
+                "100k tx as one file each <= 15 s",
+                f"{wall:.1f} s at {n:,} tx",
+                wall <= 15 if at else None,
+            )
         if "baseline" in r:
             ratio = r["baseline"]["seconds"] / wall
-            row(f">= 20x the pandas baseline at 100k ({layout})", f"{ratio:.1f}x at {n:,} tx",
-                ratio >= 20 if n >= 100_000 else None)
+            row(
+                f">= 20x the pandas baseline at 100k ({layout})",
+                f"{ratio:.1f}x at {n:,} tx",
+                ratio >= 20 if n >= 100_000 else None,
+            )
         brand = full["items_in_warehouse"] / max(full["brand_match_seconds"], 1e-9)
-        row(f"brand detection >= 1M items/s amortised ({layout})",
+        row(
+            f"brand detection >= 1M items/s amortised ({layout})",
             f"{brand:,.0f} items/s at {full['items_in_warehouse']:,} items",
-            brand >= 1e6 if n >= 100_000 else None)
+            brand >= 1e6 if n >= 100_000 else None,
+        )
         share = r["incremental"]["run_wall_seconds"] / wall
-        row(f"+1 month <= 1/8 of full build ({layout}, {r['months']} months)", f"{share:.2f}",
-            share <= 1 / 8 if r["months"] >= 24 and n >= 100_000 else None)
+        row(
+            f"+1 month <= 1/8 of full build ({layout}, {r['months']} months)",
+            f"{share:.2f}",
+            share <= 1 / 8 if r["months"] >= 24 and n >= 100_000 else None,
+        )
         noop = r["noop_process_seconds"]
-        row(f"`scout run` with nothing new < 5 s ({layout}, {r['files']:,} files)",
+        row(
+            f"`scout run` with nothing new < 5 s ({layout}, {r['files']:,} files)",
             f"{noop:.1f} s whole process",
-            noop < 5 if r["files"] >= 100_000 else None)
+            noop < 5 if r["files"] >= 100_000 else None,
+        )
     return rows
 
 
@@ -411,16 +441,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip-baseline", action="store_true")
-    parser.add_argument("--baseline-max", type=int, default=200_000,
-                        help="skip the (slow) baseline above this many transactions")
+    parser.add_argument(
+        "--baseline-max",
+        type=int,
+        default=200_000,
+        help="skip the (slow) baseline above this many transactions",
+    )
     parser.add_argument("--work-dir", default=str(ROOT / ".scout" / "bench"))
     parser.add_argument("--out", default=str(ROOT / "docs" / "PERFORMANCE.md"))
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the Drives, warehouses and Dagster homes (to profile them)")
-    parser.add_argument("--fresh", action="store_true",
-                        help="drop the results of earlier runs kept in the report's .json")
-    parser.add_argument("--render-only", action="store_true",
-                        help="re-render --out from its .json (after editing bench/ANALYSIS.md)")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the Drives, warehouses and Dagster homes (to profile them)",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="drop the results of earlier runs kept in the report's .json",
+    )
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="re-render --out from its .json (after editing bench/ANALYSIS.md)",
+    )
     args = parser.parse_args(argv)
     out = Path(args.out)
     if args.render_only:

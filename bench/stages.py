@@ -187,8 +187,10 @@ def measure(drive_dir: str, warehouse_path: str, dagster_home: str) -> dict:
     for started, result in ingestions:
         phases = result.phase_seconds
         ingestion.update(
-            files_listed=result.files_listed, files_loaded=result.files_loaded,
-            payloads=result.payloads, items=result.items,
+            files_listed=result.files_listed,
+            files_loaded=result.files_loaded,
+            payloads=result.payloads,
+            items=result.items,
         )
         listing = phases.get("listing", 0.0)
         # Parsing and loading overlap: "parsing" is the ingesting process's wait for parsed
@@ -197,16 +199,19 @@ def measure(drive_dir: str, warehouse_path: str, dagster_home: str) -> dict:
         parsing = phases.get("parsing", 0.0)
         loading = phases.get("loading", 0.0)
         stages["listing"].update(
-            seconds=listing, rows=result.files_listed,
+            seconds=listing,
+            rows=result.files_listed,
             peak_rss=sampler.peak(started, started + listing),
         )
         stages["reading, hashing and parsing"].update(
-            seconds=parsing, rows=result.payloads,
+            seconds=parsing,
+            rows=result.payloads,
             peak_rss=sampler.peak(started + listing, started + listing + parsing + loading),
         )
         stages["bronze load"]["seconds"] += loading + phases.get("finishing", 0.0)
-        stages["bronze load"]["rows"] = max(stages["bronze load"]["rows"], result.payloads
-                                            + result.items + result.interactions)
+        stages["bronze load"]["rows"] = max(
+            stages["bronze load"]["rows"], result.payloads + result.items + result.interactions
+        )
 
     compute = sum(stage["seconds"] for stage in stages.values())
     usage_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

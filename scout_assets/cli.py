@@ -157,8 +157,12 @@ def run(drive_dir: str | None, warehouse: str | None, verbose: bool) -> None:
 @click.option("--months", default=12, show_default=True, help="Calendar months covered.")
 @click.option("--stores", default=40, show_default=True, help="Stores (>= the 7 real ones).")
 @click.option("--seed", default=7, show_default=True, help="Same seed, same Drive.")
-@click.option("--layout", default="mixed", show_default=True,
-              type=click.Choice(["mixed", "device-files", "ndjson"]))
+@click.option(
+    "--layout",
+    default="mixed",
+    show_default=True,
+    type=click.Choice(["mixed", "device-files", "ndjson"]),
+)
 @click.option("--no-noise", is_flag=True, help="No duplicates, malformed files or bad values.")
 def generate(drive_dir, transactions, months, stores, seed, layout, no_noise) -> None:
     """Write a realistic demo Drive folder (both payload dialects, real-world noise)."""
@@ -166,8 +170,14 @@ def generate(drive_dir, transactions, months, stores, seed, layout, no_noise) ->
 
     try:
         summary = generate_drive(
-            Path(drive_dir), transactions=transactions, months=months, stores=stores,
-            seed=seed, layout=layout, noise=not no_noise, progress=sys.stderr.isatty(),
+            Path(drive_dir),
+            transactions=transactions,
+            months=months,
+            stores=stores,
+            seed=seed,
+            layout=layout,
+            noise=not no_noise,
+            progress=sys.stderr.isatty(),
         )
     except (FileExistsError, ValueError) as error:
         _fail(str(error))

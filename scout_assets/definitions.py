@@ -7,6 +7,7 @@ import dagster as dg
 
 from scout_assets.bronze import assets as bronze
 from scout_assets.checks.freshness import with_freshness_policy
+from scout_assets.environment import Settings, build_resources, settings_from_env
 from scout_assets.gold import assets as gold
 from scout_assets.jobs import jobs
 from scout_assets.operations.rollback import rollback_job
@@ -19,7 +20,6 @@ from scout_assets.sensors.health import doctor_job, health_schedule
 from scout_assets.sensors.open_problems import open_problems_asset
 from scout_assets.serving.assets import serving_assets
 from scout_assets.silver import assets as silver
-from scout_assets.environment import Settings, build_resources, settings_from_env
 
 
 def build_definitions(settings: Settings, env: Mapping[str, str] | None = None) -> dg.Definitions:
@@ -27,13 +27,16 @@ def build_definitions(settings: Settings, env: Mapping[str, str] | None = None) 
     switches on the alert channels (webhook, email) whose variables it holds."""
     return dg.Definitions(
         # Freshness policy on every warehouse layer: scout_assets/checks/freshness.py.
-        assets=with_freshness_policy([
-            *bronze.assets,
-            *silver.assets,
-            *gold.assets,
-            *platinum.assets,
-            *serving_assets(settings.publish_target),
-        ]) + [open_problems_asset],
+        assets=with_freshness_policy(
+            [
+                *bronze.assets,
+                *silver.assets,
+                *gold.assets,
+                *platinum.assets,
+                *serving_assets(settings.publish_target),
+            ]
+        )
+        + [open_problems_asset],
         jobs=[*jobs, doctor_job, rollback_job, backup_job],
         sensors=[*build_sensors(settings), alert_sensor],
         schedules=[health_schedule, build_backup_schedule(settings.backup_schedule)],

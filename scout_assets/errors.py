@@ -30,10 +30,7 @@ from scout_assets.error_classes import (
     DATA,
     TRANSIENT,
     UNEXPECTED,
-    CriticalError,
-    DataError,
     ScoutError,
-    TransientError,
 )
 from scout_assets.resources.duckdb_files import is_damage
 

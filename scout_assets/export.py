@@ -22,9 +22,9 @@ from tqdm import tqdm
 
 from scout_assets.cli import pipeline_settings, warehouse_option
 from scout_assets.constants import MONTH_COLUMN
+from scout_assets.error_classes import ScoutError
 from scout_assets.partitions import month_of_key
 from scout_assets.progress import show_bars
-from scout_assets.error_classes import ScoutError
 from scout_assets.resources.duckdb_files import open_duckdb
 
 SERVED_SCHEMAS = ("dbo", "ref", "audit")
@@ -88,15 +88,13 @@ def parse_month(value: str | None, option: str) -> date | None:
     try:
         return month_of_key(value if len(value) > 7 else f"{value}-01")
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a month (YYYY-MM)", param_hint=option)
+        raise click.BadParameter(f"{value!r} is not a month (YYYY-MM)", param_hint=option) from None
 
 
 def export_query(served: ServedObject, first: date | None, last: date | None):
     """The streaming SELECT and its parameters. Rows come in a stable order (month first,
     then every column in table order), so the same data always gives the same file."""
-    order = ", ".join(
-        f'"{c}"' for c in sorted(served.columns, key=lambda c: c != MONTH_COLUMN)
-    )
+    order = ", ".join(f'"{c}"' for c in sorted(served.columns, key=lambda c: c != MONTH_COLUMN))
     if not served.monthly:
         if first or last:
             raise click.UsageError(f"{served} is not partitioned by month: drop --from/--to")
@@ -162,10 +160,18 @@ def stream_export(
 @click.argument("object_name", metavar="OBJECT")
 @click.option("--from", "first", metavar="YYYY-MM", help="First month (default: the earliest).")
 @click.option("--to", "last", metavar="YYYY-MM", help="Last month (default: the latest).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS),
-              help="File format (default: from the output's extension, else csv).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="The file to write (default: <object>[_<from>_<to>].<format>).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    help="File format (default: from the output's extension, else csv).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file to write (default: <object>[_<from>_<to>].<format>).",
+)
 @warehouse_option
 @click.option("--batch-rows", default=BATCH_ROWS, show_default=True,
               help="Rows per streamed batch.")  # fmt: skip

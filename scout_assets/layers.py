@@ -10,7 +10,6 @@ month's row count, and one check evaluation per month on that month's partition.
 check that fails stops the step before the next model.
 """
 
-
 import time
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
@@ -174,8 +173,11 @@ def _materialization(context, warehouse: DuckDBWarehouse, model: Model, months: 
     ).to_pylist()  # fmt: skip
     counts = {row["month"]: row["n"] for row in rows}
     for month in months:
-        context.add_asset_metadata({"dagster/row_count": counts.get(month, 0)},
-                                   asset_key=model.key, partition_key=partition_key(month))
+        context.add_asset_metadata(
+            {"dagster/row_count": counts.get(month, 0)},
+            asset_key=model.key,
+            partition_key=partition_key(month),
+        )
     return dg.MaterializeResult(
         asset_key=model.key,
         metadata={

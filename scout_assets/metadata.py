@@ -22,7 +22,9 @@ def table_preview(
 ) -> dg.MetadataValue:
     """The first rows of ``table`` (optionally filtered) as a markdown table for the UI."""
     rows = warehouse.query(f"select * from {table} {where} limit {PREVIEW_ROWS}", params)
-    return dg.MetadataValue.md(rows.to_pandas().to_markdown(index=False) if rows.num_rows else "_empty_")
+    return dg.MetadataValue.md(
+        rows.to_pandas().to_markdown(index=False) if rows.num_rows else "_empty_"
+    )
 
 
 def table_rows(warehouse: DuckDBWarehouse, table: str) -> int:

@@ -62,8 +62,9 @@ def unchanged_files(warehouse_path: str, drive_dir: str) -> int | None:
         if pending or recorded is None or recorded[0] != code_fingerprint():
             return None
         known = set(
-            con.execute("select file_path, file_size, epoch_us(modified_at) from audit.FileManifest")
-            .fetchall()
+            con.execute(
+                "select file_path, file_size, epoch_us(modified_at) from audit.FileManifest"
+            ).fetchall()
         )
     except duckdb.Error as error:
         if is_damage(error):

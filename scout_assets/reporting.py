@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 
 from scout_assets.constants import MONTH_COLUMN
-from scout_assets.models import MODELS
 from scout_assets.environment import Settings
-from scout_assets.resources.warehouse import DuckDBWarehouse
+from scout_assets.models import MODELS
 from scout_assets.month_plan import contiguous_ranges
+from scout_assets.resources.warehouse import DuckDBWarehouse
 from scout_assets.runner import PipelineOutcome
 from scout_assets.tiers import quality_tier
 
@@ -119,5 +119,8 @@ def print_status(warehouse_path: str) -> None:
         f"pivot ({counts}) on object using sum(n) group by month order by month"
     ).to_pandas()
     pivot["month"] = pivot["month"].astype(str).str[:7]
-    click.echo(pivot.fillna(0).astype({c: int for c in pivot.columns if c != "month"})
-               .to_string(index=False))
+    click.echo(
+        pivot.fillna(0)
+        .astype({c: int for c in pivot.columns if c != "month"})
+        .to_string(index=False)
+    )

@@ -25,7 +25,6 @@ from scout_assets.resources.warehouse import DuckDBWarehouse
 from scout_assets.sql_files import deploy_text
 
 
-
 class PipelineError(RuntimeError):
     """A run failed: the message says which step, which months and why, on one line."""
 
@@ -158,4 +157,3 @@ def run_pipeline(
     outcome.months_built = [month for r in ranges for month in r.months]
     outcome.run_ids += build_months(defs, instance, ranges, log_level, CLI_RUN_TAGS)
     return outcome
-

@@ -7,8 +7,12 @@ def quality_tier(percent: float | None) -> str:
     """>=95 Excellent, >=90 Good, >=80 Acceptable, >=70 Needs Improvement, else Critical."""
     if percent is None:
         return "No Data"
-    for floor, tier in ((95, "Excellent"), (90, "Good"), (80, "Acceptable"),
-                        (70, "Needs Improvement")):
+    for floor, tier in (
+        (95, "Excellent"),
+        (90, "Good"),
+        (80, "Acceptable"),
+        (70, "Needs Improvement"),
+    ):
         if percent >= floor:
             return tier
     return "Critical Issues"

@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 
-def item(product: str, price: float, quantity: int = 1, brand: str = "", category: str = "",
-         **extra) -> dict:
+def item(
+    product: str, price: float, quantity: int = 1, brand: str = "", category: str = "", **extra
+) -> dict:
     """One device-format item; totalPrice = unitPrice * quantity."""
     return {
         "brandName": brand,
@@ -22,10 +23,16 @@ def item(product: str, price: float, quantity: int = 1, brand: str = "", categor
     }
 
 
-def device_payload(tx_id: str, items: list[dict], store: str | None = "104",
-                   device: str = "SCOUTPI-0004", timestamp: str = "",
-                   consent: str = "2025-09-13T00:41:13Z", total: float | None = None,
-                   payment: str = "cash") -> dict:
+def device_payload(
+    tx_id: str,
+    items: list[dict],
+    store: str | None = "104",
+    device: str = "SCOUTPI-0004",
+    timestamp: str = "",
+    consent: str = "2025-09-13T00:41:13Z",
+    total: float | None = None,
+    payment: str = "cash",
+) -> dict:
     """A Scout device payload as the stores' devices write it."""
     amount = round(sum(i["totalPrice"] for i in items), 2) if total is None else total
     payload = {
@@ -34,8 +41,11 @@ def device_payload(tx_id: str, items: list[dict], store: str | None = "104",
         "transactionId": tx_id,
         "items": items,
         "totals": {"totalAmount": amount, "totalItems": len(items), "currency": "PHP"},
-        "transactionContext": {"paymentMethod": payment, "duration": 6.0,
-                               "audioTranscript": "pabili po"},
+        "transactionContext": {
+            "paymentMethod": payment,
+            "duration": 6.0,
+            "audioTranscript": "pabili po",
+        },
         "privacy": {"consentTimestamp": consent, "audioStored": False},
     }
     if store is not None:
@@ -43,13 +53,24 @@ def device_payload(tx_id: str, items: list[dict], store: str | None = "104",
     return payload
 
 
-def documented_payload(tx_id: str, items: list[tuple[str, float, int]], store: int = 102,
-                       timestamp: str = "2025-03-31T20:00:00Z") -> dict:
+def documented_payload(
+    tx_id: str,
+    items: list[tuple[str, float, int]],
+    store: int = 102,
+    timestamp: str = "2025-03-31T20:00:00Z",
+) -> dict:
     """A payload in the documented snake_case dialect."""
     rows = [
-        {"product_name": name, "sku": name.upper(), "barcode": "", "pack_size": "",
-         "unit_price": price, "quantity": qty, "total_price": round(price * qty, 2),
-         "confidence": 0.95}
+        {
+            "product_name": name,
+            "sku": name.upper(),
+            "barcode": "",
+            "pack_size": "",
+            "unit_price": price,
+            "quantity": qty,
+            "total_price": round(price * qty, 2),
+            "confidence": 0.95,
+        }
         for name, price, qty in items
     ]
     return {
@@ -77,8 +98,16 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def interaction(tx_id: str, when: str, store: int = 104, gender: str = "F", age: int = 31,
-                **extra) -> dict:
-    return {"InteractionID": tx_id, "StoreID": store, "DeviceID": "SCOUTPI-0004",
-            "TransactionDate": when, "Gender": gender, "Age": age,
-            "EmotionalState": "happy", **extra}
+def interaction(
+    tx_id: str, when: str, store: int = 104, gender: str = "F", age: int = 31, **extra
+) -> dict:
+    return {
+        "InteractionID": tx_id,
+        "StoreID": store,
+        "DeviceID": "SCOUTPI-0004",
+        "TransactionDate": when,
+        "Gender": gender,
+        "Age": age,
+        "EmotionalState": "happy",
+        **extra,
+    }

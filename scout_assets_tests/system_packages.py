@@ -61,10 +61,16 @@ REQUIREMENTS = {
     r.marker: r
     for r in (
         Requirement("needs_odbc", "unixODBC (libodbc.so.2)", "unixodbc", _odbc_missing),
-        Requirement("needs_psqlodbc", "psqlODBC",
-                    "odbc-postgresql", _psqlodbc_missing, ("needs_odbc",)),  # fmt: skip
-        Requirement("needs_postgres", "PostgreSQL (initdb)", "postgresql",
-                    _postgres_missing, ("needs_odbc", "needs_psqlodbc")),  # fmt: skip
+        Requirement(
+            "needs_psqlodbc", "psqlODBC", "odbc-postgresql", _psqlodbc_missing, ("needs_odbc",)
+        ),  # fmt: skip
+        Requirement(
+            "needs_postgres",
+            "PostgreSQL (initdb)",
+            "postgresql",
+            _postgres_missing,
+            ("needs_odbc", "needs_psqlodbc"),
+        ),  # fmt: skip
     )
 }
 # Fixtures whose tests need a requirement without saying so.

@@ -14,8 +14,13 @@ def test_the_benchmark_runs_every_scenario_and_writes_its_report(tmp_path):
           "--out", str(out)])  # fmt: skip
 
     report = out.read_text()
-    for heading in ("## Machine", "## Targets", "pandas baseline", "Incremental runs",
-                    "Backup and restore"):
+    for heading in (
+        "## Machine",
+        "## Targets",
+        "pandas baseline",
+        "Incremental runs",
+        "Backup and restore",
+    ):
         assert heading in report
     for stage in STAGES:
         assert f"| {stage} |" in report

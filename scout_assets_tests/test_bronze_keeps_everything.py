@@ -41,8 +41,9 @@ def sale(n: int, store: str = "104", prefix: str = "a", month: int = 3, **extra)
     tx = f"{prefix}{month:02d}00000-0000-4000-8000-{n:012d}"
     items = extra.pop("items", None) or [item("Safeguard Classic Beige 85g", 40.08,
                                                brand="Safeguard")]  # fmt: skip
-    return device_payload(tx, items, store=store,
-                          timestamp=f"2025-{month:02d}-{n % 27 + 1:02d}T09:30:00", **extra)
+    return device_payload(
+        tx, items, store=store, timestamp=f"2025-{month:02d}-{n % 27 + 1:02d}T09:30:00", **extra
+    )
 
 
 def stores_workbook(path: Path, *rows: tuple) -> None:
@@ -74,8 +75,10 @@ def test_a_stores_new_transactions_appear_once_the_store_list_names_it(drive_dir
                             "where reject_reason = 'unknown store 121'") == 30  # fmt: skip
     assert scalar(settings, "select count(*) from audit.Quarantine") == 0  # kept, not refused
 
-    stores_workbook(drive_dir / "supplements/stores.xlsx",
-                    (121, "Aling Nena", "SCOUTPI-0021", "Pasig", "Metro Manila", "NCR"))
+    stores_workbook(
+        drive_dir / "supplements/stores.xlsx",
+        (121, "Aling Nena", "SCOUTPI-0021", "Pasig", "Metro Manila", "NCR"),
+    )
     outcome = run(settings)  # no manual command: the store list change queued March
 
     assert outcome.months_built == [MARCH]
@@ -103,19 +106,31 @@ def test_a_corrupt_stores_workbook_changes_nothing_and_is_an_alerted_error(drive
     for table in ("dbo.Stores", "dbo.Region", "dbo.Municipality", "dbo.Transactions",
                   "dbo.v_transactions_flat_production", "dbo.v_insight_base"):  # fmt: skip
         assert after[table] == before[table], table
-    verdict = DuckDBWarehouse(path=settings.warehouse_path).query(
-        "select severity, description from audit.CheckResults "
-        "where check_name = 'supplements_valid' order by evaluated_at desc limit 1"
-    ).to_pylist()[0]
+    verdict = (
+        DuckDBWarehouse(path=settings.warehouse_path)
+        .query(
+            "select severity, description from audit.CheckResults "
+            "where check_name = 'supplements_valid' order by evaluated_at desc limit 1"
+        )
+        .to_pylist()[0]
+    )
     assert verdict["severity"] == "ERROR"
     assert "unreadable workbook" in verdict["description"]
-    assert "last good version" in verdict["description"] and "still applies" in verdict["description"]
+    assert (
+        "last good version" in verdict["description"] and "still applies" in verdict["description"]
+    )
 
     workbook.write_bytes(good)  # the good one back: recovered, still nothing changed
     run(settings)
     assert contents(Path(settings.warehouse_path))["dbo.Stores"] == before["dbo.Stores"]
-    assert scalar(settings, "select severity from audit.CheckResults where check_name = "
-                            "'supplements_valid' order by evaluated_at desc limit 1") == "OK"
+    assert (
+        scalar(
+            settings,
+            "select severity from audit.CheckResults where check_name = "
+            "'supplements_valid' order by evaluated_at desc limit 1",
+        )
+        == "OK"
+    )
 
 
 def _batch_a(drive: Path) -> None:
@@ -162,8 +177,9 @@ def test_rolling_back_a_batch_equals_a_build_that_never_saw_it(tmp_path, drive_d
 
     # The content only A delivered, delivered again under a new name, loads.
     (drive_dir / "transactions/again").mkdir()
-    shutil.copy(drive_dir / "transactions/exports/a-2.jsonl",
-                drive_dir / "transactions/again/a-2.jsonl")
+    shutil.copy(
+        drive_dir / "transactions/exports/a-2.jsonl", drive_dir / "transactions/again/a-2.jsonl"
+    )
     run(settings)
     assert scalar(settings, "select count(*) from dbo.Transactions") == 12
 
@@ -199,34 +215,47 @@ def test_implausible_amounts_and_keys_delivered_twice_are_flagged_not_excellent(
                                                        brand="Lucky Me")])  # fmt: skip
     write_json(drive_dir / "transactions/scoutpi-0004/huge.json", huge)
     twice = sale(2)
-    raw = (f'{{"transactionId":"{twice["transactionId"]}","storeId":"104",'
-           '"timestamp":"2025-03-04T09:30:00","items":[{"productName":"Coke","quantity":1,'
-           '"unitPrice":20.0,"totalPrice":20.0}],"totals":{"totalAmount":20.0,'
-           '"totalAmount":20.0,"totalItems":1}}')
+    raw = (
+        f'{{"transactionId":"{twice["transactionId"]}","storeId":"104",'
+        '"timestamp":"2025-03-04T09:30:00","items":[{"productName":"Coke","quantity":1,'
+        '"unitPrice":20.0,"totalPrice":20.0}],"totals":{"totalAmount":20.0,'
+        '"totalAmount":20.0,"totalItems":1}}'
+    )
     (drive_dir / "transactions/scoutpi-0004/twice.json").write_text(raw)
     for n in range(3, 40):  # the month's average stays above the blocking quality tier
         write_json(drive_dir / f"transactions/scoutpi-0004/fine-{n}.json", sale(n))
 
     run(settings)
 
-    rows = DuckDBWarehouse(path=settings.warehouse_path).query(
-        "select quality_score, quality_flags from dbo.Transactions").to_pylist()
+    rows = (
+        DuckDBWarehouse(path=settings.warehouse_path)
+        .query("select quality_score, quality_flags from dbo.Transactions")
+        .to_pylist()
+    )
     assert sorted(r["quality_score"] for r in rows)[:3] == [0.5, 0.5, 1.0]
     flagged = {r["quality_flags"] for r in rows if r["quality_flags"]}
     assert any("above the plausible" in f for f in flagged)
     assert any("delivered a key twice" in f for f in flagged)
-    assert scalar(settings, "select validation_errors from dbo.PayloadTransactions "
-                            "where payload_json like '%totalAmount\":20.0,\"totalAmount%'"
-                            ) == "duplicate key 'totalAmount' in totals: the last value was read"
+    assert (
+        scalar(
+            settings,
+            "select validation_errors from dbo.PayloadTransactions "
+            "where payload_json like '%totalAmount\":20.0,\"totalAmount%'",
+        )
+        == "duplicate key 'totalAmount' in totals: the last value was read"
+    )
 
 
 def test_a_date_of_no_sale_is_quarantined_and_never_queued(drive_dir, settings):
-    write_json(drive_dir / "transactions/scoutpi-0004/old.json",
-               device_payload("old-1", [item("Coke", 20.0)], timestamp="1900-01-01T00:00:00"))
+    write_json(
+        drive_dir / "transactions/scoutpi-0004/old.json",
+        device_payload("old-1", [item("Coke", 20.0)], timestamp="1900-01-01T00:00:00"),
+    )
     write_json(drive_dir / "transactions/scoutpi-0004/fine.json", sale(1))
     run(settings)
     assert scalar(settings, "select reason from audit.Quarantine") == (
-        "timestamp 1900-01-01 00:00:00 is before 2000-01-01: not a sale")
+        "timestamp 1900-01-01 00:00:00 is before 2000-01-01: not a sale"
+    )
     assert scalar(settings, "select count(*) from audit.PendingMonths") == 0
     result = CliRunner().invoke(main, ["run", "--warehouse", settings.warehouse_path,
                                        "--drive-dir", settings.drive_dir])  # fmt: skip

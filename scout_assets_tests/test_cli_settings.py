@@ -48,7 +48,9 @@ def environment(monkeypatch):
 
 def ui_definitions():
     """scout_assets/definitions.py loaded afresh, as `dagster dev` loads the code location."""
-    spec = importlib.util.spec_from_file_location("ui_definitions", scout_assets.definitions.__file__)
+    spec = importlib.util.spec_from_file_location(
+        "ui_definitions", scout_assets.definitions.__file__
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.defs
@@ -64,8 +66,9 @@ def described(defs) -> dict:
     as their variable names), assets, jobs and sensors with their default state."""
     return {
         "resources": {key: repr(resource) for key, resource in sorted(defs.resources.items())},
-        "assets": sorted(key.to_user_string()
-                         for key in defs.resolve_asset_graph().get_all_asset_keys()),  # fmt: skip
+        "assets": sorted(
+            key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()
+        ),  # fmt: skip
         "jobs": sorted(job.name for job in defs.jobs),
         "sensors": sorted((s.name, str(s.default_status)) for s in defs.sensors),
     }

@@ -42,7 +42,9 @@ def test_layer_is_prefix_and_group_and_every_asset_writes_through_the_warehouse_
 
 def test_a_publish_target_adds_the_serving_group(settings):
     with_target = Settings(**{**settings.__dict__, "publish_target": "postgres"})
-    groups = {_graph(with_target).get(k).group_name for k in _graph(with_target).get_all_asset_keys()}
+    groups = {
+        _graph(with_target).get(k).group_name for k in _graph(with_target).get_all_asset_keys()
+    }
     assert "serving" in groups
 
 

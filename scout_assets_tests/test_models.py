@@ -6,11 +6,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from scout_assets.constants import GOLD
 from scout_assets.definitions import build_definitions
 from scout_assets.environment import Settings
-from scout_assets.metadata import _ddl_columns
 from scout_assets.lineage import model_deps, model_reads, tables_read, unknown_reads
-from scout_assets.constants import GOLD
+from scout_assets.metadata import _ddl_columns
 from scout_assets.models import BY_KEY, MODELS, Model, markdown_table
 from scout_assets.sql_files import ddl_text
 
@@ -78,9 +78,14 @@ def store_daily(tmp_path):
         "where txn_month = any($months)\n"
         "group by all\n"
     )
-    model = Model(GOLD, "store_daily", "dbo.v_store_daily",
-                  "Revenue and transactions per store and day.", "store_id, transaction_date",
-                  sql=str(sql))  # an absolute path: sql_text reads it as is
+    model = Model(
+        GOLD,
+        "store_daily",
+        "dbo.v_store_daily",
+        "Revenue and transactions per store and day.",
+        "store_id, transaction_date",
+        sql=str(sql),
+    )  # an absolute path: sql_text reads it as is
     MODELS.append(model)
     _ddl_columns.cache_clear()  # the catalog's columns are computed once per process
     importlib.reload(gold_assets)

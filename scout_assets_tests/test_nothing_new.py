@@ -45,16 +45,20 @@ def test_a_new_file_a_touched_file_or_a_new_supplement_means_run(loaded, drive_d
 
 
 def test_a_waiting_month_or_changed_code_means_run(loaded, drive_dir):
-    _write(loaded.warehouse_path,
-           "insert into audit.PendingMonths values ('2025-03-01', 'rollback', 'b', now())")
+    _write(
+        loaded.warehouse_path,
+        "insert into audit.PendingMonths values ('2025-03-01', 'rollback', 'b', now())",
+    )
     assert unchanged_files(loaded.warehouse_path, str(drive_dir)) is None
 
     _write(loaded.warehouse_path, "delete from audit.PendingMonths")
     assert unchanged_files(loaded.warehouse_path, str(drive_dir)) == 6
     # DDL or reference seeds changed since the last complete run (or an older warehouse)
-    _write(loaded.warehouse_path,
-           f"update ref.reference_fingerprints set fingerprint = 'x' "
-           f"where table_name = '{FINGERPRINT_ROW}'")
+    _write(
+        loaded.warehouse_path,
+        f"update ref.reference_fingerprints set fingerprint = 'x' "
+        f"where table_name = '{FINGERPRINT_ROW}'",
+    )
     assert unchanged_files(loaded.warehouse_path, str(drive_dir)) is None
 
 

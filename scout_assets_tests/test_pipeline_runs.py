@@ -7,7 +7,6 @@ import subprocess
 import sys
 import textwrap
 
-
 from scout_assets_tests.builders import device_payload, item, write_json
 
 TABLES = [
@@ -22,8 +21,11 @@ def checksums(warehouse) -> dict[str, tuple[int, int]]:
     """Row count and an order-independent content checksum of every table."""
     return {
         table: tuple(
-            warehouse.query(f"select count(*), coalesce(bit_xor(hash(t::varchar)), 0) from {table} t")
-            .to_pylist()[0].values()
+            warehouse.query(
+                f"select count(*), coalesce(bit_xor(hash(t::varchar)), 0) from {table} t"
+            )
+            .to_pylist()[0]
+            .values()
         )
         for table in TABLES
     }
@@ -34,9 +36,14 @@ def small_drive(drive_dir, month: int = 3, count: int = 6, prefix: str = "A") ->
         tx = f"{prefix}0000000-0000-4000-8000-{month:02d}{n:010d}"
         write_json(
             drive_dir / f"transactions/scoutpi-0004/{tx}.json",
-            device_payload(tx, [item("Safeguard Classic Beige 85g", 40.08, brand="Safeguard"),
-                                item("Coke Regular 1.5L", 75.0, brand="Coca-Cola")],
-                           timestamp=f"2025-{month:02d}-{10 + n:02d}T09:30:00"),
+            device_payload(
+                tx,
+                [
+                    item("Safeguard Classic Beige 85g", 40.08, brand="Safeguard"),
+                    item("Coke Regular 1.5L", 75.0, brand="Coca-Cola"),
+                ],
+                timestamp=f"2025-{month:02d}-{10 + n:02d}T09:30:00",
+            ),
         )
 
 
@@ -89,7 +96,9 @@ def test_a_process_killed_mid_month_leaves_the_previous_good_state(
     child = subprocess.run(
         [sys.executable, "-c", KILL_DURING_MONTH, settings.warehouse_path, settings.drive_dir],
         env={**os.environ, "DAGSTER_HOME": str(tmp_path / "child_home")},
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert child.returncode == -signal.SIGKILL, child.stderr
 

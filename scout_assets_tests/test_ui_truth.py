@@ -142,7 +142,8 @@ def test_an_ingestion_that_loads_nothing_changes_nothing_in_the_ui(
     before = ui(STALENESS, path=SILVER, partitions=partitions)["assetNodes"][0]
     # A renamed copy of a known file: the ingest job runs and loads nothing.
     (drive_dir / "transactions/copy.json").write_bytes(
-        next((drive_dir / "transactions/scoutpi-0004").glob("*.json")).read_bytes())
+        next((drive_dir / "transactions/scoutpi-0004").glob("*.json")).read_bytes()
+    )
     result = build_definitions(settings).resolve_job_def("ingest_drive").execute_in_process(
         instance=instance)  # fmt: skip
     materialized = [e.asset_key.to_user_string() for e in result.get_asset_materialization_events()

@@ -23,7 +23,9 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "scout_assets_tests/contract/original_columns.csv"
+DEFAULT_OUT = (
+    Path(__file__).resolve().parent.parent / "scout_assets_tests/contract/original_columns.csv"
+)
 INTEGER_FUNCTIONS = (exp.Count, exp.RowNumber, exp.DateDiff)
 NUMBER_FUNCTIONS = (exp.Sum, exp.Avg, exp.Round, exp.Abs, exp.Div, exp.Mul, exp.Add, exp.Sub)
 
@@ -32,13 +34,20 @@ def family_of_type(data_type: exp.DataType) -> str:
     kind = data_type.this
     if kind in (exp.DataType.Type.INT, exp.DataType.Type.BIGINT, exp.DataType.Type.SMALLINT):
         return "integer"
-    if kind in (exp.DataType.Type.DECIMAL, exp.DataType.Type.FLOAT, exp.DataType.Type.DOUBLE,
-                exp.DataType.Type.MONEY):
+    if kind in (
+        exp.DataType.Type.DECIMAL,
+        exp.DataType.Type.FLOAT,
+        exp.DataType.Type.DOUBLE,
+        exp.DataType.Type.MONEY,
+    ):
         return "number"
     if kind == exp.DataType.Type.DATE:
         return "date"
-    if kind in (exp.DataType.Type.DATETIME2, exp.DataType.Type.DATETIME,
-                exp.DataType.Type.TIMESTAMP):
+    if kind in (
+        exp.DataType.Type.DATETIME2,
+        exp.DataType.Type.DATETIME,
+        exp.DataType.Type.TIMESTAMP,
+    ):
         return "timestamp"
     if kind == exp.DataType.Type.BIT or kind == exp.DataType.Type.BOOLEAN:
         return "boolean"
@@ -73,7 +82,7 @@ def statements(block: str) -> list[exp.Expression]:
 def _body(piece: str) -> str | None:
     """The DML of a procedure fragment: from its first WITH/INSERT/UPDATE/SELECT/DELETE."""
     match = re.search(r"^\s*(WITH|INSERT|UPDATE|SELECT|DELETE)\b", piece, re.M | re.I)
-    return piece[match.start():] if match else None
+    return piece[match.start() :] if match else None
 
 
 class Contract:
@@ -146,26 +155,35 @@ def infer(expression: exp.Expression, aliases: dict, contract: Contract, ctes: d
         return infer(node.this, aliases, contract, ctes)
     if isinstance(node, exp.Cast):
         return family_of_type(node.to)
-    if isinstance(node, INTEGER_FUNCTIONS) or (
-        isinstance(node, exp.Anonymous) and node.name.upper() == "DATEPART"
-    ) or isinstance(node, (exp.Year, exp.Month, exp.Week, exp.Hour, exp.Extract)):
+    if (
+        isinstance(node, INTEGER_FUNCTIONS)
+        or (isinstance(node, exp.Anonymous) and node.name.upper() == "DATEPART")
+        or isinstance(node, (exp.Year, exp.Month, exp.Week, exp.Hour, exp.Extract))
+    ):
         return "integer"
     if isinstance(node, exp.Round) or isinstance(node, NUMBER_FUNCTIONS):
         return "number"
     if isinstance(node, exp.Literal):
         return "text" if node.is_string else "number"
     if isinstance(node, exp.Case):
-        families = {infer(branch.args["true"], aliases, contract, ctes) for branch in node.args["ifs"]}
+        families = {
+            infer(branch.args["true"], aliases, contract, ctes) for branch in node.args["ifs"]
+        }
         return families.pop() if len(families) == 1 else "any"
     if isinstance(node, (exp.Coalesce, exp.Min, exp.Max, exp.FirstValue, exp.Window)):
-        for argument in [node.this, *node.expressions] if not isinstance(node, exp.Window) else [node.this]:
+        for argument in (
+            [node.this, *node.expressions] if not isinstance(node, exp.Window) else [node.this]
+        ):
             family = infer(argument, aliases, contract, ctes)
             if family != "any":
                 return family
         return "any"
     if isinstance(node, exp.Column):
-        source = aliases.get(node.table) if node.table else (
-            next(iter(aliases.values())) if len(aliases) == 1 else None)
+        source = (
+            aliases.get(node.table)
+            if node.table
+            else (next(iter(aliases.values())) if len(aliases) == 1 else None)
+        )
         if isinstance(source, dict) and node.name in source:
             projection, scope = source[node.name]
             return infer(projection, scope, contract, ctes)
@@ -180,7 +198,7 @@ def collect_view(tree: exp.Create, contract: Contract) -> None:
     for cte in with_.expressions if with_ else []:
         select = cte.this if isinstance(cte.this, exp.Select) else cte.this.find(exp.Select)
         projections = {}
-        for part in (cte.this.find_all(exp.Select) if isinstance(cte.this, exp.Union) else [select]):
+        for part in cte.this.find_all(exp.Select) if isinstance(cte.this, exp.Union) else [select]:
             scope = sources(part, ctes)
             for projection in part.expressions:
                 if projection.alias_or_name != "*":
@@ -218,10 +236,17 @@ def extract(text: str) -> Contract:
 
 
 def write(contract: Contract, out: Path) -> int:
-    rows = [("view", name, column, family) for name, cols in contract.views.items()
-            for column, family in cols.items()]
-    rows += [("table", name, column, family) for name, cols in contract.tables.items()
-             for column, family in cols.items() if name not in contract.views]
+    rows = [
+        ("view", name, column, family)
+        for name, cols in contract.views.items()
+        for column, family in cols.items()
+    ]
+    rows += [
+        ("table", name, column, family)
+        for name, cols in contract.tables.items()
+        for column, family in cols.items()
+        if name not in contract.views
+    ]
     rows.sort(key=lambda r: (r[1].lower(), r[0]))
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="", encoding="utf-8") as handle:

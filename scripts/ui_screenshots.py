@@ -107,9 +107,10 @@ class Demo:
                 payload = json.loads(path.read_text())
             except ValueError:
                 continue  # the demo's deliberately truncated files
-            if str(payload.get("timestamp", "")).startswith(month) and len(
-                payload.get("items") or []
-            ) > 1:
+            if (
+                str(payload.get("timestamp", "")).startswith(month)
+                and len(payload.get("items") or []) > 1
+            ):
                 found.append(path)
         return found
 

@@ -24,8 +24,8 @@ from scout_assets.constants import WAREHOUSE_POOL
 from scout_assets.errors import RETRY_POLICY, classified
 from scout_assets.layers import asset_spec, check_events
 from scout_assets.metadata import table_preview, table_rows
-from scout_assets.nothing_new import record_complete_run
 from scout_assets.models import INGESTION_STEP, REFERENCE_STEP, step_models
+from scout_assets.nothing_new import record_complete_run
 from scout_assets.resources.drive import DriveSource
 from scout_assets.resources.reference_source import ReferenceSource
 from scout_assets.resources.warehouse import DuckDBWarehouse, elapsed_since
@@ -68,8 +68,11 @@ def reference_data(
             # The DDL and the seeds this code ships are applied: with nothing new on the Drive
             # and no month queued, the next `scout run` need not start Dagster at all.
             record_complete_run(con)
-            fingerprints = dict(con.execute(
-                "select table_name, fingerprint from ref.reference_fingerprints").fetchall())
+            fingerprints = dict(
+                con.execute(
+                    "select table_name, fingerprint from ref.reference_fingerprints"
+                ).fetchall()
+            )
             verdicts = [judge_schema(con, m.table, m.label) for m in REFERENCE_MODELS if m.served]
             record_verdicts(con, verdicts, context.run.run_id)
         for model in REFERENCE_MODELS:
@@ -94,7 +97,9 @@ def reference_data(
     pool=WAREHOUSE_POOL,
     retry_policy=RETRY_POLICY,
 )
-def drive_ingestion(context: dg.AssetExecutionContext, drive: DriveSource, warehouse: DuckDBWarehouse):
+def drive_ingestion(
+    context: dg.AssetExecutionContext, drive: DriveSource, warehouse: DuckDBWarehouse
+):
     """New Drive files (transactions and interactions) loaded into bronze, exactly once.
 
     Files already in the manifest are skipped; re-uploads of known content are recorded as

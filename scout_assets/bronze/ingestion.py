@@ -16,14 +16,14 @@ import multiprocessing
 import time
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from scout_assets.bronze.legacy import legacy_bronze, read_legacy_files_again
 from scout_assets.bronze.loading import BronzeLoad
 from scout_assets.bronze.parsing import ParsedChunk, ParseJob, parse_chunk
-from scout_assets.bronze.legacy import legacy_bronze, read_legacy_files_again
 from scout_assets.operations.journal import record_new_entries
 from scout_assets.progress import track
 from scout_assets.resources.drive import DriveFile, DriveSource

@@ -55,7 +55,7 @@ def read_legacy_files_again(con: duckdb.DuckDBPyConnection, drive: DriveSource, 
         con.execute(sql_text("bronze/legacy_forget_rows.sql"))
         load = BronzeLoad(con, READING_AGAIN, now, listed)
         for start in range(0, len(jobs), CHUNK_FILES):
-            chunk = parse_chunk(jobs[start:start + CHUNK_FILES], now)
+            chunk = parse_chunk(jobs[start : start + CHUNK_FILES], now)
             load.write_rows(chunk, [summary.path for summary in chunk.files])
             load.record_counts(chunk)
         con.execute(sql_text("bronze/legacy_restore_batches.sql"))

@@ -23,9 +23,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from scout_assets.bronze.parsing import ParsedChunk, ParsedFileSummary
+from scout_assets.month_queue import queue_months
 from scout_assets.resources.drive import DriveFile
 from scout_assets.sql_files import sql_text
-from scout_assets.month_queue import queue_months
 
 MANIFEST_SCHEMA = pa.schema(
     [
@@ -68,17 +68,21 @@ class BronzeLoad:
         self.listed = listed
         self.counts = LoadedCounts()
         self.first_in_batch: dict[str, str] = {}  # content hash -> path loaded in this batch
-        self.next_payload_id = 1 + con.execute(
-            "select coalesce(max(payload_id), 0) from dbo.PayloadTransactions"
-        ).fetchone()[0]
+        self.next_payload_id = (
+            1
+            + con.execute(
+                "select coalesce(max(payload_id), 0) from dbo.PayloadTransactions"
+            ).fetchone()[0]
+        )
 
     def known_content(self, hashes: list[str]) -> dict[str, str]:
         """Hash -> path of the file first loaded with that content, for hashes already seen."""
         if not hashes:
             return {}
         # A join with the hashes as a table: `file_hash = any($list)` is ~8x slower per chunk.
-        self.con.register("chunk_hashes",
-                          _stream(pa.table({"file_hash": pa.array(sorted(set(hashes)))})))
+        self.con.register(
+            "chunk_hashes", _stream(pa.table({"file_hash": pa.array(sorted(set(hashes)))}))
+        )
         try:
             rows = self.con.execute(sql_text("bronze/known_content.sql"),
                                     {"statuses": list(CONTENT_STATUSES)}).fetchall()  # fmt: skip
@@ -206,8 +210,10 @@ class BronzeLoad:
         batch = {"batch_id": self.params["batch_id"]}
         # Registered Arrow, not temp tables: DuckDB 1.5 lost big inserts into a table
         # created in the same transaction.
-        for name, model in (("touched_transactions", "bronze/batch_transactions.sql"),
-                            ("touched_interactions", "bronze/batch_interactions.sql")):
+        for name, model in (
+            ("touched_transactions", "bronze/batch_transactions.sql"),
+            ("touched_interactions", "bronze/batch_interactions.sql"),
+        ):
             con.register(name, con.execute(sql_text(model), batch).to_arrow_table())
         try:
             self._expect_rows_loaded()

@@ -26,8 +26,8 @@ import pyarrow.compute as pc
 
 from scout_assets.bronze.records import Records, split_file
 from scout_assets.bronze.rows import Sink, empty_table
-from scout_assets.bronze.schemas import QUARANTINE_SCHEMA
 from scout_assets.bronze.rules import apply_csv_rules, apply_rules
+from scout_assets.bronze.schemas import QUARANTINE_SCHEMA
 from scout_assets.bronze.typed import TypedStage
 
 KINDS = ("payloads", "items", "interactions", "quarantine")
@@ -142,8 +142,12 @@ def _summaries(jobs, hashes, tables, notes) -> list[ParsedFileSummary]:
         ParsedFileSummary(
             job.path,
             hashes[job.path],
-            (payload_counts[job.path], item_counts[job.path], interaction_counts[job.path],
-             quarantine_counts[job.path]),
+            (
+                payload_counts[job.path],
+                item_counts[job.path],
+                interaction_counts[job.path],
+                quarantine_counts[job.path],
+            ),
             tuple(notes.get(job.path, ())),
         )  # fmt: skip
         for job in jobs

@@ -202,9 +202,7 @@ def _duplicate_warnings(dialect: Dialect, duplicates: dict[tuple, list[str]]) ->
     return found
 
 
-def _identity(
-    delivered: Delivered, fatal: list[str]
-) -> tuple[str | None, str | None, int | None]:
+def _identity(delivered: Delivered, fatal: list[str]) -> tuple[str | None, str | None, int | None]:
     """Transaction id, the join key and the store id as delivered (whether the business
     knows the store is silver's question: the store list changes)."""
     transaction_id = values.identifier(delivered.transaction_id)
@@ -284,8 +282,23 @@ def _item_row(item: Any, sequence: int, payload_hash: str, keys: tuple[str, ...]
     if not isinstance(item, dict):
         error = f"item is not an object: {values.show(item)}"
         return ItemRow(payload_hash, sequence, *([None] * 15), error)
-    (name, brand, category, subcategory, sku, barcode, pack_size, unit, quantity, total,
-     confidence, substitution, original_brand, substitution_reason, request) = map(item.get, keys)
+    (
+        name,
+        brand,
+        category,
+        subcategory,
+        sku,
+        barcode,
+        pack_size,
+        unit,
+        quantity,
+        total,
+        confidence,
+        substitution,
+        original_brand,
+        substitution_reason,
+        request,
+    ) = map(item.get, keys)
     errors: list[str] = []
     product_name = values.text(name)
     if product_name is None:

@@ -87,8 +87,18 @@ class Records:
     rejects: Sink = field(default_factory=Sink)  # files and members that cannot be split
     notes: dict[str, list[str]] = field(default_factory=dict)  # per file: what was skipped
 
-    def add(self, kind, source_file, member, position, cut, device, raw: bytes,
-            digest: str | None, plain: bool = True):
+    def add(
+        self,
+        kind,
+        source_file,
+        member,
+        position,
+        cut,
+        device,
+        raw: bytes,
+        digest: str | None,
+        plain: bool = True,
+    ):
         if cut == LINE and len(raw) > MAX_RECORD_BYTES:
             reason = (f"record of {len(raw):,} bytes is larger than the "
                       f"{MAX_RECORD_BYTES:,} bytes a payload may be")  # fmt: skip
@@ -229,7 +239,7 @@ def _split_member(
 
 def _decode(data: bytes) -> tuple[str, bytes]:
     """The member as text and as bytes without its BOM; not UTF-8 or empty is refused."""
-    body = data[len(_UTF8_BOM):] if data.startswith(_UTF8_BOM) else data
+    body = data[len(_UTF8_BOM) :] if data.startswith(_UTF8_BOM) else data
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -241,8 +251,6 @@ def _decode(data: bytes) -> tuple[str, bytes]:
     if not text or text.isspace():
         raise Unsplittable("empty file", text or None)
     return text, body
-
-
 
 
 def _split_lines(body: bytes, path: str, member: str, kind: str, device, records: Records):

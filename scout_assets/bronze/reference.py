@@ -38,7 +38,6 @@ from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse
 from scout_assets.sql_files import sql_text
 from scout_assets.time import manila_now
 
-
 StoresFrame = create_dagster_pandas_dataframe_type(
     name="StoresFrame",
     description="dbo.Stores: one row per store, with its device and location.",
@@ -65,8 +64,9 @@ LimitsFrame = create_dagster_pandas_dataframe_type(
     name="LimitsFrame",
     description="Plausibility ceilings (limit_name, pesos): transaction_total, item_line.",
     columns=[
-        PandasColumn.categorical_column("limit_name", {"transaction_total", "item_line"},
-                                        non_nullable=True),
+        PandasColumn.categorical_column(
+            "limit_name", {"transaction_total", "item_line"}, non_nullable=True
+        ),
         PandasColumn.float_column("pesos", min_value=0.01, non_nullable=True),
     ],
 )
@@ -144,7 +144,9 @@ def _read_sheets(path: str, data: bytes) -> list[tuple[str, pd.DataFrame]]:
             return [(path, pd.read_csv(io.BytesIO(data), encoding="utf-8-sig"))]
         sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, engine="openpyxl")
     except Exception as error:  # any unreadable workbook: the reason goes to quarantine
-        raise SupplementError(f"{path}: unreadable workbook ({type(error).__name__}: {error})")
+        raise SupplementError(
+            f"{path}: unreadable workbook ({type(error).__name__}: {error})"
+        ) from error
     return [(f"{path}[{name}]", frame) for name, frame in sheets.items()]
 
 
@@ -167,8 +169,14 @@ def _normalise_stores(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
         if column not in frame.columns:
             frame[column] = None
     frame = frame[STORE_COLUMNS]
-    for column in ("StoreName", "DeviceID", "BarangayName", "MunicipalityName", "ProvinceName",
-                   "Region"):
+    for column in (
+        "StoreName",
+        "DeviceID",
+        "BarangayName",
+        "MunicipalityName",
+        "ProvinceName",
+        "Region",
+    ):
         frame[column] = frame[column].astype("string").str.strip().astype(object)
         frame[column] = frame[column].where(frame[column].notna(), None)
     frame["DeviceID"] = frame["DeviceID"].map(lambda v: v.upper() if isinstance(v, str) else v)
@@ -285,7 +293,9 @@ def _apply_supplement(path: str, data: bytes) -> list[tuple[str, pd.DataFrame]]:
 
 
 def _derive_tables(
-    stores: pd.DataFrame, brand_map: pd.DataFrame, brand_updates: pd.DataFrame,
+    stores: pd.DataFrame,
+    brand_map: pd.DataFrame,
+    brand_updates: pd.DataFrame,
     aliases: pd.DataFrame,
 ) -> dict[str, pd.DataFrame]:
     departments = _seed("nielsen_departments.csv")
@@ -297,14 +307,21 @@ def _derive_tables(
     )
     provinces = (
         stores.dropna(subset=["ProvinceName"])
-        .groupby("ProvinceName", as_index=False)["Region"].first()
+        .groupby("ProvinceName", as_index=False)["Region"]
+        .first()
         .rename(columns={"ProvinceName": "province_name", "Region": "region_code"})
     )
     municipalities = (
         stores.dropna(subset=["MunicipalityName", "ProvinceName"])
-        .groupby(["MunicipalityName", "ProvinceName"], as_index=False)["Region"].first()
-        .rename(columns={"MunicipalityName": "municipality_name",
-                         "ProvinceName": "province_name", "Region": "region_code"})
+        .groupby(["MunicipalityName", "ProvinceName"], as_index=False)["Region"]
+        .first()
+        .rename(
+            columns={
+                "MunicipalityName": "municipality_name",
+                "ProvinceName": "province_name",
+                "Region": "region_code",
+            }
+        )
     )
     return {
         "dbo.Stores": stores.sort_values("StoreID").reset_index(drop=True),
@@ -332,7 +349,8 @@ def _nielsen_brand_map(brand_updates: pd.DataFrame, categories: pd.DataFrame) ->
     )
     merged = pd.concat([seed[~seed.brand_name.isin(updates.brand_name)], updates])
     named = merged.merge(
-        categories[["category_id", "category_name", "department_name"]], on="category_id",
+        categories[["category_id", "category_name", "department_name"]],
+        on="category_id",
         how="left",
     ).rename(columns={"category_name": "nielsen_category", "department_name": "nielsen_department"})
     return named.sort_values("brand_name").reset_index(drop=True)
@@ -377,8 +395,9 @@ def write_reference_tables(
     new_loaded = [s for s in reference.supplements_loaded if (s[0].path, s[1]) not in recorded]
     kept_versions = {
         (row["file_path"], row["file_hash"])
-        for row in warehouse.query("select file_path, file_hash from audit.SupplementVersions")
-        .to_pylist()
+        for row in warehouse.query(
+            "select file_path, file_hash from audit.SupplementVersions"
+        ).to_pylist()
     }
     new_versions = [s for s in reference.supplements_loaded
                     if (s[0].path, s[1]) not in kept_versions]  # fmt: skip

@@ -64,7 +64,7 @@ class Structure:
 def judge_payload(kind: str, raw: bytes) -> Structure:
     """Bronze's structural verdict on one delivered payload of ``kind`` (transactions or
     interactions): readable JSON, an object of a known dialect, with a transaction id."""
-    body = raw[len(_UTF8_BOM):] if raw.startswith(_UTF8_BOM) else raw
+    body = raw[len(_UTF8_BOM) :] if raw.startswith(_UTF8_BOM) else raw
     try:
         value, problem = read_json(body.decode("utf-8"))
     except UnicodeDecodeError as exc:

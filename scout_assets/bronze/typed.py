@@ -110,8 +110,10 @@ class TypedStage:
             ).fetchall()
             return TypedRows(
                 payloads=_with_record_columns(
-                    _arrow(con, sql_text("bronze/typed_payload_rows.sql")), table,
-                    PAYLOAD_SCHEMA, {"payload_json": "raw_json"},
+                    _arrow(con, sql_text("bronze/typed_payload_rows.sql")),
+                    table,
+                    PAYLOAD_SCHEMA,
+                    {"payload_json": "raw_json"},
                 ),
                 items=_with_record_columns(
                     _arrow(con, sql_text("bronze/typed_item_rows.sql")), table, ITEM_SCHEMA

@@ -17,8 +17,10 @@ def judge_batch(con, batch_id: str | None) -> list[Verdict]:
     """The bronze verdicts for ``batch_id`` (None: nothing ingested yet)."""
     if batch_id is None:
         none = "no transaction or interaction file ingested yet"
-        verdicts = [Verdict(names.EXACT_DUPLICATE_FILES, FILES, "batch", INFO, none),
-                    Verdict(names.QUARANTINE_RATE, QUARANTINE, "batch", OK, none)]
+        verdicts = [
+            Verdict(names.EXACT_DUPLICATE_FILES, FILES, "batch", INFO, none),
+            Verdict(names.QUARANTINE_RATE, QUARANTINE, "batch", OK, none),
+        ]
     else:
         figures = con.execute(sql_text("checks/batch_figures.sql"), {"batch_id": batch_id})
         batch = figures.to_arrow_table().to_pylist()[0]

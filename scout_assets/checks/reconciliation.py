@@ -50,11 +50,16 @@ def _verdict(check, asset, row, differences: list[tuple[str, int, float]], agree
 def judge_flat(con, months: Sequence[date]) -> list[Verdict]:
     """The flat table against dbo.Transactions, month by month."""
     return [
-        _verdict(names.FLAT_RECONCILES, FLAT, row,
-                 [("dbo.Transactions", *_difference(row, "flat", "transactions"))],
-                 "count and revenue agree with dbo.Transactions",
-                 transactions=row["transactions_count"], flat=row["flat_count"],
-                 revenue=row["flat_revenue"])  # fmt: skip
+        _verdict(
+            names.FLAT_RECONCILES,
+            FLAT,
+            row,
+            [("dbo.Transactions", *_difference(row, "flat", "transactions"))],
+            "count and revenue agree with dbo.Transactions",
+            transactions=row["transactions_count"],
+            flat=row["flat_count"],
+            revenue=row["flat_revenue"],
+        )  # fmt: skip
         for row in month_figures(con, months)
     ]
 
@@ -62,11 +67,17 @@ def judge_flat(con, months: Sequence[date]) -> list[Verdict]:
 def judge_nielsen(con, months: Sequence[date]) -> list[Verdict]:
     """The Nielsen table plus the filtered remainder against the flat table, month by month."""
     return [
-        _verdict(names.NIELSEN_RECONCILES, NIELSEN, row,
-                 [("the flat table", *_difference(row, "flat", "nielsen", extra="filtered"))],
-                 "count and revenue agree with the flat table, filtered remainder included",
-                 nielsen=row["nielsen_count"], filtered_transactions=row["filtered_count"],
-                 filtered_revenue=row["filtered_revenue"], flat=row["flat_count"])  # fmt: skip
+        _verdict(
+            names.NIELSEN_RECONCILES,
+            NIELSEN,
+            row,
+            [("the flat table", *_difference(row, "flat", "nielsen", extra="filtered"))],
+            "count and revenue agree with the flat table, filtered remainder included",
+            nielsen=row["nielsen_count"],
+            filtered_transactions=row["filtered_count"],
+            filtered_revenue=row["filtered_revenue"],
+            flat=row["flat_count"],
+        )  # fmt: skip
         for row in month_figures(con, months)
     ]
 
@@ -83,8 +94,10 @@ def judge_xtab(con, months: Sequence[date]) -> list[Verdict]:
                  xtab_transactions=row["xtab_count"], revenue=row["xtab_revenue"])
         for row in month_figures(con, months)
     ]  # fmt: skip
-    shares = con.execute(sql_text("platinum/check_xtab_shares_and_ranks.sql"),
-                         {"months": list(months), "tolerance": names.SHARE_TOLERANCE})
+    shares = con.execute(
+        sql_text("platinum/check_xtab_shares_and_ranks.sql"),
+        {"months": list(months), "tolerance": names.SHARE_TOLERANCE},
+    )
     for row in shares.to_arrow_table().to_pylist():
         breaks = {k: int(v) for k, v in row.items() if k.endswith(("breaks", "gaps")) and v}
         verdicts.append(month_verdict(

@@ -68,52 +68,83 @@ def judge_transactions(con, months: Sequence[date], now=None) -> list[Verdict]:
     for row in _month_rows(con, months):
         month, kept = row["month"], row["transactions"]
 
-        def add(check, severity, description, **figures):
+        def add(check, severity, description, month=month, **figures):
             verdicts.append(month_verdict(check, asset, month, severity, description, **figures))
 
         twice = kept - row["distinct_ids"]
-        add(names.UNIQUE_TRANSACTIONS, ERROR if twice else OK,
+        add(
+            names.UNIQUE_TRANSACTIONS,
+            ERROR if twice else OK,
             f"{twice} canonical_tx_id(s) more than once" if twice else f"{kept} unique",
-            transactions=kept, repeated_ids=twice)
+            transactions=kept,
+            repeated_ids=twice,
+        )
 
         business = percent(row["business_duplicates"], kept)
-        add(names.BUSINESS_DUPLICATES,
-            _rate_severity(business, kept, lambda r: above(r, names.DUPLICATE_WARN,
-                                                          names.DUPLICATE_ERROR)),
+        add(
+            names.BUSINESS_DUPLICATES,
+            _rate_severity(
+                business, kept, lambda r: above(r, names.DUPLICATE_WARN, names.DUPLICATE_ERROR)
+            ),
             f"{business or 0:.2f}% business duplicates ({row['business_duplicates']} of {kept})",
-            rate_percent=business, business_duplicates=row["business_duplicates"],
-            exact_duplicate_payloads=row["exact_duplicates"], transactions=kept)
+            rate_percent=business,
+            business_duplicates=row["business_duplicates"],
+            exact_duplicate_payloads=row["exact_duplicates"],
+            transactions=kept,
+        )
 
         conflicting = percent(row["conflicting_versions"], kept)
-        add(names.CONFLICTING_VERSIONS,
-            _rate_severity(conflicting, kept, lambda r: above(r, names.DUPLICATE_WARN,
-                                                             names.DUPLICATE_ERROR)),
+        add(
+            names.CONFLICTING_VERSIONS,
+            _rate_severity(
+                conflicting, kept, lambda r: above(r, names.DUPLICATE_WARN, names.DUPLICATE_ERROR)
+            ),
             f"{conflicting or 0:.2f}% conflicting versions ({row['conflicting_versions']} of "
             f"{kept})",
-            rate_percent=conflicting, conflicting_versions=row["conflicting_versions"],
-            transactions=kept)
+            rate_percent=conflicting,
+            conflicting_versions=row["conflicting_versions"],
+            transactions=kept,
+        )
 
         quality = row["quality_percent"]
         tier = quality_tier(quality)
-        add(names.QUALITY_TIER, quality_severity(tier),
+        add(
+            names.QUALITY_TIER,
+            quality_severity(tier),
             f"average data_quality_score {quality or 0:.2f}% -> {tier}",
-            quality_percent=quality, tier=tier, transactions=kept)
+            quality_percent=quality,
+            tier=tier,
+            transactions=kept,
+        )
 
         count_gap = kept - row["bronze_transactions"]
         revenue_gap = float(row["revenue"] - row["bronze_revenue"])
         reconciled = count_gap == 0 and abs(revenue_gap) <= 0.005
-        add(names.RECONCILES_WITH_BRONZE, OK if reconciled else ERROR,
-            "count and revenue equal bronze's winning versions" if reconciled else
-            f"count {count_gap:+d}, revenue {revenue_gap:+.2f} against bronze",
-            transactions=kept, bronze_transactions=row["bronze_transactions"],
-            revenue=row["revenue"], bronze_revenue=row["bronze_revenue"])
+        add(
+            names.RECONCILES_WITH_BRONZE,
+            OK if reconciled else ERROR,
+            "count and revenue equal bronze's winning versions"
+            if reconciled
+            else f"count {count_gap:+d}, revenue {revenue_gap:+.2f} against bronze",
+            transactions=kept,
+            bronze_transactions=row["bronze_transactions"],
+            revenue=row["revenue"],
+            bronze_revenue=row["bronze_revenue"],
+        )
 
         unknown = percent(row["unknown_stores"], kept)
-        add(names.KNOWN_STORES,
-            _rate_severity(unknown, kept, lambda r: above(r, names.UNKNOWN_STORE_WARN,
-                                                         names.UNKNOWN_STORE_ERROR)),
+        add(
+            names.KNOWN_STORES,
+            _rate_severity(
+                unknown,
+                kept,
+                lambda r: above(r, names.UNKNOWN_STORE_WARN, names.UNKNOWN_STORE_ERROR),
+            ),
             f"{row['unknown_stores']} transaction(s) rejected: store missing from dbo.Stores",
-            unknown_stores=row["unknown_stores"], unknown_percent=unknown, transactions=kept)
+            unknown_stores=row["unknown_stores"],
+            unknown_percent=unknown,
+            transactions=kept,
+        )
 
         verdicts.append(_anomaly(asset, month, kept, counts, now))
     if months:
@@ -168,11 +199,19 @@ def _freshness(con, asset: str, now) -> Verdict:
     hours = None if latest is None else round((now - latest).total_seconds() / 3600, 2)
     tier = freshness_tier(hours)
     return Verdict(
-        names.DATA_FRESHNESS, asset, "latest", freshness_severity(tier),
+        names.DATA_FRESHNESS,
+        asset,
+        "latest",
+        freshness_severity(tier),
         f"newest transaction {latest:%Y-%m-%d %H:%M} is {hours:.1f} h old -> {tier}"
-        if latest else "no transactions",
-        {"latest_transaction": latest, "age_hours": hours, "tier": tier,
-         "latest_month": month_label(latest) if latest else None},
+        if latest
+        else "no transactions",
+        {
+            "latest_transaction": latest,
+            "age_hours": hours,
+            "tier": tier,
+            "latest_month": month_label(latest) if latest else None,
+        },
         month_start(latest) if latest else None,
     )
 
@@ -186,21 +225,41 @@ def judge_items(con, months: Sequence[date]) -> list[Verdict]:
         detected = percent(row["branded"], items)
         shares = method_shares(row["methods"], items)
         found_by = ", ".join(f"{m} {p:.2f}%" for m, p in shares.items() if p and m != METHOD_NONE)
-        verdicts.append(month_verdict(
-            names.BRAND_DETECTION, asset, month,
-            _rate_severity(detected, items, lambda r: below(r, names.BRAND_DETECTION_WARN,
-                                                           names.BRAND_DETECTION_ERROR)),
-            f"{detected or 0:.2f}% of {items} items have a brand"
-            + (f" ({found_by})" if found_by else ""),
-            rate_percent=detected, branded=row["branded"], items=items,
-            **{f"{m.replace(' ', '_')}_percent": p for m, p in shares.items()}))
+        verdicts.append(
+            month_verdict(
+                names.BRAND_DETECTION,
+                asset,
+                month,
+                _rate_severity(
+                    detected,
+                    items,
+                    lambda r: below(r, names.BRAND_DETECTION_WARN, names.BRAND_DETECTION_ERROR),
+                ),
+                f"{detected or 0:.2f}% of {items} items have a brand"
+                + (f" ({found_by})" if found_by else ""),
+                rate_percent=detected,
+                branded=row["branded"],
+                items=items,
+                **{f"{m.replace(' ', '_')}_percent": p for m, p in shares.items()},
+            )
+        )
         categorised = percent(row["categorised"], items)
-        verdicts.append(month_verdict(
-            names.CATEGORIZATION, asset, month,
-            _rate_severity(categorised, items, lambda r: below(r, names.CATEGORIZATION_WARN,
-                                                              names.CATEGORIZATION_ERROR)),
-            f"{categorised or 0:.2f}% of {items} items have a Nielsen category",
-            rate_percent=categorised, categorised=row["categorised"], items=items))
+        verdicts.append(
+            month_verdict(
+                names.CATEGORIZATION,
+                asset,
+                month,
+                _rate_severity(
+                    categorised,
+                    items,
+                    lambda r: below(r, names.CATEGORIZATION_WARN, names.CATEGORIZATION_ERROR),
+                ),
+                f"{categorised or 0:.2f}% of {items} items have a Nielsen category",
+                rate_percent=categorised,
+                categorised=row["categorised"],
+                items=items,
+            )
+        )
         orphans = row["unknown_categories"] + row["unknown_departments"]
         verdicts.append(month_verdict(
             names.KNOWN_CATEGORIES, asset, month, ERROR if orphans else OK,

@@ -422,10 +422,17 @@ def _load_brands() -> list[_Brand]:
     for row in _read_csv("brands_observed.csv"):
         slug = _slug(row["brand_name"])
         # "magic-flakes" names the product line of the brand "Magic".
-        own = [a for s, names in aliases.items() if s == slug or s.startswith(slug + "-")
-               for a in names]
-        brands.append(_Brand(row["brand_name"], row["observed_category"],
-                             int(row["transactions"]), tuple(own)))
+        own = [
+            a
+            for s, names in aliases.items()
+            if s == slug or s.startswith(slug + "-")
+            for a in names
+        ]
+        brands.append(
+            _Brand(
+                row["brand_name"], row["observed_category"], int(row["transactions"]), tuple(own)
+            )
+        )
     return brands
 
 
@@ -463,17 +470,50 @@ def _build_catalogue(brands: list[_Brand]) -> _Catalogue:
         for (variant, pack, price), w in zip(products, within / within.sum()):
             sku = _sku(brand.name, variant, pack)
             barcode = "" if subcategory in _NO_BARCODE else _ean13(sku)
-            rows.append((brand.name, f"{brand.name} {variant} {pack}", sku, pack, barcode,
-                         brand.category, subcategory, brand.name.lower(), brand.aliases, price,
-                         share * w))
+            rows.append(
+                (
+                    brand.name,
+                    f"{brand.name} {variant} {pack}",
+                    sku,
+                    pack,
+                    barcode,
+                    brand.category,
+                    subcategory,
+                    brand.name.lower(),
+                    brand.aliases,
+                    price,
+                    share * w,
+                )
+            )
     for name, pack, price, category, spoken in _LOOSE_GOODS:
-        rows.append(("", f"{name} {pack}", _sku("LOCAL", name, pack), pack, "", category, "",
-                     spoken, (), price, LOOSE_SHARE / len(_LOOSE_GOODS)))
-    (brand, name, sku, pack, barcode, category, subcategory, spoken, aliases, price,
-     share) = map(list, zip(*rows))
+        rows.append(
+            (
+                "",
+                f"{name} {pack}",
+                _sku("LOCAL", name, pack),
+                pack,
+                "",
+                category,
+                "",
+                spoken,
+                (),
+                price,
+                LOOSE_SHARE / len(_LOOSE_GOODS),
+            )
+        )
+    (brand, name, sku, pack, barcode, category, subcategory, spoken, aliases, price, share) = map(
+        list, zip(*rows)
+    )
     return _Catalogue(
-        brand=brand, name=name, sku=sku, pack=pack, barcode=barcode, category=category,
-        subcategory=subcategory, spoken=spoken, aliases=aliases,
+        brand=brand,
+        name=name,
+        sku=sku,
+        pack=pack,
+        barcode=barcode,
+        category=category,
+        subcategory=subcategory,
+        spoken=spoken,
+        aliases=aliases,
         price_cents=np.rint(np.array(price) * 100).astype(np.int64),
         probability=np.array(share) / sum(share),
         branded=np.array([bool(b) for b in brand]),
@@ -490,50 +530,140 @@ def _build_catalogue(brands: list[_Brand]) -> _Catalogue:
 # NCR first and often, so that any demo of 10+ stores spans several regions.
 _PLACES = (
     ("NCR", "Metro Manila", "Manila", 14.5995, 120.9842, ("Sampaloc", "Tondo", "Malate", "Paco")),
-    ("NCR", "Metro Manila", "Quezon City", 14.6760, 121.0437,
-     ("Commonwealth", "Batasan Hills", "Bagong Pag-asa", "Holy Spirit")),
-    ("NCR", "Metro Manila", "Pateros", 14.5446, 121.0686,
-     ("Sta. Ana", "San Roque", "Aguho", "Poblacion")),
+    (
+        "NCR",
+        "Metro Manila",
+        "Quezon City",
+        14.6760,
+        121.0437,
+        ("Commonwealth", "Batasan Hills", "Bagong Pag-asa", "Holy Spirit"),
+    ),
+    (
+        "NCR",
+        "Metro Manila",
+        "Pateros",
+        14.5446,
+        121.0686,
+        ("Sta. Ana", "San Roque", "Aguho", "Poblacion"),
+    ),
     ("R04A", "Rizal", "Antipolo", 14.5864, 121.1760, ("San Roque", "Dela Paz", "Mayamot")),
-    ("NCR", "Metro Manila", "Makati", 14.5547, 121.0244,
-     ("Poblacion", "Bangkal", "Pio del Pilar", "Guadalupe Nuevo")),
+    (
+        "NCR",
+        "Metro Manila",
+        "Makati",
+        14.5547,
+        121.0244,
+        ("Poblacion", "Bangkal", "Pio del Pilar", "Guadalupe Nuevo"),
+    ),
     ("R03", "Pampanga", "San Fernando", 15.0286, 120.6898, ("Dolores", "San Agustin", "Del Pilar")),
-    ("NCR", "Metro Manila", "Pasig", 14.5764, 121.0851,
-     ("Kapitolyo", "Rosario", "Pinagbuhatan", "Manggahan")),
+    (
+        "NCR",
+        "Metro Manila",
+        "Pasig",
+        14.5764,
+        121.0851,
+        ("Kapitolyo", "Rosario", "Pinagbuhatan", "Manggahan"),
+    ),
     ("R07", "Cebu", "Cebu City", 10.3157, 123.8854, ("Lahug", "Guadalupe", "Mabolo", "Tisa")),
     ("R04A", "Cavite", "Bacoor", 14.4624, 120.9645, ("Molino III", "Habay I", "Niog I")),
-    ("NCR", "Metro Manila", "Taguig", 14.5176, 121.0509,
-     ("Ususan", "Western Bicutan", "Signal Village", "Tuktukan")),
-    ("R11", "Davao del Sur", "Davao City", 7.1907, 125.4553,
-     ("Buhangin", "Talomo", "Matina Crossing", "Agdao")),
-    ("NCR", "Metro Manila", "Caloocan", 14.6507, 120.9668,
-     ("Bagong Silang", "Camarin", "Bagumbong")),
+    (
+        "NCR",
+        "Metro Manila",
+        "Taguig",
+        14.5176,
+        121.0509,
+        ("Ususan", "Western Bicutan", "Signal Village", "Tuktukan"),
+    ),
+    (
+        "R11",
+        "Davao del Sur",
+        "Davao City",
+        7.1907,
+        125.4553,
+        ("Buhangin", "Talomo", "Matina Crossing", "Agdao"),
+    ),
+    (
+        "NCR",
+        "Metro Manila",
+        "Caloocan",
+        14.6507,
+        120.9668,
+        ("Bagong Silang", "Camarin", "Bagumbong"),
+    ),
     ("R04A", "Laguna", "Santa Rosa", 14.3122, 121.1114, ("Balibago", "Dila", "Tagapo")),
     ("R03", "Bulacan", "Malolos", 14.8527, 120.8160, ("Santo Rosario", "Longos", "Tikay")),
-    ("NCR", "Metro Manila", "Marikina", 14.6507, 121.1029,
-     ("Concepcion Uno", "Parang", "Malanday")),
+    (
+        "NCR",
+        "Metro Manila",
+        "Marikina",
+        14.6507,
+        121.1029,
+        ("Concepcion Uno", "Parang", "Malanday"),
+    ),
     ("R06", "Iloilo", "Iloilo City", 10.7202, 122.5621, ("Tabuc Suba", "Molo", "La Paz")),
-    ("NCR", "Metro Manila", "Mandaluyong", 14.5794, 121.0359,
-     ("Addition Hills", "Plainview", "Hulo")),
+    (
+        "NCR",
+        "Metro Manila",
+        "Mandaluyong",
+        14.5794,
+        121.0359,
+        ("Addition Hills", "Plainview", "Hulo"),
+    ),
     ("R07", "Cebu", "Mandaue", 10.3236, 123.9223, ("Subangdaku", "Tipolo", "Banilad")),
     ("R04A", "Laguna", "Calamba", 14.2117, 121.1653, ("Parian", "Real", "Canlubang")),
-    ("NCR", "Metro Manila", "Parañaque", 14.4793, 121.0198,
-     ("San Dionisio", "Baclaran", "BF Homes")),
-    ("R10", "Misamis Oriental", "Cagayan de Oro", 8.4542, 124.6319,
-     ("Carmen", "Lapasan", "Macasandig")),
+    (
+        "NCR",
+        "Metro Manila",
+        "Parañaque",
+        14.4793,
+        121.0198,
+        ("San Dionisio", "Baclaran", "BF Homes"),
+    ),
+    (
+        "R10",
+        "Misamis Oriental",
+        "Cagayan de Oro",
+        8.4542,
+        124.6319,
+        ("Carmen", "Lapasan", "Macasandig"),
+    ),
     ("R03", "Pampanga", "Angeles", 15.1450, 120.5887, ("Balibago", "Pampang", "Malabanias")),
     ("CAR", "Benguet", "Baguio", 16.4023, 120.5960, ("Irisan", "Aurora Hill", "Pacdal")),
     ("R04A", "Cavite", "Dasmariñas", 14.3294, 120.9367, ("Salitran I", "Paliparan III", "Burol")),
-    ("R05", "Camarines Sur", "Naga", 13.6218, 123.1948,
-     ("Concepcion Pequeña", "Triangulo", "Peñafrancia")),
-    ("R11", "Davao del Norte", "Tagum", 7.4478, 125.8078,
-     ("Apokon", "Visayan Village", "Magugpo Poblacion")),
-    ("R06", "Negros Occidental", "Bacolod", 10.6765, 122.9509,
-     ("Mandalagan", "Villamonte", "Taculing")),
+    (
+        "R05",
+        "Camarines Sur",
+        "Naga",
+        13.6218,
+        123.1948,
+        ("Concepcion Pequeña", "Triangulo", "Peñafrancia"),
+    ),
+    (
+        "R11",
+        "Davao del Norte",
+        "Tagum",
+        7.4478,
+        125.8078,
+        ("Apokon", "Visayan Village", "Magugpo Poblacion"),
+    ),
+    (
+        "R06",
+        "Negros Occidental",
+        "Bacolod",
+        10.6765,
+        122.9509,
+        ("Mandalagan", "Villamonte", "Taculing"),
+    ),
     ("R01", "Pangasinan", "Dagupan", 16.0433, 120.3333, ("Bonuan Gueset", "Pantal", "Lucao")),
     ("R12", "South Cotabato", "General Santos", 6.1164, 125.1716, ("Lagao", "Fatima", "Calumpang")),
-    ("R04A", "Batangas", "Batangas City", 13.7565, 121.0583,
-     ("Kumintang Ibaba", "Alangilan", "Pallocan West")),
+    (
+        "R04A",
+        "Batangas",
+        "Batangas City",
+        13.7565,
+        121.0583,
+        ("Kumintang Ibaba", "Alangilan", "Pallocan West"),
+    ),
     ("R07", "Cebu", "Lapu-Lapu", 10.3103, 123.9494, ("Pusok", "Gun-ob", "Basak")),
     ("R09", "Zamboanga del Sur", "Zamboanga City", 6.9214, 122.0790, ("Tetuan", "Putik", "Guiwan")),
     ("R08", "Leyte", "Tacloban", 11.2444, 125.0039, ("Sagkahan", "Marasbaras", "San Jose")),
@@ -543,13 +673,45 @@ _PLACES = (
     ("R13", "Agusan del Norte", "Butuan", 8.9475, 125.5406, ("Libertad", "Ampayon", "Baan KM 3")),
     ("R02", "Cagayan", "Tuguegarao", 17.6132, 121.7270, ("Ugac Norte", "Caritan Centro")),
     ("R04B", "Palawan", "Puerto Princesa", 9.7392, 118.7353, ("San Pedro", "San Miguel")),
-    ("BARMM", "Maguindanao del Norte", "Cotabato City", 7.2236, 124.2464,
-     ("Rosary Heights", "Bagua")),
+    (
+        "BARMM",
+        "Maguindanao del Norte",
+        "Cotabato City",
+        7.2236,
+        124.2464,
+        ("Rosary Heights", "Bagua"),
+    ),
 )
-_OWNERS = ("Nena", "Tess", "Baby", "Linda", "Cora", "Josie", "Marites", "Rosa", "Lita", "Vilma",
-           "Tomas", "Ben", "Rudy", "Jun", "Ramon", "Cely", "Luz", "Edna", "Gloria", "Nanay Pacing")
-_STORE_NAMES = ("Aling {o} Sari-Sari Store", "{o}'s Store", "Tindahan ni {o}",
-                "{o} Mini Mart", "{o} Sari-Sari", "JM & {o} Store")
+_OWNERS = (
+    "Nena",
+    "Tess",
+    "Baby",
+    "Linda",
+    "Cora",
+    "Josie",
+    "Marites",
+    "Rosa",
+    "Lita",
+    "Vilma",
+    "Tomas",
+    "Ben",
+    "Rudy",
+    "Jun",
+    "Ramon",
+    "Cely",
+    "Luz",
+    "Edna",
+    "Gloria",
+    "Nanay Pacing",
+)
+_STORE_NAMES = (
+    "Aling {o} Sari-Sari Store",
+    "{o}'s Store",
+    "Tindahan ni {o}",
+    "{o} Mini Mart",
+    "{o} Sari-Sari",
+    "JM & {o} Store",
+)
 
 
 @dataclass(frozen=True)
@@ -587,8 +749,9 @@ def _build_stores(count: int, seed: int) -> list[_Store]:
         while device in taken_devices:
             device += 1
         taken_devices.add(device)
-        stores.append(_new_store(rand, store_id, f"SCOUTPI-{device:04d}",
-                                 _PLACES[n % len(_PLACES)], {}))
+        stores.append(
+            _new_store(rand, store_id, f"SCOUTPI-{device:04d}", _PLACES[n % len(_PLACES)], {})
+        )
     return stores
 
 
@@ -600,7 +763,8 @@ def _new_store(rand: random.Random, store_id: int, device: str, place, known: di
     lat = round(lat + rand.uniform(-0.012, 0.012), 6)
     lon = round(lon + rand.uniform(-0.012, 0.012), 6)
     return _Store(
-        store_id=store_id, device_id=device,
+        store_id=store_id,
+        device_id=device,
         name=known.get("StoreName") or name,
         barangay=known.get("BarangayName") or barangay,
         municipality=known.get("MunicipalityName") or town,
@@ -616,11 +780,33 @@ def _stores_workbook(stores: list[_Store], stamp: datetime) -> bytes:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "Stores"
-    sheet.append(["StoreID", "StoreName", "DeviceID", "BarangayName", "MunicipalityName",
-                  "ProvinceName", "Region", "GeoLatitude", "GeoLongitude"])
+    sheet.append(
+        [
+            "StoreID",
+            "StoreName",
+            "DeviceID",
+            "BarangayName",
+            "MunicipalityName",
+            "ProvinceName",
+            "Region",
+            "GeoLatitude",
+            "GeoLongitude",
+        ]
+    )
     for s in stores:
-        sheet.append([s.store_id, s.name, s.device_id, s.barangay, s.municipality, s.province,
-                      s.region, s.lat, s.lon])
+        sheet.append(
+            [
+                s.store_id,
+                s.name,
+                s.device_id,
+                s.barangay,
+                s.municipality,
+                s.province,
+                s.region,
+                s.lat,
+                s.lon,
+            ]
+        )
     book.properties.creator = "scout demo generator"
     buffer = io.BytesIO()
     book.save(buffer)
@@ -645,8 +831,26 @@ def _frozen_xlsx(data: bytes, stamp: datetime) -> bytes:
 # --------------------------------------------------------------------------------------------
 
 # Trading hours 06:00-22:00; shoppers come before work/school and when they get home.
-_HOUR_WEIGHTS = np.array([0.55, 0.95, 1.0, 0.75, 0.65, 0.8, 0.85, 0.6,   # 06-13
-                          0.55, 0.65, 0.85, 1.05, 1.15, 1.0, 0.7, 0.4])  # 14-21
+_HOUR_WEIGHTS = np.array(
+    [
+        0.55,
+        0.95,
+        1.0,
+        0.75,
+        0.65,
+        0.8,
+        0.85,
+        0.6,  # 06-13
+        0.55,
+        0.65,
+        0.85,
+        1.05,
+        1.15,
+        1.0,
+        0.7,
+        0.4,
+    ]
+)  # 14-21
 _OPENING_HOUR = 6
 _WEEKEND_BOOST = 1.3
 _PAYDAY_BOOST = 1.15  # kinsenas and katapusan: the 15th and the last day of the month
@@ -733,7 +937,7 @@ def _uuid4_strings(rng: np.random.Generator, n: int) -> list[str]:
     text = np.full((n, 36), ord("-"), np.uint8)
     text[:, _UUID_DIGITS] = _HEX[nibbles]
     flat = text.tobytes().decode("ascii")
-    return [flat[i:i + 36] for i in range(0, 36 * n, 36)]
+    return [flat[i : i + 36] for i in range(0, 36 * n, 36)]
 
 
 def _draw_transactions(n: int, stores: list[_Store], window: _Window, seed: int) -> _Transactions:
@@ -749,7 +953,9 @@ def _draw_transactions(n: int, stores: list[_Store], window: _Window, seed: int)
     ts, store = ts[order], store[order]
     counts = rng.choice(_ITEMS_PER_BASKET[0], size=n, p=_ITEMS_PER_BASKET[1])
     return _Transactions(
-        ts=ts, store=store, n_items=counts,
+        ts=ts,
+        store=store,
+        n_items=counts,
         item_start=np.concatenate([[0], np.cumsum(counts)]),
         payment=rng.choice(len(PAYMENT_METHODS), size=n, p=_PAYMENT_P),
         duration=np.round(1 + rng.gamma(3.0, 2.5, n), 1),
@@ -778,8 +984,12 @@ class _Items:
     substitution: dict[int, tuple[str, str]]  # item -> (brand requested, reason)
 
 
-_SUBSTITUTION_REASONS = ("Out of stock", "Customer preference", "Cheaper option",
-                         "Store owner suggestion")
+_SUBSTITUTION_REASONS = (
+    "Out of stock",
+    "Customer preference",
+    "Cheaper option",
+    "Store owner suggestion",
+)
 _EXTRA_WORDS = ("{} po", "{} isa", "isang {}", "{} yung maliit", "{} (malamig)")
 
 
@@ -788,18 +998,26 @@ def _draw_items(tx: _Transactions, cat: _Catalogue, stores: list[_Store], seed: 
     rng = _rng(seed, "items")
     total = int(tx.item_start[-1])
     owner = np.repeat(np.arange(len(tx.ts)), tx.n_items)
-    product = _distinct_in_basket(rng.choice(len(cat), size=total, p=cat.probability), owner,
-                                  cat.probability, rng)
+    product = _distinct_in_basket(
+        rng.choice(len(cat), size=total, p=cat.probability), owner, cat.probability, rng
+    )
     quantity = rng.choice(_QUANTITIES[0], size=total, p=_QUANTITIES[1])
     unit_cents = _shelf_prices(cat, len(stores), rng)[tx.store[owner], product]
     confidence = 0.55 + 0.44 * rng.beta(6, 2, total)
     branded = cat.branded[product]
     items = _Items(
-        product=product, quantity=quantity, unit_cents=unit_cents,
-        total_cents=unit_cents * quantity, confidence=confidence,
-        show_subcategory=rng.random(total) < 0.35, show_pack=rng.random(total) < 0.70,
-        show_barcode=rng.random(total) < 0.55, blank_brand=rng.random(total) < 0.5,
-        name_override={}, brand_override={}, substitution={},
+        product=product,
+        quantity=quantity,
+        unit_cents=unit_cents,
+        total_cents=unit_cents * quantity,
+        confidence=confidence,
+        show_subcategory=rng.random(total) < 0.35,
+        show_pack=rng.random(total) < 0.70,
+        show_barcode=rng.random(total) < 0.55,
+        blank_brand=rng.random(total) < 0.5,
+        name_override={},
+        brand_override={},
+        substitution={},
     )
     _misspell(items, cat, branded, rng)
     _substitute(items, cat, branded, rng)
@@ -844,11 +1062,12 @@ def _misspell(items: _Items, cat: _Catalogue, branded, rng) -> None:
     for i, pick in zip(misheard.tolist(), picks):
         p = items.product[i]
         alias = cat.aliases[p][pick % len(cat.aliases[p])]
-        items.name_override[i] = alias + cat.name[p][len(cat.brand[p]):]
+        items.name_override[i] = alias + cat.name[p][len(cat.brand[p]) :]
         items.brand_override[i] = alias
-    for i, pick in zip(casual.tolist(), picks[len(misheard):]):
+    for i, pick in zip(casual.tolist(), picks[len(misheard) :]):
         items.name_override[i] = _EXTRA_WORDS[pick % len(_EXTRA_WORDS)].format(
-            cat.name[items.product[i]].lower())
+            cat.name[items.product[i]].lower()
+        )
     items.confidence[misheard] -= 0.15  # the device was unsure what it heard
     items.confidence[casual] -= 0.05
 
@@ -869,10 +1088,20 @@ def _substitute(items: _Items, cat: _Catalogue, branded, rng) -> None:
             items.substitution[i] = (others[a % len(others)], reason)
 
 
-_ONE_ITEM = ("{a} po", "pabili po ng {a}", "{a} na", "meron po kayong {a}?", "isang {a} nga po",
-             "pabili {a}")
-_TWO_ITEMS = ("{a} tsaka {b} po", "pabili po ng {a} at {b}", "{a}, {b} na rin",
-              "isang {a} tapos {b}")
+_ONE_ITEM = (
+    "{a} po",
+    "pabili po ng {a}",
+    "{a} na",
+    "meron po kayong {a}?",
+    "isang {a} nga po",
+    "pabili {a}",
+)
+_TWO_ITEMS = (
+    "{a} tsaka {b} po",
+    "pabili po ng {a} at {b}",
+    "{a}, {b} na rin",
+    "isang {a} tapos {b}",
+)
 _SUBSTITUTED = "may {r} po ba? wala? sige {a} na lang"
 
 
@@ -897,8 +1126,9 @@ def _transcripts(tx: _Transactions, items: _Items, cat: _Catalogue, seed: int) -
         if sub:
             out.append(_SUBSTITUTED.format(r=sub[0].lower(), a=spoken[i]))
         elif count[t] > 1:
-            out.append(_TWO_ITEMS[template[t] % len(_TWO_ITEMS)].format(a=spoken[i],
-                                                                        b=spoken[i + 1]))
+            out.append(
+                _TWO_ITEMS[template[t] % len(_TWO_ITEMS)].format(a=spoken[i], b=spoken[i + 1])
+            )
         else:
             out.append(_ONE_ITEM[template[t] % len(_ONE_ITEM)].format(a=spoken[i]))
     return out
@@ -955,8 +1185,10 @@ def _plan_noise(tx: _Transactions, routes: np.ndarray | None, seed: int) -> _Noi
     size = min(int(round(n * RESEND_SHARE)), len(candidates))
     resend = np.sort(rng.choice(candidates, size=size, replace=False))
     drop = (rng.random(len(resend)) < 0.5) & (tx.n_items[resend] > 1)
-    resend_change = {t: "dropped_item" if d else "corrected_price"
-                     for t, d in zip(resend.tolist(), drop.tolist())}
+    resend_change = {
+        t: "dropped_item" if d else "corrected_price"
+        for t, d in zip(resend.tolist(), drop.tolist())
+    }
     rest = np.setdiff1d(candidates, resend)
     wanted = sum(BAD_PAYLOAD_KINDS.values())
     picked = rng.choice(rest, size=min(wanted, len(rest) // 20), replace=False).tolist()
@@ -1012,7 +1244,8 @@ def _plan_interactions(tx, routes, plan: _NoisePlan, n_stores: int, seed: int) -
     rank_p = 1 / np.arange(1, _FACES_PER_STORE + 1) ** 0.9  # regulars come back often
     rank = rng.choice(_FACES_PER_STORE, size=m, p=rank_p / rank_p.sum())
     return _Meetings(
-        has=has, txs=txs,
+        has=has,
+        txs=txs,
         placement=rng.choice(4, size=m, p=_PLACEMENT_P),
         id_style=rng.choice(3, size=m, p=(0.8, 0.1, 0.1)),
         face=tx.store[txs] * _FACES_PER_STORE + rank,
@@ -1055,10 +1288,19 @@ class _Renderer:
         tx, bad, ids, transcripts = self.tx, self.plan.bad, self.tx.ids, self.tx.transcripts
         lines = self._device_items(_ranges(tx.item_start[txs], tx.n_items[txs]))
         local, utc, consent = self._times(txs)
-        columns = zip(txs.tolist(), tx.n_items[txs].tolist(), tx.store[txs].tolist(),
-                      tx.ts_style[txs].tolist(), tx.store_missing[txs].tolist(),
-                      (tx.total_cents[txs] / 100).tolist(),
-                      tx.payment[txs].tolist(), tx.duration[txs].tolist(), local, utc, consent)
+        columns = zip(
+            txs.tolist(),
+            tx.n_items[txs].tolist(),
+            tx.store[txs].tolist(),
+            tx.ts_style[txs].tolist(),
+            tx.store_missing[txs].tolist(),
+            (tx.total_cents[txs] / 100).tolist(),
+            tx.payment[txs].tolist(),
+            tx.duration[txs].tolist(),
+            local,
+            utc,
+            consent,
+        )
         store_ids = [str(s.store_id) for s in self.stores]
         devices = [s.device_id for s in self.stores]
         out, pos = [], 0
@@ -1066,14 +1308,24 @@ class _Renderer:
             payload = {
                 "storeId": store_ids[s],
                 "deviceId": devices[s],
-                "timestamp": ("" if style == _TS_EMPTY else u + "Z" if style == _TS_UTC
-                              else loc if style == _TS_NAIVE else loc + "+08:00"),
+                "timestamp": (
+                    ""
+                    if style == _TS_EMPTY
+                    else u + "Z"
+                    if style == _TS_UTC
+                    else loc
+                    if style == _TS_NAIVE
+                    else loc + "+08:00"
+                ),
                 "transactionId": ids[t],
-                "items": lines[pos:pos + n],
+                "items": lines[pos : pos + n],
                 # totalItems counts item lines (as bronze/parsing.py checks), not units sold.
                 "totals": {"totalAmount": amount, "totalItems": n, "currency": "PHP"},
-                "transactionContext": {"paymentMethod": PAYMENT_METHODS[pay],
-                                       "duration": duration, "audioTranscript": transcripts[t]},
+                "transactionContext": {
+                    "paymentMethod": PAYMENT_METHODS[pay],
+                    "duration": duration,
+                    "audioTranscript": transcripts[t],
+                },
                 "privacy": {"consentTimestamp": cons, "audioStored": False},
             }
             pos += n
@@ -1102,13 +1354,19 @@ class _Renderer:
     def _device_items(self, idx: np.ndarray) -> list[dict]:
         it, cat = self.items, self.cat
         products = it.product[idx]
-        columns = zip(idx.tolist(), products.tolist(), it.quantity[idx].tolist(),
-                      (it.unit_cents[idx] / 100).tolist(), (it.total_cents[idx] / 100).tolist(),
-                      it.confidence[idx].tolist(), it.blank_brand[idx].tolist(),
-                      # An optional field is written only when the product has a value for it.
-                      (it.show_subcategory[idx] & cat.has_subcategory[products]).tolist(),
-                      it.show_pack[idx].tolist(),
-                      (it.show_barcode[idx] & cat.has_barcode[products]).tolist())
+        columns = zip(
+            idx.tolist(),
+            products.tolist(),
+            it.quantity[idx].tolist(),
+            (it.unit_cents[idx] / 100).tolist(),
+            (it.total_cents[idx] / 100).tolist(),
+            it.confidence[idx].tolist(),
+            it.blank_brand[idx].tolist(),
+            # An optional field is written only when the product has a value for it.
+            (it.show_subcategory[idx] & cat.has_subcategory[products]).tolist(),
+            it.show_pack[idx].tolist(),
+            (it.show_barcode[idx] & cat.has_barcode[products]).tolist(),
+        )
         brand_of, name_of, sku, category = cat.brand, cat.name, cat.sku, cat.category
         brand_override, name_override = it.brand_override, it.name_override
         substitution = it.substitution
@@ -1145,9 +1403,11 @@ class _Renderer:
         ts = self.tx.ts[txs]
         utc = ts - _MANILA_OFFSET
         consent = utc - self.tx.consent_lag[txs].astype("timedelta64[s]")
-        return (np.datetime_as_string(ts, unit="s").tolist(),
-                np.datetime_as_string(utc, unit="s").tolist(),
-                [s + "Z" for s in np.datetime_as_string(consent, unit="s").tolist()])
+        return (
+            np.datetime_as_string(ts, unit="s").tolist(),
+            np.datetime_as_string(utc, unit="s").tolist(),
+            [s + "Z" for s in np.datetime_as_string(consent, unit="s").tolist()],
+        )
 
     # Documented dialect ---------------------------------------------------------------------
 
@@ -1160,20 +1420,32 @@ class _Renderer:
             lines = []
             for i in range(tx.item_start[t], tx.item_start[t + 1]):
                 p = int(it.product[i])
-                lines.append({
-                    "product_name": it.name_override.get(i, cat.name[p]), "sku": cat.sku[p],
-                    "barcode": cat.barcode[p] or None, "pack_size": cat.pack[p],
-                    "unit_price": int(it.unit_cents[i]) / 100, "quantity": int(it.quantity[i]),
-                    "total_price": int(it.total_cents[i]) / 100,
-                    "confidence": float(it.confidence[i])})
+                lines.append(
+                    {
+                        "product_name": it.name_override.get(i, cat.name[p]),
+                        "sku": cat.sku[p],
+                        "barcode": cat.barcode[p] or None,
+                        "pack_size": cat.pack[p],
+                        "unit_price": int(it.unit_cents[i]) / 100,
+                        "quantity": int(it.quantity[i]),
+                        "total_price": int(it.total_cents[i]) / 100,
+                        "confidence": float(it.confidence[i]),
+                    }
+                )
             tx_id = tx.ids[t]
-            out.append({
-                "transaction_id": tx_id, "interaction_id": tx_id,
-                "canonical_tx_id": tx_id.replace("-", ""),
-                "timestamp": utc[j] + "Z" if tx.ts_style[t] == _TS_UTC else local[j] + "+08:00",
-                "total_amount": int(tx.total_cents[t]) / 100, "total_items": len(lines),
-                "payment_method": PAYMENT_METHODS[tx.payment[t]],
-                "store_id": self.stores[tx.store[t]].store_id, "items": lines})
+            out.append(
+                {
+                    "transaction_id": tx_id,
+                    "interaction_id": tx_id,
+                    "canonical_tx_id": tx_id.replace("-", ""),
+                    "timestamp": utc[j] + "Z" if tx.ts_style[t] == _TS_UTC else local[j] + "+08:00",
+                    "total_amount": int(tx.total_cents[t]) / 100,
+                    "total_items": len(lines),
+                    "payment_method": PAYMENT_METHODS[tx.payment[t]],
+                    "store_id": self.stores[tx.store[t]].store_id,
+                    "items": lines,
+                }
+            )
         return out
 
     # Interactions ---------------------------------------------------------------------------
@@ -1182,23 +1454,33 @@ class _Renderer:
         """Interaction records (rows index ``meet.txs``), in the production column names."""
         tx = self.tx
         txs = meet.txs[rows]
-        columns = zip(txs.tolist(), tx.store[txs].tolist(),
-                      np.datetime_as_string(tx.ts[txs], unit="s").tolist(),
-                      meet.face[rows].tolist(), meet.id_style[rows].tolist(),
-                      meet.gender_spelling[rows].tolist(), meet.emotion[rows].tolist(),
-                      meet.with_canonical[rows].tolist(), meet.enriched[rows].tolist(),
-                      meet.accepted[rows].tolist())
+        columns = zip(
+            txs.tolist(),
+            tx.store[txs].tolist(),
+            np.datetime_as_string(tx.ts[txs], unit="s").tolist(),
+            meet.face[rows].tolist(),
+            meet.id_style[rows].tolist(),
+            meet.gender_spelling[rows].tolist(),
+            meet.emotion[rows].tolist(),
+            meet.with_canonical[rows].tolist(),
+            meet.enriched[rows].tolist(),
+            meet.accepted[rows].tolist(),
+        )
         out = []
         for t, s, when, face, id_style, spelling, emotion, canonical, enriched, ok in columns:
             store = self.stores[s]
             tx_id = tx.ids[t]
             row = {
                 "InteractionID": (tx_id, tx_id.upper(), tx_id.replace("-", ""))[id_style],
-                "StoreID": store.store_id, "DeviceID": store.device_id, "TransactionDate": when,
+                "StoreID": store.store_id,
+                "DeviceID": store.device_id,
+                "TransactionDate": when,
                 "FacialID": meet.face_hex[face],
                 "Gender": _GENDER_SPELLINGS[spelling][meet.face_gender[face]],
-                "Age": meet.face_age[face], "EmotionalState": _EMOTIONS[emotion],
-                "TranscriptionText": tx.transcripts[t], "Barangay": store.barangay,
+                "Age": meet.face_age[face],
+                "EmotionalState": _EMOTIONS[emotion],
+                "TranscriptionText": tx.transcripts[t],
+                "Barangay": store.barangay,
             }
             if canonical:
                 row["canonical_tx_id"] = tx_id.replace("-", "")
@@ -1210,8 +1492,11 @@ class _Renderer:
     def _enrich(self, row: dict, t: int, rank: int, accepted: bool) -> None:
         row["customer_type"] = "Suki" if rank < 15 else "Regular" if rank < 70 else "New"
         first = int(self.tx.item_start[t])
-        subs = [self.items.substitution[i] for i in range(first, first + int(self.tx.n_items[t]))
-                if i in self.items.substitution]
+        subs = [
+            self.items.substitution[i]
+            for i in range(first, first + int(self.tx.n_items[t]))
+            if i in self.items.substitution
+        ]
         row["substitution_event"] = bool(subs)
         if subs:
             row["substitution_reason"] = subs[0][1]
@@ -1355,7 +1640,7 @@ def _jsonl(docs: list[dict], cut_line: bool = False) -> bytes:
 
 def _chunks(indices: np.ndarray, size: int = 20_000) -> Iterator[np.ndarray]:
     for start in range(0, len(indices), size):
-        yield indices[start:start + size]
+        yield indices[start : start + size]
 
 
 def _write_device_files(drive: _Drive, render: _Renderer, txs: np.ndarray | None = None) -> None:
@@ -1365,8 +1650,9 @@ def _write_device_files(drive: _Drive, render: _Renderer, txs: np.ndarray | None
     for chunk in _chunks(txs):
         for t, payload in zip(chunk.tolist(), render.device_payloads(chunk)):
             folder = render.stores[tx.store[t]].folder
-            drive.deliver(f"transactions/{folder}/{tx.ids[t]}.json", orjson.dumps(payload),
-                          device=folder)
+            drive.deliver(
+                f"transactions/{folder}/{tx.ids[t]}.json", orjson.dumps(payload), device=folder
+            )
         drive.bar.update(len(chunk))
     _write_resends(drive, render)
 
@@ -1375,8 +1661,10 @@ def _write_resends(drive: _Drive, render: _Renderer) -> None:
     # Same file name as the first version, another folder: a trap for name-based dedupe.
     for t in render.plan.resend.tolist():
         folder = render.stores[render.tx.store[t]].folder
-        drive.deliver(f"transactions/{folder}/resend/{render.tx.ids[t]}.json",
-                      orjson.dumps(render.resend_payload(t)))
+        drive.deliver(
+            f"transactions/{folder}/resend/{render.tx.ids[t]}.json",
+            orjson.dumps(render.resend_payload(t)),
+        )
         drive.bar.update(1)
 
 
@@ -1388,8 +1676,10 @@ def _write_ndjson(drive: _Drive, render: _Renderer) -> None:
         drive.bar.update(len(chunk))
     resends = [render.resend_payload(t) for t in render.plan.resend.tolist()]
     for number, start in enumerate(range(0, len(resends), NDJSON_LINES_PER_FILE), start=1):
-        drive.put(f"transactions/resend-{number:05d}.jsonl",
-                  _jsonl(resends[start:start + NDJSON_LINES_PER_FILE]))
+        drive.put(
+            f"transactions/resend-{number:05d}.jsonl",
+            _jsonl(resends[start : start + NDJSON_LINES_PER_FILE]),
+        )
     drive.bar.update(len(resends))
 
 
@@ -1398,28 +1688,34 @@ def _write_mixed(drive, render, routes, window: _Window, noise: bool) -> None:
     tx = render.tx
     _write_device_files(drive, render, np.flatnonzero(routes == _DEVICE_FILE))
     month = window.month_index(tx.ts)
-    _write_documented_batches(drive, render, np.flatnonzero(routes == _DOCUMENTED), window,
-                              month, noise)
+    _write_documented_batches(
+        drive, render, np.flatnonzero(routes == _DOCUMENTED), window, month, noise
+    )
     for m, label in enumerate(window.months):
         chosen = np.flatnonzero((routes == _ARRAY) & (month == m))
         if len(chosen):
-            drive.deliver(f"transactions/exports/device_export_{label}.json",
-                          orjson.dumps(render.device_payloads(chosen)))
+            drive.deliver(
+                f"transactions/exports/device_export_{label}.json",
+                orjson.dumps(render.device_payloads(chosen)),
+            )
             drive.bar.update(len(chosen))
     _write_zipped_folders(drive, render, np.flatnonzero(routes == _ZIP), window, month)
 
 
 def _write_documented_batches(drive, render, txs, window: _Window, month, noise: bool) -> None:
-    quarter_of = {m: f"{label[:4]}Q{(int(label[5:]) - 1) // 3 + 1}"
-                  for m, label in enumerate(window.months)}
+    quarter_of = {
+        m: f"{label[:4]}Q{(int(label[5:]) - 1) // 3 + 1}" for m, label in enumerate(window.months)
+    }
     by_quarter: dict[str, list[int]] = defaultdict(list)
     for t in txs.tolist():
         by_quarter[quarter_of[month[t]]].append(t)
     for number, (quarter, members) in enumerate(sorted(by_quarter.items())):
         cut = noise and number == 0
         drive.malformed_lines += cut
-        drive.deliver(f"transactions/batches/scout_api_{quarter}.jsonl",
-                      _jsonl(render.documented_payloads(np.array(members)), cut_line=cut))
+        drive.deliver(
+            f"transactions/batches/scout_api_{quarter}.jsonl",
+            _jsonl(render.documented_payloads(np.array(members)), cut_line=cut),
+        )
         drive.bar.update(len(members))
 
 
@@ -1433,19 +1729,38 @@ def _write_zipped_folders(drive, render, txs, window: _Window, month) -> None:
         folder = render.stores[store].folder
         label = window.months[m]
         payloads = render.device_payloads(np.array(members))
-        files = [(f"{folder}/{label}/{tx.ids[t]}.json", orjson.dumps(p))
-                 for t, p in zip(members, payloads)]
-        junk = (("README.txt", f"Scout export {folder.upper()} {label}\n".encode())
-                if (store + m) % 2 else (f"{folder}/.DS_Store", _DS_STORE))
-        drive.deliver(f"transactions/archives/{folder}_{label}.zip",
-                      _zip_bytes(files + [junk], drive.stamp))
+        files = [
+            (f"{folder}/{label}/{tx.ids[t]}.json", orjson.dumps(p))
+            for t, p in zip(members, payloads)
+        ]
+        junk = (
+            ("README.txt", f"Scout export {folder.upper()} {label}\n".encode())
+            if (store + m) % 2
+            else (f"{folder}/.DS_Store", _DS_STORE)
+        )
+        drive.deliver(
+            f"transactions/archives/{folder}_{label}.zip", _zip_bytes(files + [junk], drive.stamp)
+        )
         drive.bar.update(len(members))
 
 
-_CSV_COLUMNS = ("InteractionID", "StoreID", "DeviceID", "TransactionDate", "FacialID", "Gender",
-                "Age", "EmotionalState", "TranscriptionText", "Barangay", "canonical_tx_id",
-                "customer_type", "substitution_event", "substitution_reason",
-                "suggestion_accepted")
+_CSV_COLUMNS = (
+    "InteractionID",
+    "StoreID",
+    "DeviceID",
+    "TransactionDate",
+    "FacialID",
+    "Gender",
+    "Age",
+    "EmotionalState",
+    "TranscriptionText",
+    "Barangay",
+    "canonical_tx_id",
+    "customer_type",
+    "substitution_event",
+    "substitution_reason",
+    "suggestion_accepted",
+)
 
 
 def _write_interactions(drive, render, meet: _Meetings, window: _Window, noise: bool) -> None:
@@ -1459,22 +1774,30 @@ def _write_interactions(drive, render, meet: _Meetings, window: _Window, noise: 
     groups, starts = np.unique(key[order], return_index=True)
     for group, chosen in zip(groups.tolist(), np.split(regular[order], starts[1:])):
         store, month = divmod(group, months)
-        drive.deliver(f"interactions/{render.stores[store].folder}/{window.months[month]}.jsonl",
-                      _jsonl(render.interaction_rows(meet, chosen)))
+        drive.deliver(
+            f"interactions/{render.stores[store].folder}/{window.months[month]}.jsonl",
+            _jsonl(render.interaction_rows(meet, chosen)),
+        )
         drive.bar.update(len(chosen))
     exported = rows[meet.placement == _CSV]
     if len(exported):
-        drive.deliver("interactions/exports/sales_interactions.csv",
-                      _csv_bytes(render.interaction_rows(meet, exported)))
+        drive.deliver(
+            "interactions/exports/sales_interactions.csv",
+            _csv_bytes(render.interaction_rows(meet, exported)),
+        )
     arrayed = rows[meet.placement == _JSON_ARRAY]
     if len(arrayed):
-        drive.deliver("interactions/exports/sales_interactions.json",
-                      orjson.dumps(render.interaction_rows(meet, arrayed)))
+        drive.deliver(
+            "interactions/exports/sales_interactions.json",
+            orjson.dumps(render.interaction_rows(meet, arrayed)),
+        )
     late = rows[meet.placement == _LATE]
     if len(late):
         drive.malformed_lines += noise
-        drive.deliver(f"interactions/late/late_sync_{drive.stamp:%Y%m%d}.jsonl",
-                      _jsonl(render.interaction_rows(meet, late), cut_line=noise))
+        drive.deliver(
+            f"interactions/late/late_sync_{drive.stamp:%Y%m%d}.jsonl",
+            _jsonl(render.interaction_rows(meet, late), cut_line=noise),
+        )
     drive.bar.update(len(exported) + len(arrayed) + len(late))
 
 
@@ -1504,22 +1827,28 @@ def _write_truth(path: Path, render: _Renderer, routes, meet: _Meetings) -> None
     noise = [plan.bad.get(t) or plan.resend_change.get(t, "") for t in range(n)]
     cents = pa.array(tx.total_cents, pa.int64()).cast(pa.decimal128(19, 0))
     amount = pc.multiply(cents, pa.scalar(Decimal("0.01"), pa.decimal128(3, 2)))
-    table = pa.table({
-        "canonical_tx_id": [i.replace("-", "") for i in tx.ids],
-        "transaction_id": tx.ids,
-        "store_id": pa.array([render.stores[s].store_id for s in tx.store.tolist()], pa.int32()),
-        "device_id": [render.stores[s].device_id for s in tx.store.tolist()],
-        "txn_ts": pa.array(tx.ts.astype("datetime64[us]")),
-        "resolved_ts": pa.array(known_ts.astype("datetime64[us]")),
-        "timestamp_source": source.tolist(),
-        "txn_month": np.datetime_as_string(tx.ts, unit="M").tolist(),
-        "total_amount": amount.cast(pa.decimal128(12, 2)),
-        "item_count": pa.array(tx.n_items, pa.int32()),
-        "units": pa.array(np.add.reduceat(render.items.quantity, tx.item_start[:-1]), pa.int32()),
-        "payment_method": [PAYMENT_METHODS[p] for p in tx.payment.tolist()],
-        "dialect": np.where(device, "device", "documented").tolist(),
-        "has_interaction": meet.has,
-        "noise": noise,
-    })
+    table = pa.table(
+        {
+            "canonical_tx_id": [i.replace("-", "") for i in tx.ids],
+            "transaction_id": tx.ids,
+            "store_id": pa.array(
+                [render.stores[s].store_id for s in tx.store.tolist()], pa.int32()
+            ),
+            "device_id": [render.stores[s].device_id for s in tx.store.tolist()],
+            "txn_ts": pa.array(tx.ts.astype("datetime64[us]")),
+            "resolved_ts": pa.array(known_ts.astype("datetime64[us]")),
+            "timestamp_source": source.tolist(),
+            "txn_month": np.datetime_as_string(tx.ts, unit="M").tolist(),
+            "total_amount": amount.cast(pa.decimal128(12, 2)),
+            "item_count": pa.array(tx.n_items, pa.int32()),
+            "units": pa.array(
+                np.add.reduceat(render.items.quantity, tx.item_start[:-1]), pa.int32()
+            ),
+            "payment_method": [PAYMENT_METHODS[p] for p in tx.payment.tolist()],
+            "dialect": np.where(device, "device", "documented").tolist(),
+            "has_interaction": meet.has,
+            "noise": noise,
+        }
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path)

@@ -301,7 +301,7 @@ def plan_landing(kind: str, batch: bool, body: bytes, device_id: str) -> Plan:
 def _numbered_lines(body: bytes) -> Iterator[tuple[int, bytes]]:
     """(1-based line number, line without "\\n" or "\\r\\n") of every non-blank line."""
     if body.startswith(_UTF8_BOM):
-        body = body[len(_UTF8_BOM):]
+        body = body[len(_UTF8_BOM) :]
     for number, line in enumerate(body.split(b"\n"), 1):
         if line.endswith(b"\r"):
             line = line[:-1]

@@ -14,17 +14,34 @@ _STATE_HELP = "The API's SQLite state (tokens, idempotency keys); env SCOUT_INGE
 
 
 @click.command("serve-ingest")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Interface to listen on (TLS belongs to the reverse proxy in front).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to listen on (TLS belongs to the reverse proxy in front).",
+)
 @click.option("--port", default=8765, show_default=True, type=int)
-@click.option("--drive-dir", envvar="SCOUT_DRIVE_DIR", type=click.Path(file_okay=False),
-              help="The Drive folder files are landed in (default .scout/drive).")
-@click.option("--state", envvar="SCOUT_INGEST_STATE", type=click.Path(dir_okay=False),
-              help=_STATE_HELP)
-@click.option("--max-body-bytes", envvar="SCOUT_INGEST_MAX_BYTES", type=int,
-              help="Largest request body accepted (default 16 MiB).")
-@click.option("--body-timeout", envvar="SCOUT_INGEST_BODY_TIMEOUT", type=float,
-              help="Seconds a client has to send the whole body (default 30).")
+@click.option(
+    "--drive-dir",
+    envvar="SCOUT_DRIVE_DIR",
+    type=click.Path(file_okay=False),
+    help="The Drive folder files are landed in (default .scout/drive).",
+)
+@click.option(
+    "--state", envvar="SCOUT_INGEST_STATE", type=click.Path(dir_okay=False), help=_STATE_HELP
+)
+@click.option(
+    "--max-body-bytes",
+    envvar="SCOUT_INGEST_MAX_BYTES",
+    type=int,
+    help="Largest request body accepted (default 16 MiB).",
+)
+@click.option(
+    "--body-timeout",
+    envvar="SCOUT_INGEST_BODY_TIMEOUT",
+    type=float,
+    help="Seconds a client has to send the whole body (default 30).",
+)
 def serve_ingest(host, port, drive_dir, state, max_body_bytes, body_timeout) -> None:
     """Serve the device ingestion API (POST /v1/transactions, /v1/interactions)."""
     import uvicorn
@@ -32,13 +49,25 @@ def serve_ingest(host, port, drive_dir, state, max_body_bytes, body_timeout) -> 
     from scout_assets.ingest_api.app import build_app
 
     settings = IngestSettings.from_env()
-    overrides = {"drive_dir": drive_dir and Path(drive_dir), "state_path": state and Path(state),
-                 "max_body_bytes": max_body_bytes, "body_timeout_seconds": body_timeout}
+    overrides = {
+        "drive_dir": drive_dir and Path(drive_dir),
+        "state_path": state and Path(state),
+        "max_body_bytes": max_body_bytes,
+        "body_timeout_seconds": body_timeout,
+    }
     settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     click.echo(f"scout ingest API on http://{host}:{port} -> {settings.drive_dir} "
                f"(state {settings.state_path})", err=True)  # fmt: skip
-    uvicorn.run(build_app(settings), host=host, port=port, log_level="warning",
-                access_log=False, http="httptools", loop="uvloop", timeout_keep_alive=5)
+    uvicorn.run(
+        build_app(settings),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        http="httptools",
+        loop="uvloop",
+        timeout_keep_alive=5,
+    )
 
 
 @click.group("device-token")
@@ -53,8 +82,9 @@ def _store(state: str | None):
     return TokenStore(connect(Path(state) if state else IngestSettings.from_env().state_path))
 
 
-_state_option = click.option("--state", envvar="SCOUT_INGEST_STATE",
-                             type=click.Path(dir_okay=False), help=_STATE_HELP)
+_state_option = click.option(
+    "--state", envvar="SCOUT_INGEST_STATE", type=click.Path(dir_okay=False), help=_STATE_HELP
+)
 
 
 @device_token.command()
@@ -88,5 +118,4 @@ def revoke(device: str, state: str | None) -> None:
 def list_tokens(state: str | None) -> None:
     """Every token: device, id, created, revoked (never the secret)."""
     for row in _store(state).rows():
-        click.echo(f"{row.device_id}\t{row.token_id}\t{row.created_at}\t"
-                   f"{row.revoked_at or 'live'}")
+        click.echo(f"{row.device_id}\t{row.token_id}\t{row.created_at}\t{row.revoked_at or 'live'}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from scout_assets.ingest_api.state import utc_now_text
 from scout_assets.sql_files import sql_text
@@ -47,7 +47,7 @@ class IdempotencyStore:
 
     def expire(self) -> int:
         """Forget keys older than KEEP; how many."""
-        oldest = (datetime.now(timezone.utc) - KEEP).isoformat(timespec="milliseconds")
+        oldest = (datetime.now(UTC) - KEEP).isoformat(timespec="milliseconds")
         return self.connection.execute(
             sql_text("ingest_api/idempotency_expire.sql"), (oldest,)
         ).rowcount

@@ -53,9 +53,11 @@ class Metrics:
             running = 0
             for bound, count in zip((*LATENCY_BUCKETS, "+Inf"), buckets):
                 running += count
-                out.append(f'scout_ingest_request_seconds_bucket{{route="{route}",le="{bound}"}}'
-                           f" {running}")
-            out.append(f'scout_ingest_request_seconds_sum{{route="{route}"}} '
-                       f"{self.latency_sum[route]:.6f}")
+                out.append(
+                    f'scout_ingest_request_seconds_bucket{{route="{route}",le="{bound}"}} {running}'
+                )
+            out.append(
+                f'scout_ingest_request_seconds_sum{{route="{route}"}} {self.latency_sum[route]:.6f}'
+            )
             out.append(f'scout_ingest_request_seconds_count{{route="{route}"}} {running}')
         return "\n".join(out) + "\n"

@@ -11,7 +11,7 @@ docs/INGEST_API.md).
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from scout_assets.sql_files import sql_text
@@ -30,4 +30,4 @@ def connect(path: Path) -> sqlite3.Connection:
 
 def utc_now_text() -> str:
     """Now as sortable ISO text (UTC): the times the API's state records."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")

@@ -69,8 +69,9 @@ class TokenStore:
         return cursor.rowcount
 
     def rows(self) -> list[TokenRow]:
-        return [TokenRow(*row) for row in self.connection.execute(
-            sql_text("ingest_api/token_list.sql"))]
+        return [
+            TokenRow(*row) for row in self.connection.execute(sql_text("ingest_api/token_list.sql"))
+        ]
 
     def device_of(self, authorization: str | None) -> str:
         """The device an ``Authorization`` header authenticates, else Unauthenticated (401)

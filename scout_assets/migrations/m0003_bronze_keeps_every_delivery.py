@@ -68,9 +68,7 @@ _DELIVERIES = (
     + ", processing_status varchar not null)"
 )
 _INTERACTIONS = (
-    "create table dbo.SalesInteractions ("
-    + _INTERACTION_COLUMNS.format(file_nullability="")
-    + ")"
+    "create table dbo.SalesInteractions (" + _INTERACTION_COLUMNS.format(file_nullability="") + ")"
 )
 
 

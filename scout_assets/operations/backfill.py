@@ -11,8 +11,8 @@ from datetime import date, datetime
 
 from scout_assets.month_plan import queued_months
 from scout_assets.partitions import monthly_partitions, months_in_range, partition_key
-from scout_assets.runner import PipelineError
 from scout_assets.resources.warehouse import DuckDBWarehouse
+from scout_assets.runner import PipelineError
 
 
 def months_to_build(

@@ -9,8 +9,14 @@ from pathlib import Path
 
 import click
 
+from scout_assets.cli import (
+    backup_dir_option,
+    drive_option,
+    pipeline_definitions,
+    pipeline_settings,
+    warehouse_option,
+)
 from scout_assets.constants import CLI_RUN_TAGS
-from scout_assets.cli import backup_dir_option, drive_option, pipeline_definitions, pipeline_settings, warehouse_option
 from scout_assets.environment import Settings
 
 _verbose_option = click.option("-v", "--verbose", is_flag=True, help="Show Dagster's event log.")
@@ -73,8 +79,8 @@ def _rebuild(settings: Settings, months: dict[date, datetime | None], verbose: b
 def rollback(batch_id, reason, no_rebuild, warehouse, drive_dir, backup_dir, verbose) -> None:
     """Take ingestion batch BATCH_ID (its Dagster run id) out of the warehouse and rebuild the
     months it touched, as if it had never been loaded."""
-    from scout_assets.operations.rollback import RollbackError, derived_tables, rollback_batch
     from scout_assets.operations.backfill import months_to_build
+    from scout_assets.operations.rollback import RollbackError, derived_tables, rollback_batch
     from scout_assets.resources.warehouse import DuckDBWarehouse
 
     settings = _existing(warehouse, drive_dir, backup_dir)
@@ -94,8 +100,11 @@ def rollback(batch_id, reason, no_rebuild, warehouse, drive_dir, backup_dir, ver
 
 @click.command()
 @warehouse_option
-@click.option("--record", is_flag=True,
-              help="Also record the findings in audit.CheckResults (the alert sensor reads them).")
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Also record the findings in audit.CheckResults (the alert sensor reads them).",
+)
 def doctor(warehouse: str | None, record: bool) -> None:
     """Health check: failed processes, stale tables, quality degradation, taxonomy integrity
     and open check problems. Exit status 0 healthy, 1 warnings, 2 errors."""
@@ -134,4 +143,3 @@ def backfill(first, last, warehouse, drive_dir, verbose) -> None:
     except PipelineError as error:
         _fail(str(error))
     _rebuild(settings, months, verbose)
-

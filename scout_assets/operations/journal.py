@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 import duckdb
 
@@ -93,8 +93,14 @@ def warehouse_entries(
                                              params).fetchall():  # fmt: skip
             files.setdefault(batch_id, []).append(JournaledFile(*fields))
     return [
-        JournalEntry(kind, entry_id, at, tuple(files.get(entry_id, ())) if kind == BATCH else (),
-                     rolled_back_batch, reason)  # fmt: skip
+        JournalEntry(
+            kind,
+            entry_id,
+            at,
+            tuple(files.get(entry_id, ())) if kind == BATCH else (),
+            rolled_back_batch,
+            reason,
+        )  # fmt: skip
         for kind, entry_id, at, rolled_back_batch, reason in con.execute(
             sql_text("operations/journal_entries.sql"), params
         ).fetchall()

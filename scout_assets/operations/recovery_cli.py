@@ -10,19 +10,31 @@ from pathlib import Path
 
 import click
 
-from scout_assets.operations.backup import KEEP_DAILY, KEEP_WEEKLY
 from scout_assets.cli import backup_dir_option, drive_option, pipeline_settings, warehouse_option
+from scout_assets.operations.backup import KEEP_DAILY, KEEP_WEEKLY
 from scout_assets.operations.cli import _fail, _verbose_option
 
 
 @click.command()
-@click.option("--to", "to", type=click.Path(file_okay=False),
-              help="Write the backup here instead of the backup directory.")
+@click.option(
+    "--to",
+    "to",
+    type=click.Path(file_okay=False),
+    help="Write the backup here instead of the backup directory.",
+)
 @click.option("--list", "listing", is_flag=True, help="List the complete backups and stop.")
-@click.option("--keep-daily", default=KEEP_DAILY, show_default=True,
-              help="Keep the newest backup of each of the last N days.")
-@click.option("--keep-weekly", default=KEEP_WEEKLY, show_default=True,
-              help="Keep the newest backup of each of the last N weeks.")
+@click.option(
+    "--keep-daily",
+    default=KEEP_DAILY,
+    show_default=True,
+    help="Keep the newest backup of each of the last N days.",
+)
+@click.option(
+    "--keep-weekly",
+    default=KEEP_WEEKLY,
+    show_default=True,
+    help="Keep the newest backup of each of the last N weeks.",
+)
 @warehouse_option
 @backup_dir_option
 def backup(to, listing, keep_daily, keep_weekly, warehouse, backup_dir) -> None:
@@ -53,12 +65,19 @@ def backup(to, listing, keep_daily, keep_weekly, warehouse, backup_dir) -> None:
 
 @click.command()
 @click.argument("backup_file", metavar="BACKUP", type=click.Path(dir_okay=False))
-@click.option("--at", "at", metavar="TIME",
-              help="Stop after the batches and rollbacks that ran by TIME (Manila time, "
-                   "'YYYY-MM-DD HH:MM[:SS]', or ISO 8601 with an offset).")
+@click.option(
+    "--at",
+    "at",
+    metavar="TIME",
+    help="Stop after the batches and rollbacks that ran by TIME (Manila time, "
+    "'YYYY-MM-DD HH:MM[:SS]', or ISO 8601 with an offset).",
+)
 @click.option("--force", is_flag=True, help="Replace an existing warehouse (kept aside).")
-@click.option("--journal", type=click.Path(file_okay=False),
-              help="The delivery journal to replay [default: the one the backup names].")
+@click.option(
+    "--journal",
+    type=click.Path(file_okay=False),
+    help="The delivery journal to replay [default: the one the backup names].",
+)
 @click.option("--no-replay", is_flag=True, help="Restore the backup alone, without the journal.")
 @warehouse_option
 @drive_option
@@ -84,11 +103,18 @@ def restore(backup_file, at, force, journal, no_replay, warehouse, drive_dir, ve
 
 
 @click.command()
-@click.option("--from-drive", is_flag=True, required=True,
-              help="Rebuild from the Drive (the system of record for bronze).")
-@click.option("--records", type=click.Path(dir_okay=False),
-              help="The old warehouse whose batches, rollbacks and supplement versions are "
-                   "applied again [default: the warehouse being replaced].")
+@click.option(
+    "--from-drive",
+    is_flag=True,
+    required=True,
+    help="Rebuild from the Drive (the system of record for bronze).",
+)
+@click.option(
+    "--records",
+    type=click.Path(dir_okay=False),
+    help="The old warehouse whose batches, rollbacks and supplement versions are "
+    "applied again [default: the warehouse being replaced].",
+)
 @click.option("--force", is_flag=True, help="Replace an existing warehouse (kept aside).")
 @warehouse_option
 @drive_option

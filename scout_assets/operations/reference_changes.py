@@ -20,8 +20,8 @@ from datetime import date
 
 import pandas as pd
 
-from scout_assets.sql_files import sql_text
 from scout_assets.month_queue import queue_months
+from scout_assets.sql_files import sql_text
 
 STORES = "dbo.Stores"
 REGIONS = "dbo.Region"

@@ -34,6 +34,7 @@ from scout_assets.bronze.ingestion import INGESTED_FOLDERS, ingest_drive_files
 from scout_assets.environment import Settings, build_drive
 from scout_assets.error_classes import ScoutError
 from scout_assets.migrations import migrations
+from scout_assets.month_plan import plan_month_ranges, queued_months
 from scout_assets.operations.backup import Backup, BackupError, copy_file, load_backup
 from scout_assets.operations.journal import (
     BATCH,
@@ -50,7 +51,6 @@ from scout_assets.resources.drive import DriveFile, DriveSource, sha256_hex
 from scout_assets.resources.duckdb_files import WarehouseDamaged, WarehouseLocked, open_duckdb
 from scout_assets.resources.local_files import EPOCH
 from scout_assets.resources.warehouse import DuckDBWarehouse, close_all_connections
-from scout_assets.month_plan import plan_month_ranges, queued_months
 from scout_assets.runner import build_months, run_pipeline
 from scout_assets.time import manila_now
 
@@ -135,8 +135,9 @@ def restore_backup(
     _replay(warehouse, build_drive(settings), entries, outcome, "replay")
     if at and _same_file(settings.warehouse_path, backup.warehouse):
         # This warehouse's history now ends at `at`: no later restore may replay the rest.
-        outcome.entries_set_aside = set_aside_entries_after(directory, at,
-                                                            f"{manila_now():%Y%m%dT%H%M%S}")
+        outcome.entries_set_aside = set_aside_entries_after(
+            directory, at, f"{manila_now():%Y%m%dT%H%M%S}"
+        )
     _build_pending(warehouse, settings, instance, outcome, log_level)
     return outcome
 
@@ -244,8 +245,10 @@ def _as_delivered(entry: JournalEntry, listed: dict[str, DriveFile], drive: Driv
             outcome.not_replayed.append(f"{journaled.path} ({entry.describe()}): no longer in "
                                         "the Drive")  # fmt: skip
             continue
-        unchanged = (current.size, _epoch_us(current.modified_at)) == (journaled.size,
-                                                                       journaled.modified_us)
+        unchanged = (current.size, _epoch_us(current.modified_at)) == (
+            journaled.size,
+            journaled.modified_us,
+        )
         if not unchanged and journaled.file_hash and not current.problem:
             if sha256_hex(drive.read_bytes(current.path)) != journaled.file_hash:
                 outcome.not_replayed.append(

@@ -22,7 +22,6 @@ the Dagster job. Supplement workbooks are reference data, rebuilt from the Drive
 workbook instead.
 """
 
-
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -34,11 +33,11 @@ from scout_assets.constants import GOLD, MONTH_COLUMN, PLATINUM, SILVER, WAREHOU
 from scout_assets.error_classes import OPERATOR, OperatorError
 from scout_assets.errors import ERROR_CLASS_KEY
 from scout_assets.models import MODELS
+from scout_assets.month_queue import queue_months
 from scout_assets.operations.journal import record_new_entries
 from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse, bind
 from scout_assets.sql_files import sql_text
 from scout_assets.time import manila_now, manila_text
-from scout_assets.month_queue import queue_months
 
 DERIVED_GROUPS = (SILVER, GOLD, PLATINUM)
 REASON = "rollback"
@@ -131,8 +130,12 @@ def _check_batch(con, outcome: RollbackOutcome, params: dict) -> None:
     found = con.execute(found_sql, bind(found_sql, params)).fetchone()
     outcome.payloads, outcome.interactions, outcome.files, supplements = found
     if not (outcome.payloads or outcome.interactions or outcome.files):
-        detail = (f" (it only loaded {supplements} supplement workbook(s): reference data is "
-                  "rebuilt from the Drive, remove the workbook instead)" if supplements else "")
+        detail = (
+            f" (it only loaded {supplements} supplement workbook(s): reference data is "
+            "rebuilt from the Drive, remove the workbook instead)"
+            if supplements
+            else ""
+        )
         raise RollbackError(f"unknown batch {batch_id}: no file, payload or interaction of the "
                             f"warehouse has that batch id{detail}")  # fmt: skip
 
@@ -145,8 +148,9 @@ def _take_out(tx, outcome: RollbackOutcome, params: dict, tables: Sequence[str])
     # the same transaction.
     touched = _select(con, "operations/rollback_touched.sql", params)
     con.register("touched_transactions", touched)
-    con.register("touched_interactions",
-                 _select(con, "operations/rollback_touched_interactions.sql", params))
+    con.register(
+        "touched_interactions", _select(con, "operations/rollback_touched_interactions.sql", params)
+    )
     con.register("promotions", _select(con, "operations/rollback_promotions.sql", params))
     try:
         outcome.transactions = touched.num_rows

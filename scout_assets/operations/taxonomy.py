@@ -30,9 +30,9 @@ from datetime import date
 
 import pandas as pd
 
+from scout_assets.month_queue import queue_months
 from scout_assets.silver.brands import affected_by_map_change
 from scout_assets.sql_files import sql_text
-from scout_assets.month_queue import queue_months
 
 BRAND_MAP = "ref.nielsen_brand_map"
 ALIASES = "ref.brand_aliases"
@@ -112,8 +112,12 @@ def invalidate_after_change(
             index=cache.index,
         )  # fmt: skip
 
-    brands = _changed_keys(before[BRAND_MAP], current[BRAND_MAP], "brand_name",
-                           ["category_id", "nielsen_category", "nielsen_department"])
+    brands = _changed_keys(
+        before[BRAND_MAP],
+        current[BRAND_MAP],
+        "brand_name",
+        ["category_id", "nielsen_category", "nielsen_department"],
+    )
     old, new = before[CATEGORIES], current[CATEGORIES]
     ids = _changed_keys(old, new, "category_id", ["category_name", "department_name"])
     categories = set(old[old.category_id.isin(ids)].category_name) | set(
@@ -147,9 +151,7 @@ def invalidate_after_change(
     return change
 
 
-def affected_months(
-    con, pairs: pd.DataFrame, brands=(), categories=(), observed=()
-) -> list[date]:
+def affected_months(con, pairs: pd.DataFrame, brands=(), categories=(), observed=()) -> list[date]:
     """The months holding items whose cached brand answer is one of ``pairs`` (product_name,
     brand_hint), whose brand is in ``brands``, whose Nielsen or keyword category is in
     ``categories``, or whose device category (lower case) is in ``observed``."""

@@ -8,9 +8,9 @@ import time
 
 import dagster as dg
 
+from scout_assets.checks.catalog import check_specs
 from scout_assets.checks.reconciliation import judge_xtab
 from scout_assets.checks.schema import judge_schema
-from scout_assets.checks.catalog import check_specs
 from scout_assets.checks.verdicts import record_verdicts
 from scout_assets.constants import PLATINUM, WAREHOUSE_POOL
 from scout_assets.errors import RETRY_POLICY, classified

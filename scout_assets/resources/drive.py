@@ -19,7 +19,6 @@ import dagster as dg
 from scout_assets.resources.local_files import DATA_FOLDERS, EPOCH, walk_local_folder
 
 
-
 @dataclass(frozen=True)
 class DriveFile:
     """One file as the Drive lists it."""

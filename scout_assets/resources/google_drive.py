@@ -24,7 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -83,7 +83,7 @@ class GoogleDriveFile(DriveFile):
 def parse_drive_time(value: str) -> datetime:
     """RFC 3339 from the API (``2025-03-01T10:00:00.123Z``) as naive UTC, like ``DriveFile``."""
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed.astimezone(UTC).replace(tzinfo=None)
 
 
 def drive_time(value: datetime) -> str:

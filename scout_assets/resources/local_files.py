@@ -4,9 +4,9 @@ before importing Dagster (the import alone costs more than the whole check)."""
 from __future__ import annotations
 
 import os
+import stat as stat_mode
 from collections.abc import Iterator
 from datetime import datetime
-import stat as stat_mode
 from operator import attrgetter
 
 DATA_FOLDERS = ("transactions", "interactions", "supplements")

@@ -155,8 +155,10 @@ class Notifier(dg.ConfigurableResource):
 
     def channels(self) -> list[str]:
         """The channels alerts are delivered to: the log always, the others when configured."""
-        return [LOG] + ([WEBHOOK] if self.webhook_url else []) + (
-            [EMAIL] if self.smtp_host and self.email_to else []
+        return (
+            [LOG]
+            + ([WEBHOOK] if self.webhook_url else [])
+            + ([EMAIL] if self.smtp_host and self.email_to else [])
         )
 
     def describe(self) -> str:
@@ -170,8 +172,10 @@ class Notifier(dg.ConfigurableResource):
     def send(self, channel: str, message: Message, log) -> None:
         """Deliver ``message`` on ``channel``; raises ``DeliveryError`` when it does not go."""
         if channel == LOG:
-            emit = log.error if message.state != RECOVERED and message.severity == "ERROR" else (
-                log.warning if message.state != RECOVERED else log.info
+            emit = (
+                log.error
+                if message.state != RECOVERED and message.severity == "ERROR"
+                else (log.warning if message.state != RECOVERED else log.info)
             )
             emit(f"{message.title}\n{message.text}")
         elif channel == WEBHOOK:

@@ -39,7 +39,6 @@ from pydantic import Field
 
 # pyodbc is imported where a connection is made: loading the code location (and every test
 # that does not publish) must work on a machine without unixODBC.
-
 from scout_assets.resources.warehouse import (
     COMPLETED,
     LOG_INSERT,

@@ -7,8 +7,6 @@ instead of the seed files; supplements from the Drive still apply on top.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import dagster as dg
 import pandas as pd
 
@@ -18,7 +16,7 @@ from scout_assets.resources.odbc_warehouse import OdbcWarehouse
 class ReferenceSource(dg.ConfigurableResource):
     """The production server to read reference tables from, or none (seed files)."""
 
-    server: Optional[OdbcWarehouse] = None
+    server: OdbcWarehouse | None = None
 
     def server_tables(self) -> dict[str, pd.DataFrame] | None:
         """The server's reference tables by warehouse name, or None when reading the seed."""

@@ -28,8 +28,8 @@ import duckdb
 import pyarrow as pa
 
 from scout_assets.migrations import apply_migrations
-from scout_assets.resources.duckdb_files import open_duckdb
 from scout_assets.models import MODELS
+from scout_assets.resources.duckdb_files import open_duckdb
 from scout_assets.sql_files import ddl_files, ddl_text, sql_text
 from scout_assets.time import manila_now
 
@@ -120,9 +120,7 @@ def bind(sql: str, params: Sequence[Any] | dict | None) -> Sequence[Any] | dict 
     if not isinstance(params, dict):
         return params
     code = re.sub(r"--[^\n]*", "", sql)  # a comment may name a parameter the code does not use
-    return {
-        name: value for name, value in params.items() if re.search(rf"\${name}\b", code)
-    }
+    return {name: value for name, value in params.items() if re.search(rf"\${name}\b", code)}
 
 
 class DuckDBTransaction(WarehouseTransaction):
@@ -161,8 +159,9 @@ class DuckDBTransaction(WarehouseTransaction):
         month_column: str,
     ) -> int:
         """Replace ``months`` of ``table`` with the rows of ``select_sql`` (bound params)."""
-        self.con.execute(f"delete from {table} where {month_column} = any($months)",
-                         {"months": list(months)})
+        self.con.execute(
+            f"delete from {table} where {month_column} = any($months)", {"months": list(months)}
+        )
         inserted = self.rowcount(f"insert into {table} by name {select_sql}", params)
         return inserted
 

@@ -24,10 +24,8 @@ still open are listed on the ``monitoring/open_problems`` asset (``open_problems
 recorded again whenever the list changes.
 """
 
-
 import json
 import re
-import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -39,7 +37,6 @@ import duckdb
 
 from scout_assets.checks import names
 from scout_assets.checks.catalog import CHECKS
-from scout_assets.layers import BLOCKING_CHECK_KEY
 from scout_assets.checks.verdicts import (
     ERROR,
     INFO,
@@ -54,7 +51,9 @@ from scout_assets.checks.verdicts import (
 )
 from scout_assets.error_classes import OPERATOR
 from scout_assets.errors import ERROR_CLASS_KEY
+from scout_assets.layers import BLOCKING_CHECK_KEY
 from scout_assets.partitions import month_of_key, months_in_range
+from scout_assets.resources.duckdb_files import WarehouseLocked, open_duckdb
 from scout_assets.resources.notifier import (
     PROBLEM,
     RECOVERED,
@@ -68,7 +67,6 @@ from scout_assets.sensors.open_problems import digest, open_problems, open_probl
 from scout_assets.sensors.ticks import tick_verdicts
 from scout_assets.sql_files import sql_text
 from scout_assets.time import manila_from_timestamp, manila_now, manila_text
-from scout_assets.resources.duckdb_files import WarehouseLocked, open_duckdb
 
 SENSOR_NAME = "scout_alerts"
 INTERVAL_SECONDS = 30
@@ -169,9 +167,7 @@ def run_subjects(tags: dict) -> list[tuple[str, date | None]]:
 
 
 def _step_failures(instance: dg.DagsterInstance, run_id: str) -> list:
-    records = instance.get_records_for_run(
-        run_id, of_type=dg.DagsterEventType.STEP_FAILURE
-    ).records
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_FAILURE).records
     return [r.event_log_entry.dagster_event for r in records if r.event_log_entry.dagster_event]
 
 
@@ -382,8 +378,13 @@ def due_deliveries(con, now) -> list[tuple[int, str, Alert]]:
     due = []
     for alert_id, channel, key, state, severity, details in rows:
         check_name, asset, subject = key.split("|", 2)
-        due.append((alert_id, channel,
-                    Alert(key, state, severity, check_name, asset, subject, details or "")))
+        due.append(
+            (
+                alert_id,
+                channel,
+                Alert(key, state, severity, check_name, asset, subject, details or ""),
+            )
+        )
     return due
 
 

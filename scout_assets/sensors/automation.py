@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -39,8 +39,8 @@ import duckdb
 from scout_assets.constants import PLATINUM, TRIGGER_TAG
 from scout_assets.jobs import monitors_job, monthly_job
 from scout_assets.month_plan import REBUILD_TAG, MonthRange, plan_month_ranges, queued_months
-from scout_assets.resources.warehouse import DuckDBWarehouse
 from scout_assets.resources.duckdb_files import WarehouseLocked, open_duckdb
+from scout_assets.resources.warehouse import DuckDBWarehouse
 
 SENSOR_NAME = "month_rebuild_sensor"
 BACKFILL_TAG = "dagster/backfill"  # Dagster's tag on a run a backfill launched
@@ -120,17 +120,13 @@ def runs_in_flight(instance: dg.DagsterInstance) -> list[dg.RunRecord]:
     jobs = {monthly_job.name, monitors_job.name}
     records = instance.get_run_records(dg.RunsFilter(statuses=_NOT_FINISHED))
     return [
-        r
-        for r in records
-        if r.dagster_run.job_name in jobs or BACKFILL_TAG in r.dagster_run.tags
+        r for r in records if r.dagster_run.job_name in jobs or BACKFILL_TAG in r.dagster_run.tags
     ]
 
 
 def _finished_since(instance: dg.DagsterInstance, since: datetime) -> bool:
     return bool(
-        instance.get_run_records(
-            dg.RunsFilter(statuses=_FINISHED, updated_after=since), limit=1
-        )
+        instance.get_run_records(dg.RunsFilter(statuses=_FINISHED, updated_after=since), limit=1)
     )
 
 
@@ -232,7 +228,7 @@ def build_automation_sensor(default_status: dg.DefaultSensorStatus) -> dg.Sensor
             context.instance,
             warehouse.path,
             AutomationCursor.loads(context.cursor),
-            datetime.now(timezone.utc),
+            datetime.now(UTC),
             log=context.log,
         )
 

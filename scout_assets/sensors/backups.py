@@ -60,7 +60,8 @@ def build_backup_schedule(running: bool) -> dg.ScheduleDefinition:
         job=backup_job,
         cron_schedule=CRON,
         execution_timezone=MANILA_TZ,
-        default_status=dg.DefaultScheduleStatus.RUNNING if running
+        default_status=dg.DefaultScheduleStatus.RUNNING
+        if running
         else dg.DefaultScheduleStatus.STOPPED,
         description="Backs up the warehouse every night at 02:30 Manila (docs/OPERATIONS.md, "
         "'Backups and recovery').",

@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -62,7 +62,7 @@ Position = tuple[datetime, str]
 
 def utc_now() -> datetime:
     """Now as naive UTC, the way ``DriveFile.modified_at`` is expressed."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def position(file: DriveFile) -> Position:

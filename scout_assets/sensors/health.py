@@ -1,7 +1,6 @@
 """`scout doctor` on a schedule: its findings go to audit.CheckResults, where the alert sensor
 turns a new problem into one alert (and its end into one recovery)."""
 
-
 import dagster as dg
 
 from scout_assets.checks.verdicts import ERROR, WARN, record_verdicts

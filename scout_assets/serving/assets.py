@@ -12,8 +12,8 @@ import time
 import dagster as dg
 
 from scout_assets.constants import OWNER_TAGS, OWNERS, SERVING, WAREHOUSE_POOL
-from scout_assets.partitions import context_months, monthly_partitions
 from scout_assets.layers import MONITOR_TAGS
+from scout_assets.partitions import context_months, monthly_partitions
 from scout_assets.resources.odbc_warehouse import (
     OdbcWarehouse,
     ServingError,

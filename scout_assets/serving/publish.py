@@ -364,9 +364,14 @@ class Publisher:
                 rows=rows,
                 months=months,
                 publish_log=[
-                    {"object_name": served.table, "partition_key": key,
-                     "fingerprint": state.fingerprint, "row_count": state.rows,
-                     "batch_id": self.batch_id, "published_at": now}
+                    {
+                        "object_name": served.table,
+                        "partition_key": key,
+                        "fingerprint": state.fingerprint,
+                        "row_count": state.rows,
+                        "batch_id": self.batch_id,
+                        "published_at": now,
+                    }
                     for key, state in states.items()
                 ],  # fmt: skip
                 audits=audits,
@@ -398,9 +403,7 @@ def _rows_per_month(rows: pa.Table) -> dict[str, int]:
     if rows.num_rows == 0:
         return {}
     counts = pc.value_counts(rows.column(MONTH_COLUMN))
-    return {
-        partition_key(item["values"]): item["counts"] for item in counts.to_pylist()
-    }
+    return {partition_key(item["values"]): item["counts"] for item in counts.to_pylist()}
 
 
 def _within(key: str, first: date | None, last: date | None) -> bool:

@@ -72,7 +72,6 @@ from rapidfuzz.distance import OSA
 
 from scout_assets.constants import REFERENCE_DIR, UNKNOWN_BRAND
 
-
 METHOD_EXACT = "exact"
 METHOD_ALIAS = "alias"
 METHOD_OCR = "ocr"

@@ -48,8 +48,10 @@ def test_same_content_under_other_names_is_ingested_once(drive_dir, warehouse, i
 
 
 def test_a_repeated_run_with_no_new_input_writes_nothing(drive_dir, warehouse, ingest):
-    write_json(drive_dir / "transactions/scoutpi-0004/a.json",
-               device_payload(TX1, [item("Coke 1.5L", 75.0)]))
+    write_json(
+        drive_dir / "transactions/scoutpi-0004/a.json",
+        device_payload(TX1, [item("Coke 1.5L", 75.0)]),
+    )
     ingest()
     log_rows = warehouse.scalar("select count(*) from audit.ETLProcessingLog")
 
@@ -69,9 +71,13 @@ def test_an_edited_file_is_a_new_version(drive_dir, warehouse, ingest):
     result = ingest()
 
     assert result.files_loaded == 1
-    versions = warehouse.query(
-        "select item_count from dbo.PayloadTransactions order by ingestion_timestamp, item_count"
-    ).column(0).to_pylist()
+    versions = (
+        warehouse.query(
+            "select item_count from dbo.PayloadTransactions order by ingestion_timestamp, item_count"
+        )
+        .column(0)
+        .to_pylist()
+    )
     assert versions == [1, 2]
 
 
@@ -82,7 +88,9 @@ def test_bad_input_is_quarantined_and_the_rest_still_loads(drive_dir, warehouse,
         "\n".join(map(__import__("json").dumps, lines)) + '\n{"transactionId": "trunc', "utf-8"
     )
     (drive_dir / "transactions/empty.json").write_bytes(b"")
-    (drive_dir / "transactions/latin1.json").write_bytes('{"productName": "Pi\xf1a"}'.encode("latin-1"))
+    (drive_dir / "transactions/latin1.json").write_bytes(
+        '{"productName": "Pi\xf1a"}'.encode("latin-1")
+    )
     (drive_dir / "transactions/slip.zip").write_bytes(_zip({"../../x.json": b"{}"}))
 
     result = ingest()
@@ -106,8 +114,10 @@ def test_late_interaction_gives_the_payload_its_time_and_queues_both_months(
     drive_dir, warehouse, ingest
 ):
     # No timestamp: placed by consent (September) until the interaction says August.
-    write_json(drive_dir / "transactions/scoutpi-0004/a.json",
-               device_payload(TX1, [item("Coke 1.5L", 75.0)], consent="2025-09-01T01:00:00Z"))
+    write_json(
+        drive_dir / "transactions/scoutpi-0004/a.json",
+        device_payload(TX1, [item("Coke 1.5L", 75.0)], consent="2025-09-01T01:00:00Z"),
+    )
     first = ingest()
     assert first.pending_months == [date(2025, 9, 1)]
 
@@ -121,7 +131,8 @@ def test_late_interaction_gives_the_payload_its_time_and_queues_both_months(
 
 def _quarantined(warehouse) -> dict[str, tuple]:
     rows = warehouse.query(
-        "select source_file, file_hash, reason from audit.Quarantine").to_pylist()
+        "select source_file, file_hash, reason from audit.Quarantine"
+    ).to_pylist()
     return {row["source_file"]: (row["file_hash"], row["reason"]) for row in rows}
 
 
@@ -190,8 +201,9 @@ def test_special_files_leave_a_trace_and_block_nothing(drive_dir, warehouse, ing
         "transactions/scoutpi-0004/link.json": "unreadable: a symbolic link, not a regular file",
         "interactions/export.csv": "unreadable: a folder, not a file",
     }  # fmt: skip
-    assert {path for path, status in _manifest(warehouse).items() if status == "unreadable"} \
-        == set(reasons)
+    assert {path for path, status in _manifest(warehouse).items() if status == "unreadable"} == set(
+        reasons
+    )
     # Unchanged, they are not quarantined again.
     again = ingest()
     assert (again.files_unchanged, again.files_unreadable, again.quarantined_rows) == (4, 0, 0)
@@ -254,9 +266,7 @@ def _checksums(warehouse) -> dict:
     }
 
 
-def test_worker_processes_and_small_chunks_load_what_one_process_loads(
-    tmp_path, monkeypatch
-):
+def test_worker_processes_and_small_chunks_load_what_one_process_loads(tmp_path, monkeypatch):
     """The pool path (workers read, hash and parse chunks of files) and the in-process path
     give the same bronze, duplicates across chunks included."""
     from scout_assets.bronze import ingestion

@@ -111,8 +111,10 @@ def test_a_chunk_bigger_than_a_row_group_loads_whole(warehouse):
 def test_every_row_of_a_chunk_lands_with_its_file(warehouse):
     good = payload_file("D47867D7-0000-4000-8000-000000000001")
     lines = good + b"\n" + b'{"transactionId": "broken'
-    interactions = b'{"InteractionID": "D47867D7-0000-4000-8000-000000000001", ' \
-                   b'"TransactionDate": "2025-09-12 08:00:00", "Gender": "F"}'
+    interactions = (
+        b'{"InteractionID": "D47867D7-0000-4000-8000-000000000001", '
+        b'"TransactionDate": "2025-09-12 08:00:00", "Gender": "F"}'
+    )
     counts, months = ingest(warehouse, "batch-1", [[
         delivered("transactions/scoutpi-0004/a.json", good),
         delivered("transactions/day.ndjson", lines),
@@ -156,12 +158,19 @@ def test_content_already_loaded_is_a_duplicate_and_loads_no_rows(warehouse):
     rows = {row["file_path"]: row for row in manifest(warehouse)}
     assert rows["transactions/scoutpi-0004/copy of a.json"]["status"] == "duplicate"
     assert rows["transactions/scoutpi-0004/copy of a.json"]["duplicate_of"] == (
-        "transactions/scoutpi-0004/a.json")
+        "transactions/scoutpi-0004/a.json"
+    )
     assert rows["transactions/resync/a (1).json"]["duplicate_of"] == "transactions/resync/a.json"
     assert rows["transactions/resync/a (2).json"]["duplicate_of"] == "transactions/resync/a.json"
     assert count(warehouse, "dbo.PayloadTransactions") == before + 1
-    assert count(warehouse, "dbo.PayloadTransactions",
-                 "source_file like '%copy of a.json' or source_file like '%(%'") == 0
+    assert (
+        count(
+            warehouse,
+            "dbo.PayloadTransactions",
+            "source_file like '%copy of a.json' or source_file like '%(%'",
+        )
+        == 0
+    )
     assert months == [date(2025, 9, 1)]
 
 
@@ -186,9 +195,13 @@ def test_content_whose_only_copy_was_rolled_back_loads_again(warehouse):
     rollback_batch(warehouse, "batch-1", "wrong device clock", tables=(), rollback_id="rb-1")
     assert [row["status"] for row in manifest(warehouse)] == ["rollback"]
 
-    counts, months = ingest(warehouse, "batch-2", [
-        [delivered("transactions/scoutpi-0004/again/a.json", data)],
-    ])
+    counts, months = ingest(
+        warehouse,
+        "batch-2",
+        [
+            [delivered("transactions/scoutpi-0004/again/a.json", data)],
+        ],
+    )
 
     assert counts.files == {"loaded": 1} and counts.payloads == 1
     assert months == [date(2025, 9, 1)]
@@ -217,14 +230,20 @@ def test_an_unreadable_file_is_on_record_and_the_rest_of_the_chunk_loads(warehou
     [quarantined] = warehouse.query(
         "select source_file, file_hash, source_position, reason from audit.Quarantine"
     ).to_pylist()
-    assert quarantined == {"source_file": missing, "file_hash": None, "source_position": None,
-                           "reason": "unreadable: FileNotFoundError: No such file or directory"}
+    assert quarantined == {
+        "source_file": missing,
+        "file_hash": None,
+        "source_position": None,
+        "reason": "unreadable: FileNotFoundError: No such file or directory",
+    }
     assert months == [date(2025, 9, 1)]
 
     # Once readable again (its listing entry changes), the file loads like any new one.
     (tmp_path / "vanished.json").write_bytes(payload_file("D47867D7-0000-4000-8000-02"))
-    back = (listed(missing, good, datetime(2025, 9, 21)),
-            ParseJob(missing, str(tmp_path / "vanished.json")))
+    back = (
+        listed(missing, good, datetime(2025, 9, 21)),
+        ParseJob(missing, str(tmp_path / "vanished.json")),
+    )
     counts, _ = ingest(warehouse, "batch-2", [[back]])
     assert counts.files == {"loaded": 1} and counts.payloads == 1
     assert count(warehouse, "dbo.PayloadTransactions", f"source_file = '{missing}'") == 1
@@ -234,8 +253,11 @@ def test_an_unreadable_files_content_is_not_known_content(warehouse, tmp_path):
     """An unreadable file has no content on record: a readable copy is new, not a duplicate."""
     data = payload_file("D47867D7-0000-4000-8000-000000000001")
     missing = "transactions/a.json"
-    ingest(warehouse, "batch-1", [[(listed(missing, data),
-                                    ParseJob(missing, str(tmp_path / "absent.json")))]])
+    ingest(
+        warehouse,
+        "batch-1",
+        [[(listed(missing, data), ParseJob(missing, str(tmp_path / "absent.json")))]],
+    )
     counts, _ = ingest(warehouse, "batch-2", [[delivered("transactions/b.json", data)]])
     assert counts.files == {"loaded": 1}
     loaded = warehouse.scalar("select file_hash from audit.FileManifest where status = 'loaded'")

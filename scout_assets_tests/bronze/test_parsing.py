@@ -374,8 +374,12 @@ def test_json_array_positions_and_a_non_object_element():
 
 
 def test_ndjson_positions_are_physical_lines_with_crlf_and_blank_lines():
-    data = ndjson(device_payload(transactionId="a"), b"", device_payload(transactionId="b"),
-                  sep=b"\r\n") + b"\r\n"
+    data = (
+        ndjson(
+            device_payload(transactionId="a"), b"", device_payload(transactionId="b"), sep=b"\r\n"
+        )
+        + b"\r\n"
+    )
     for path in ("transactions/day.ndjson", "transactions/day.jsonl"):
         parsed = parse(data, path)
         assert parsed.column("payloads", "source_position") == [1, 3]
@@ -384,8 +388,11 @@ def test_ndjson_positions_are_physical_lines_with_crlf_and_blank_lines():
 
 
 def test_a_json_file_that_is_really_ndjson_is_read_line_by_line():
-    data = ndjson(device_payload(transactionId="a"), device_payload(transactionId="b"),
-                  b'{"transactionId": "c", "items": [')
+    data = ndjson(
+        device_payload(transactionId="a"),
+        device_payload(transactionId="b"),
+        b'{"transactionId": "c", "items": [',
+    )
     parsed = parse(data, "transactions/scoutpi-0004/batch.json")
     assert parsed.column("payloads", "transaction_id") == ["a", "b"]
     assert parsed.column("payloads", "payload_hash") == [
@@ -445,8 +452,10 @@ def test_raw_text_is_capped():
 @pytest.mark.parametrize(
     "path, reason",
     [
-        ("supplements/stores.xlsx", "unsupported kind: supplements/stores.xlsx is not under "
-                                    "transactions/ or interactions/"),
+        (
+            "supplements/stores.xlsx",
+            "unsupported kind: supplements/stores.xlsx is not under transactions/ or interactions/",
+        ),
         ("transactions/notes.csv", "unsupported kind: .csv file under transactions/"),
         ("interactions/README", "unsupported kind: extension-less file under interactions/"),
     ],
@@ -857,7 +866,8 @@ def test_items_sum_is_checked_against_the_total():
 
 def test_a_duplicate_top_level_key_is_a_warning_and_the_last_value_is_read():
     text = js(device_payload(transactionId="first")).replace(
-        b'"transactionId":"first"', b'"transactionId":"first","transactionId":"last"')
+        b'"transactionId":"first"', b'"transactionId":"first","transactionId":"last"'
+    )
     [row] = parse(text).payloads
     assert row["transaction_id"] == "last"
     assert row["validation_errors"] == "duplicate key 'transactionId': the last value was read"
@@ -907,8 +917,9 @@ def test_duplicate_keys_in_an_array_element_and_in_every_place_at_once():
 
 
 def test_a_duplicate_key_the_dialect_does_not_read_is_no_warning():
-    text = js(device_payload(firmware="1")).replace(b'"firmware":"1"',
-                                                     b'"firmware":"1","firmware":"2"')
+    text = js(device_payload(firmware="1")).replace(
+        b'"firmware":"1"', b'"firmware":"1","firmware":"2"'
+    )
     [row] = parse(text).payloads
     assert row["validation_errors"] is None and row["payload_json"] == text.decode()
 
@@ -971,8 +982,17 @@ def test_interactions_from_json_with_every_field():
 
 @pytest.mark.parametrize(
     "gender, expected",
-    [("M", "Male"), ("male", "Male"), ("Lalaki", "Male"), ("F", "Female"), (" Female ", "Female"),
-     ("babae", "Female"), ("x", "Unknown"), ("", "Unknown"), (None, "Unknown")],
+    [
+        ("M", "Male"),
+        ("male", "Male"),
+        ("Lalaki", "Male"),
+        ("F", "Female"),
+        (" Female ", "Female"),
+        ("babae", "Female"),
+        ("x", "Unknown"),
+        ("", "Unknown"),
+        (None, "Unknown"),
+    ],
 )
 def test_gender_is_normalised(gender, expected):
     parsed = parse(js({"interaction_id": "a", "Sex": gender}), "interactions/a.json")
@@ -981,11 +1001,20 @@ def test_gender_is_normalised(gender, expected):
 
 @pytest.mark.parametrize(
     "age, value, bracket, error",
-    [(17, 17, "Unknown", None), (18, 18, "18-24", None), ("24", 24, "18-24", None),
-     (35, 35, "35-44", None), (54.0, 54, "45-54", None), (64, 64, "55-64", None),
-     (65, 65, "65+", None), (90, 90, "65+", None),
-     ("abc", None, "Unknown", "Age: 'abc' is not a number"), (None, None, "Unknown", None),
-     (-3, None, "Unknown", "Age: -3 is not an age"), (True, None, "Unknown", "Age: ")],
+    [
+        (17, 17, "Unknown", None),
+        (18, 18, "18-24", None),
+        ("24", 24, "18-24", None),
+        (35, 35, "35-44", None),
+        (54.0, 54, "45-54", None),
+        (64, 64, "55-64", None),
+        (65, 65, "65+", None),
+        (90, 90, "65+", None),
+        ("abc", None, "Unknown", "Age: 'abc' is not a number"),
+        (None, None, "Unknown", None),
+        (-3, None, "Unknown", "Age: -3 is not an age"),
+        (True, None, "Unknown", "Age: "),
+    ],
 )
 def test_age_and_bracket(age, value, bracket, error):
     parsed = parse(js({"InteractionID": "a", "Age": age}), "interactions/a.json")
@@ -1029,8 +1058,13 @@ def test_interaction_dates_before_2000_or_in_the_future_are_quarantined():
 
 def test_interactions_from_ndjson_with_problems_quarantined():
     data = ndjson(
-        {"interaction_id": "good-1", "TransactionDate": "2025-09-13 08:41:13", "gender": "M",
-         "substitution_event": "Y", "suggestion_accepted": "maybe"},
+        {
+            "interaction_id": "good-1",
+            "TransactionDate": "2025-09-13 08:41:13",
+            "gender": "M",
+            "substitution_event": "Y",
+            "suggestion_accepted": "maybe",
+        },
         {"Gender": "F"},
         {"InteractionID": "bad-date", "TransactionDate": "not a date"},
         b"[1, 2]",
@@ -1044,7 +1078,8 @@ def test_interactions_from_ndjson_with_problems_quarantined():
     assert interactions[0]["substitution_event"] is True
     assert interactions[0]["suggestion_accepted"] is None  # "maybe": left NULL, row loads
     assert interactions[0]["validation_errors"] == (
-        "suggestion_accepted: 'maybe' is not a yes/no value")
+        "suggestion_accepted: 'maybe' is not a yes/no value"
+    )
     assert [r["source_position"] for r in interactions] == [1, 6]
     quarantined = parsed.quarantine
     assert [q["source_position"] for q in quarantined] == [2, 3, 4, 5]
@@ -1060,12 +1095,12 @@ def test_interactions_from_csv_with_loose_headers_bom_and_crlf():
     csv_text = (
         "\ufeffInteraction_ID,store id,DeviceID,TransactionDate,Sex,AGE,Barangay,"
         "suggestionAccepted,TranscriptionText\r\n"
-        "A-1,104,SCOUTPI-0004,03/31/2025 8:00 PM,lalaki,41,Sta. Ana,1,\"isa pa, \"\"po\"\"\"\r\n"
+        'A-1,104,SCOUTPI-0004,03/31/2025 8:00 PM,lalaki,41,Sta. Ana,1,"isa pa, ""po"""\r\n'
         "\r\n"
         "A-2,,,2025-09-13T08:00:00+08:00,F,,,no,\r\n"
         ",,,2025-09-13,F,30,,,\r\n"
         "A-4,too,many,fields,here,1,2,3,4,5\r\n"
-        "A-5,103,,2025-09-13,M,70,,N,\"two\nlines\"\r\n"
+        'A-5,103,,2025-09-13,M,70,,N,"two\nlines"\r\n'
     )
     parsed = parse(csv_text.encode(), "interactions/export.csv")
     interactions = parsed.interactions
@@ -1101,10 +1136,12 @@ def test_semicolon_csv():
 def test_zip_with_nested_folders_and_non_data_members():
     archive = zip_of(
         {
-            "scoutpi-0004/2025-09-13/tx1.json": js(device_payload(transactionId="t1",
-                                                                  storeId=None)),
-            "scoutpi-0004/2025-09-13/day.ndjson": ndjson(device_payload(transactionId="t2"),
-                                                         device_payload(transactionId="t3")),
+            "scoutpi-0004/2025-09-13/tx1.json": js(
+                device_payload(transactionId="t1", storeId=None)
+            ),
+            "scoutpi-0004/2025-09-13/day.ndjson": ndjson(
+                device_payload(transactionId="t2"), device_payload(transactionId="t3")
+            ),
             "README.txt": b"exported by the field team",
             "__MACOSX/scoutpi-0004/._tx1.json": b"\x00\x05\x16\x07",
             "scoutpi-0004/.DS_Store": b"\x00\x00\x00\x01Bud1",
@@ -1173,8 +1210,9 @@ def test_nested_zip_one_level_deep_loads_deeper_is_quarantined():
 
 @pytest.mark.parametrize("name", ["../../x.json", "/etc/x.json", "a/../../x.json", "C:/x.json"])
 def test_unsafe_member_path_is_quarantined_and_not_read(name):
-    parsed = parse(zip_of({name: js(device_payload()), "ok.json": js(device_payload())}),
-                   "transactions/a.zip")
+    parsed = parse(
+        zip_of({name: js(device_payload()), "ok.json": js(device_payload())}), "transactions/a.zip"
+    )
     assert parsed.column("payloads", "source_member") == ["ok.json"]
     assert parsed.quarantine == [
         {
@@ -1272,8 +1310,10 @@ def test_canonical_tx_id():
 
 def test_jobs_and_chunks_pickle_for_the_process_pool():
     assert pickle.loads(pickle.dumps(parse_chunk)) is parse_chunk
-    job = ParseJob("transactions/big.ndjson",
-                   data=ndjson(*[device_payload(transactionId=str(i)) for i in range(1_500)]))
+    job = ParseJob(
+        "transactions/big.ndjson",
+        data=ndjson(*[device_payload(transactionId=str(i)) for i in range(1_500)]),
+    )
     assert pickle.loads(pickle.dumps(job)) == job
     chunk = parse_chunk([job, ParseJob(DEVICE_PATH, data=b"{")], NOW)
     copy = pickle.loads(pickle.dumps(chunk))
@@ -1304,4 +1344,6 @@ def test_a_rules_bug_quarantines_the_record_instead_of_raising(monkeypatch):
     chunk = parse_chunk([ParseJob("transactions/d.ndjson", data=data)], NOW, typed=False)
     _payloads, _items, _interactions, quarantine = in_delivery_order(chunk)
     assert [(q["source_position"], q["reason"]) for q in quarantine] == [
-        (1, "parser error: RuntimeError: boom"), (2, "parser error: RuntimeError: boom")]
+        (1, "parser error: RuntimeError: boom"),
+        (2, "parser error: RuntimeError: boom"),
+    ]

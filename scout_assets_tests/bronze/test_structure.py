@@ -16,7 +16,11 @@ from scout_assets.bronze.structure import (
 @pytest.mark.parametrize(
     "raw, dialect, canonical",
     [
-        (b'{"transactionId": "AB-12", "storeId": 999999}', DEVICE, "ab12"),  # unknown store: silver's
+        (
+            b'{"transactionId": "AB-12", "storeId": 999999}',
+            DEVICE,
+            "ab12",
+        ),  # unknown store: silver's
         (b'{"transactionId": 12345, "totals": {"totalAmount": -5}}', DEVICE, "12345"),
         (b'{"transaction_id": "X-1", "canonical_tx_id": ""}', DOCUMENTED, "x1"),
         (b'{"canonical_tx_id": "abc", "transaction_id": null}', DOCUMENTED, "abc"),
@@ -42,8 +46,11 @@ def test_sound_transactions(raw, dialect, canonical):
         (b'{"transactionId": " - "}', "transactionId", 'transactionId is " - "'),
         (b'{"transactionId": true}', "transactionId", "transactionId is true"),
         (b'{"transactionId": {"id": 1}}', "transactionId", "no transaction id"),
-        (b'{"transaction_id": "", "canonical_tx_id": null}', "canonical_tx_id",
-         'canonical_tx_id or transaction_id is null, ""'),
+        (
+            b'{"transaction_id": "", "canonical_tx_id": null}',
+            "canonical_tx_id",
+            'canonical_tx_id or transaction_id is null, ""',
+        ),
     ],
 )
 def test_unsound_transactions_name_the_field(raw, field, reason):
@@ -60,7 +67,10 @@ def test_the_device_a_payload_names_is_reported_upper_case():
     unnamed = judge_payload(TRANSACTIONS, b'{"transactionId": "a"}')
 
     assert (device.device_id, documented.device_id, unnamed.device_id) == (
-        "SCOUTPI-0004", "SCOUTPI-7", None)
+        "SCOUTPI-0004",
+        "SCOUTPI-7",
+        None,
+    )
 
 
 @pytest.mark.parametrize(

@@ -182,13 +182,18 @@ def test_a_month_made_worse_warns_errs_blocks_gold_and_alerts_once_per_problem(
     assert quality.metadata["quality_percent"].value == pytest.approx(68.75)
     assert quality.metadata["tier"].value == "Critical Issues"
     # Silver holds the new April; gold was held back, and the month stays queued.
-    assert warehouse.scalar(
-        "select count(*) from dbo.Transactions where txn_month = $m", {"m": APRIL}
-    ) == 80
-    assert warehouse.scalar(
-        "select count(*) from dbo.v_transactions_flat_production where txn_month = $m",
-        {"m": APRIL},
-    ) == gold_before == 30
+    assert (
+        warehouse.scalar("select count(*) from dbo.Transactions where txn_month = $m", {"m": APRIL})
+        == 80
+    )
+    assert (
+        warehouse.scalar(
+            "select count(*) from dbo.v_transactions_flat_production where txn_month = $m",
+            {"m": APRIL},
+        )
+        == gold_before
+        == 30
+    )
     assert warehouse.scalar("select txn_month from audit.PendingMonths") == APRIL
 
     assert tick() == [

@@ -51,7 +51,8 @@ def test_descriptions_say_the_thresholds_of_names_py():
     specs = {spec.name: spec for spec in check_specs([BY_TABLE["dbo.Transactions"]])}
     assert "WARN above 2%, ERROR above 5%" in specs[names.CONFLICTING_VERSIONS].description
     assert "WARN outside 0.5x-2x, ERROR outside 0.2x-5x" in (
-        specs[names.ROW_COUNT_ANOMALY].description)
+        specs[names.ROW_COUNT_ANOMALY].description
+    )
     # Monthly checks are partitioned (one status per month); the freshness of the newest
     # transaction is one verdict per run.
     assert specs[names.CONFLICTING_VERSIONS].partitions_def is not None
@@ -67,8 +68,11 @@ def months(warehouse):
     for month, count, quality in ((MARCH, 10, 1.0), (APRIL, 10, 0.75), (MAY, 10, 0.5),
                                   (JUNE, 2, 1.0)):  # fmt: skip
         for n in range(count):
-            when = datetime(month.year, month.month, n + 1, 10) if month != JUNE else (
-                NOW - timedelta(days=3 + n))
+            when = (
+                datetime(month.year, month.month, n + 1, 10)
+                if month != JUNE
+                else (NOW - timedelta(days=3 + n))
+            )
             rows.append(transaction(f"t{month.month}-{n}", when, 104, 10, quality))
     insert(warehouse, "dbo.Transactions", rows)
     soap = dict(brand="Safeguard", nielsen="Bar Soap", department="Personal Care")
@@ -124,4 +128,7 @@ def test_a_monthly_verdict_is_an_evaluation_on_its_month(months, warehouse):
     [fresh] = [v for v in verdicts if v.check_name == names.DATA_FRESHNESS]
     result = run_result(key, fresh)
     assert (result.passed, result.severity, result.metadata["subject"].value) == (
-        False, dg.AssetCheckSeverity.WARN, "latest")  # 3 days old: Stale
+        False,
+        dg.AssetCheckSeverity.WARN,
+        "latest",
+    )  # 3 days old: Stale

@@ -28,12 +28,13 @@ REFERENCE = Path(gen.__file__).resolve().parent.parent / "reference_data"
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> GenerationSummary:
     root = tmp_path_factory.mktemp("demo")
-    return generate_drive(root / "drive", transactions=3000, months=3, end=END,
-                          truth_file=root / "truth.parquet")
+    return generate_drive(
+        root / "drive", transactions=3000, months=3, end=END, truth_file=root / "truth.parquet"
+    )
 
 
 @pytest.fixture(scope="module")
-def tree(demo) -> "Tree":
+def tree(demo) -> Tree:
     return Tree(demo.drive_dir)
 
 
@@ -42,8 +43,11 @@ class Tree:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.files = {p.relative_to(root).as_posix(): p.read_bytes()
-                      for p in sorted(root.rglob("*")) if p.is_file()}
+        self.files = {
+            p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*"))
+            if p.is_file()
+        }
         self.payloads: dict[bytes, dict] = {}  # distinct payload text -> parsed
         self.broken: set[bytes] = set()  # distinct texts that are not JSON
         for rel, data in self.files.items():
@@ -56,8 +60,12 @@ class Tree:
                         continue
                     for doc in value if isinstance(value, list) else [value]:
                         self.payloads[json.dumps(doc, sort_keys=True).encode()] = doc
-        self.interactions = [row for rel, data in self.files.items()
-                             if rel.startswith("interactions/") for row in _rows(rel, data)]
+        self.interactions = [
+            row
+            for rel, data in self.files.items()
+            if rel.startswith("interactions/")
+            for row in _rows(rel, data)
+        ]
 
     def device_payloads(self) -> list[dict]:
         return [p for p in self.payloads.values() if "deviceId" in p]
@@ -89,8 +97,11 @@ def _rows(rel: str, data: bytes):
 
 
 def _hashes(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in root.rglob("*") if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in root.rglob("*")
+        if p.is_file()
+    }
 
 
 def _cents(value) -> int:
@@ -158,8 +169,13 @@ def test_noise_in_real_world_proportions(demo):
     assert 0.025 <= demo.documented_payloads / demo.transactions <= 0.055
     assert 0 < demo.consent_fallbacks <= 0.015 * demo.empty_timestamps
     assert 0 < demo.late_interactions <= 0.04 * demo.interactions
-    assert demo.bad_payloads == {"missing_transaction_id": 2, "negative_total": 2,
-                                 "non_numeric_total": 2, "string_total": 3, "unknown_store": 2}
+    assert demo.bad_payloads == {
+        "missing_transaction_id": 2,
+        "negative_total": 2,
+        "non_numeric_total": 2,
+        "string_total": 3,
+        "unknown_store": 2,
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -189,10 +205,12 @@ def test_documented_payloads_follow_the_snake_case_contract(tree):
     for payload in documented:
         assert payload["canonical_tx_id"] == _canonical(payload["transaction_id"])
         assert re.search(r"(\+08:00|Z)$", payload["timestamp"])
-        assert _cents(payload["total_amount"]) == sum(_cents(i["total_price"])
-                                                      for i in payload["items"])
+        assert _cents(payload["total_amount"]) == sum(
+            _cents(i["total_price"]) for i in payload["items"]
+        )
         assert {"product_name", "sku", "unit_price", "quantity", "total_price"} <= set(
-            payload["items"][0])
+            payload["items"][0]
+        )
 
 
 def test_bad_payloads_are_countable(demo, tree):
@@ -219,16 +237,18 @@ def test_each_sale_is_delivered_intact_and_conflicts_are_counted(demo, tree):
         if tx_id:
             items = payload["items"]
             versions[_canonical(tx_id)].add(
-                (len(items), sum(_cents(i.get("totalPrice", i.get("total_price")))
-                                 for i in items)))
+                (len(items), sum(_cents(i.get("totalPrice", i.get("total_price"))) for i in items))
+            )
     missing_ids = demo.bad_payloads.get("missing_transaction_id", 0)
     assert len(versions) == demo.transactions - missing_ids
     assert sum(len(v) > 1 for v in versions.values()) == demo.conflicting_versions
 
 
 def test_malformed_files_are_truncated_copies_so_nothing_is_lost(demo, tree):
-    whole = [json.dumps(p, separators=(",", ":"), ensure_ascii=False).encode()
-             for p in tree.payloads.values()]
+    whole = [
+        json.dumps(p, separators=(",", ":"), ensure_ascii=False).encode()
+        for p in tree.payloads.values()
+    ]
     assert len(tree.broken) == demo.malformed_files + 1  # + the documented batch's cut line
     for text in tree.broken:
         assert any(w.startswith(text) for w in whole), text[:80]
@@ -272,21 +292,41 @@ def test_sales_fall_in_trading_hours_with_weekend_peaks(demo):
 
 
 def test_empty_timestamps_are_resolved_by_interactions_or_consent(demo, tree):
-    empty = {_canonical(p["transactionId"]) for p in tree.device_payloads()
-             if p["timestamp"] == "" and "transactionId" in p}
+    empty = {
+        _canonical(p["transactionId"])
+        for p in tree.device_payloads()
+        if p["timestamp"] == "" and "transactionId" in p
+    }
     anonymous = [p for p in tree.device_payloads() if "transactionId" not in p]
     assert len(empty) == demo.empty_timestamps - sum(p["timestamp"] == "" for p in anonymous)
-    interacted = {_canonical(r.get("canonical_tx_id") or r["InteractionID"])
-                  for r in tree.interactions}
+    interacted = {
+        _canonical(r.get("canonical_tx_id") or r["InteractionID"]) for r in tree.interactions
+    }
     assert len(empty - interacted) == demo.consent_fallbacks
 
 
 def test_interactions_carry_the_production_columns(tree):
-    row_keys = {"InteractionID", "StoreID", "DeviceID", "TransactionDate", "FacialID", "Gender",
-                "Age", "EmotionalState", "TranscriptionText", "Barangay"}
+    row_keys = {
+        "InteractionID",
+        "StoreID",
+        "DeviceID",
+        "TransactionDate",
+        "FacialID",
+        "Gender",
+        "Age",
+        "EmotionalState",
+        "TranscriptionText",
+        "Barangay",
+    }
     assert all(row_keys <= set(row) for row in tree.interactions)
-    assert {r["Gender"] for r in tree.interactions} == {"Male", "Female", "M", "F", "male",
-                                                         "female"}
+    assert {r["Gender"] for r in tree.interactions} == {
+        "Male",
+        "Female",
+        "M",
+        "F",
+        "male",
+        "female",
+    }
     assert all(15 <= int(r["Age"]) <= 80 for r in tree.interactions)
     ids = [r["InteractionID"] for r in tree.interactions]
     assert any(i.isupper() for i in ids) and any("-" not in i for i in ids)
@@ -300,8 +340,17 @@ def test_interactions_carry_the_production_columns(tree):
 def test_store_master_has_the_real_stores_and_spans_regions(demo):
     sheet = openpyxl.load_workbook(demo.drive_dir / "supplements/stores.xlsx")["Stores"]
     header, *rows = list(sheet.values)
-    assert header == ("StoreID", "StoreName", "DeviceID", "BarangayName", "MunicipalityName",
-                      "ProvinceName", "Region", "GeoLatitude", "GeoLongitude")
+    assert header == (
+        "StoreID",
+        "StoreName",
+        "DeviceID",
+        "BarangayName",
+        "MunicipalityName",
+        "ProvinceName",
+        "Region",
+        "GeoLatitude",
+        "GeoLongitude",
+    )
     stores = {row[0]: dict(zip(header, row)) for row in rows}
     assert len(stores) >= 40
     regions = {s["Region"] for s in stores.values()}
@@ -312,8 +361,9 @@ def test_store_master_has_the_real_stores_and_spans_regions(demo):
         for real in csv.DictReader(handle):
             store = stores[int(real["StoreID"])]
             assert store["DeviceID"] == real["DeviceID"]
-            assert store["MunicipalityName"] == (real["MunicipalityName"]
-                                                 or store["MunicipalityName"])
+            assert store["MunicipalityName"] == (
+                real["MunicipalityName"] or store["MunicipalityName"]
+            )
     assert stores[104]["StoreName"] == "ERRSON" and stores[104]["GeoLatitude"] == 14.5764
     assert len({s["DeviceID"] for s in stores.values()}) == len(stores)
     for s in stores.values():  # the Philippines, roughly
@@ -351,10 +401,12 @@ def test_truth_file_holds_one_row_per_sale(demo):
 
 
 def test_device_files_layout_is_one_device_json_per_payload(tmp_path):
-    summary = generate_drive(tmp_path, transactions=500, months=2, end=END,
-                             layout="device-files")
-    files = [p.relative_to(tmp_path).as_posix() for p in (tmp_path / "transactions").rglob("*")
-             if p.is_file()]
+    summary = generate_drive(tmp_path, transactions=500, months=2, end=END, layout="device-files")
+    files = [
+        p.relative_to(tmp_path).as_posix()
+        for p in (tmp_path / "transactions").rglob("*")
+        if p.is_file()
+    ]
     assert len(files) == summary.transactions + summary.conflicting_versions
     for rel in files:
         assert re.fullmatch(r"transactions/scoutpi-\d{4}/(resend/)?[0-9a-f-]{36}\.json", rel)
@@ -376,8 +428,13 @@ def test_ndjson_layout_is_device_lines_in_bounded_files(tmp_path, monkeypatch):
 
 def test_noise_off_gives_a_clean_drive(tmp_path):
     summary = generate_drive(tmp_path, transactions=600, months=2, end=END, noise=False)
-    assert (summary.reupload_files, summary.malformed_files, summary.malformed_lines,
-            summary.conflicting_versions, summary.consent_fallbacks) == (0, 0, 0, 0, 0)
+    assert (
+        summary.reupload_files,
+        summary.malformed_files,
+        summary.malformed_lines,
+        summary.conflicting_versions,
+        summary.consent_fallbacks,
+    ) == (0, 0, 0, 0, 0)
     assert summary.bad_payloads == {}
     contents = [h for h in _hashes(tmp_path).values()]
     assert len(contents) == len(set(contents)) == summary.files_written
@@ -388,8 +445,14 @@ def test_noise_off_gives_a_clean_drive(tmp_path):
 def test_sales_are_the_same_whatever_the_layout_or_noise(tmp_path):
     truths = []
     for name, kwargs in (("mixed", {}), ("flat", {"layout": "ndjson", "noise": False})):
-        generate_drive(tmp_path / name, transactions=400, months=2, end=END,
-                       truth_file=tmp_path / f"{name}.parquet", **kwargs)
+        generate_drive(
+            tmp_path / name,
+            transactions=400,
+            months=2,
+            end=END,
+            truth_file=tmp_path / f"{name}.parquet",
+            **kwargs,
+        )
         truth = pq.read_table(tmp_path / f"{name}.parquet").to_pandas()
         truths.append(truth[["canonical_tx_id", "store_id", "txn_ts", "total_amount"]])
     assert truths[0].equals(truths[1])

@@ -44,8 +44,9 @@ def rows(warehouse: DuckDBWarehouse, table: str, columns: str = "*", order: str 
     return warehouse.query(f"select {columns} from {table} order by {order}").to_pylist()
 
 
-def transaction(tx_id: str, when: datetime, store: int | None, total, quality: float = 1.0,
-                **extra) -> dict:
+def transaction(
+    tx_id: str, when: datetime, store: int | None, total, quality: float = 1.0, **extra
+) -> dict:
     """A dbo.Transactions row (daypart and weekday as silver computes them)."""
     hour = when.hour
     daypart = ("Morning" if 6 <= hour <= 11 else "Afternoon" if 12 <= hour <= 17
@@ -63,10 +64,20 @@ def transaction(tx_id: str, when: datetime, store: int | None, total, quality: f
     }  # fmt: skip
 
 
-def line(tx_id: str, month: date, sequence: int, product: str, price, quantity: int = 1,
-         brand: str = "Unknown Brand", category: str | None = None,
-         nielsen: str = "Unspecified", department: str = "General Merchandise",
-         pack_size: str | None = None, confidence: float = 0.9) -> dict:
+def line(
+    tx_id: str,
+    month: date,
+    sequence: int,
+    product: str,
+    price,
+    quantity: int = 1,
+    brand: str = "Unknown Brand",
+    category: str | None = None,
+    nielsen: str = "Unspecified",
+    department: str = "General Merchandise",
+    pack_size: str | None = None,
+    confidence: float = 0.9,
+) -> dict:
     """A dbo.TransactionItems row."""
     return {
         "canonical_tx_id": tx_id, "transaction_id": tx_id.upper(), "txn_month": month,
@@ -80,8 +91,14 @@ def line(tx_id: str, month: date, sequence: int, product: str, price, quantity: 
     }  # fmt: skip
 
 
-def sales_interaction(tx_id: str, when: datetime | None, key: str | None = None,
-                      gender: str = "Female", age_bracket: str = "25-34", **extra) -> dict:
+def sales_interaction(
+    tx_id: str,
+    when: datetime | None,
+    key: str | None = None,
+    gender: str = "Female",
+    age_bracket: str = "25-34",
+    **extra,
+) -> dict:
     """A dbo.SalesInteractions row."""
     return {
         "interaction_key": key or tx_id, "interaction_id": key or tx_id,
@@ -92,8 +109,9 @@ def sales_interaction(tx_id: str, when: datetime | None, key: str | None = None,
     }  # fmt: skip
 
 
-def substitution(tx_id: str, when: datetime, item_sequence: int | None, reason: str | None,
-                 source: str = "item") -> dict:
+def substitution(
+    tx_id: str, when: datetime, item_sequence: int | None, reason: str | None, source: str = "item"
+) -> dict:
     """A dbo.BrandSubstitutions row."""
     return {
         "canonical_tx_id": tx_id, "txn_month": date(when.year, when.month, 1), "txn_ts": when,
@@ -115,13 +133,29 @@ def reference(warehouse: DuckDBWarehouse) -> None:
     """Two stores, their region and a three-brand Nielsen map (one brand without category)."""
     insert(warehouse, "dbo.Region",
            [{"region_code": "NCR", "region_name": "National Capital Region"}])  # fmt: skip
-    insert(warehouse, "dbo.Stores", [
-        {"StoreID": 102, "StoreName": None, "MunicipalityName": "Manila",
-         "ProvinceName": "Metro Manila", "Region": "NCR", "source": "test"},
-        {"StoreID": 104, "StoreName": "ERRSON", "BarangayName": "Sta. Ana",
-         "MunicipalityName": "Pateros", "ProvinceName": "Metro Manila", "Region": "NCR",
-         "source": "test"},
-    ])
+    insert(
+        warehouse,
+        "dbo.Stores",
+        [
+            {
+                "StoreID": 102,
+                "StoreName": None,
+                "MunicipalityName": "Manila",
+                "ProvinceName": "Metro Manila",
+                "Region": "NCR",
+                "source": "test",
+            },
+            {
+                "StoreID": 104,
+                "StoreName": "ERRSON",
+                "BarangayName": "Sta. Ana",
+                "MunicipalityName": "Pateros",
+                "ProvinceName": "Metro Manila",
+                "Region": "NCR",
+                "source": "test",
+            },
+        ],
+    )
     insert(warehouse, "ref.nielsen_brand_map", [
         {"brand_name": "Safeguard", "nielsen_category": "Bar Soap",
          "nielsen_department": "Personal Care", "confidence": 1.0},
@@ -132,9 +166,16 @@ def reference(warehouse: DuckDBWarehouse) -> None:
     ])  # fmt: skip
 
 
-def nielsen_row(tx_id: str, when: datetime, category: str, brand: str, value,
-                basket_size: int = 1, age_bracket: str | None = None,
-                department: str = "Food & Beverages") -> dict:
+def nielsen_row(
+    tx_id: str,
+    when: datetime,
+    category: str,
+    brand: str,
+    value,
+    basket_size: int = 1,
+    age_bracket: str | None = None,
+    department: str = "Food & Beverages",
+) -> dict:
     """A dbo.v_nielsen_complete_analytics row (what the cross-tab reads)."""
     hour = when.hour
     daypart = ("Morning" if 6 <= hour <= 11 else "Afternoon" if 12 <= hour <= 17
@@ -150,23 +191,27 @@ def nielsen_row(tx_id: str, when: datetime, category: str, brand: str, value,
     }  # fmt: skip
 
 
-T1 = datetime(2025, 3, 5, 10, 15)   # Wednesday morning
-T2 = datetime(2025, 3, 8, 19, 0)    # Saturday evening
-T3 = datetime(2025, 3, 9, 14, 0)    # Sunday afternoon
-T4 = datetime(2025, 4, 1, 0, 30)    # Tuesday night
-T5 = datetime(2025, 4, 2, 8, 0)     # Wednesday morning
+T1 = datetime(2025, 3, 5, 10, 15)  # Wednesday morning
+T2 = datetime(2025, 3, 8, 19, 0)  # Saturday evening
+T3 = datetime(2025, 3, 9, 14, 0)  # Sunday afternoon
+T4 = datetime(2025, 4, 1, 0, 30)  # Tuesday night
+T5 = datetime(2025, 4, 2, 8, 0)  # Wednesday morning
 
 
 def five_transactions(warehouse: DuckDBWarehouse) -> DuckDBWarehouse:
     """Five transactions over March and April 2025 in two stores (and one unknown store)."""
     reference(warehouse)
-    insert(warehouse, "dbo.Transactions", [
-        transaction("t1", T1, 104, 70.08, total_items=2),
-        transaction("t2", T2, 102, 50.00, total_items=2, payment_method="gcash"),
-        transaction("t3", T3, 104, 100.00, quality=0.8),     # items sum to 60.00 only
-        transaction("t4", T4, 999, 10.00, quality=0.8, total_items=0),  # no items at all
-        transaction("t5", T5, 104, 20.00),
-    ])
+    insert(
+        warehouse,
+        "dbo.Transactions",
+        [
+            transaction("t1", T1, 104, 70.08, total_items=2),
+            transaction("t2", T2, 102, 50.00, total_items=2, payment_method="gcash"),
+            transaction("t3", T3, 104, 100.00, quality=0.8),  # items sum to 60.00 only
+            transaction("t4", T4, 999, 10.00, quality=0.8, total_items=0),  # no items at all
+            transaction("t5", T5, 104, 20.00),
+        ],
+    )
     insert(warehouse, "dbo.TransactionItems", [
         line("t1", MARCH, 1, "Safeguard Classic Beige", 40.08, brand="Safeguard",
              category="Body Care", nielsen="Bar Soap", department="Personal Care",
@@ -193,10 +238,14 @@ def five_transactions(warehouse: DuckDBWarehouse) -> DuckDBWarehouse:
                           emotional_state=None, substitution_event=True,
                           substitution_reason="walang stock"),
     ])  # fmt: skip
-    insert(warehouse, "dbo.BrandSubstitutions", [
-        substitution("t1", T1, 2, "out of stock"),
-        substitution("t3", T3, None, "walang stock", source="interaction"),
-    ])
+    insert(
+        warehouse,
+        "dbo.BrandSubstitutions",
+        [
+            substitution("t1", T1, 2, "out of stock"),
+            substitution("t3", T3, None, "walang stock", source="interaction"),
+        ],
+    )
     insert(warehouse, "dbo.TransactionBaskets", [
         basket("t1", T1, 2, "2-3"), basket("t2", T2, 2, "2-3"), basket("t3", T3, 1, "1"),
         basket("t4", T4, 0, "empty"), basket("t5", T5, 1, "1"),

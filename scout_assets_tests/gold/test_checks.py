@@ -49,8 +49,9 @@ def test_consistent_tables_reconcile_with_the_filtered_remainder_reported(built)
     for judge_fn in (judge_flat, judge_nielsen, judge_xtab):
         verdicts = judge(built, judge_fn)
         assert {month for _, month in verdicts} == set(MONTHS)
-        assert all(v.severity == OK for v in verdicts.values()), (
-            [v.description for v in verdicts.values()])
+        assert all(v.severity == OK for v in verdicts.values()), [
+            v.description for v in verdicts.values()
+        ]
     nielsen = judge(built, judge_nielsen)
     # t5 (20.00, score 0.5) is the only transaction below the filter.
     april = nielsen[names.NIELSEN_RECONCILES, APRIL].figures

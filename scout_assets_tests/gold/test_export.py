@@ -46,7 +46,11 @@ def test_parquet_from_the_extension_keeps_types(warehouse_file: str, tmp_path: P
     table = pq.read_table(out)
     assert table.num_rows == 5
     assert sorted(table.column("transaction_value").to_pylist()) == [
-        Decimal("10.00"), Decimal("20.00"), Decimal("50.00"), Decimal("70.08"), Decimal("100.00")
+        Decimal("10.00"),
+        Decimal("20.00"),
+        Decimal("50.00"),
+        Decimal("70.08"),
+        Decimal("100.00"),
     ]
 
 

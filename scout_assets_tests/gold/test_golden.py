@@ -15,11 +15,11 @@ from decimal import Decimal
 import dagster as dg
 import pytest
 
+from scout_assets.checks import names
+from scout_assets.checks.catalog import CHECKS
 from scout_assets.definitions import build_definitions
 from scout_assets.environment import Settings
 from scout_assets.gold.assets import assets as gold_assets
-from scout_assets.checks import names
-from scout_assets.checks.catalog import CHECKS
 from scout_assets.models import BY_KEY
 from scout_assets.platinum.assets import assets as platinum_assets
 from scout_assets.resources.warehouse import DuckDBWarehouse, close_all_connections
@@ -27,8 +27,12 @@ from scout_assets.runner import run_pipeline
 from scout_assets_tests.builders import device_payload, interaction, item, write_json, write_jsonl
 
 MARCH, APRIL = date(2025, 3, 1), date(2025, 4, 1)
-RECONCILIATION = {names.FLAT_RECONCILES, names.NIELSEN_RECONCILES, names.XTAB_RECONCILES,
-                  names.XTAB_SHARES_AND_RANKS}
+RECONCILIATION = {
+    names.FLAT_RECONCILES,
+    names.NIELSEN_RECONCILES,
+    names.XTAB_RECONCILES,
+    names.XTAB_SHARES_AND_RANKS,
+}
 
 
 def safeguard(quantity=1):
@@ -147,10 +151,13 @@ def golden_run(tmp_path_factory):
         write_golden_drive(drive_dir)
         first = run()
         assert first.months_built == [MARCH, APRIL]
-        assert warehouse.scalar(
-            "select txn_month from dbo.v_transactions_flat_production "
-            "where canonical_tx_id = 'gold0006'"
-        ) == APRIL  # placed by its consent time until the interaction arrives
+        assert (
+            warehouse.scalar(
+                "select txn_month from dbo.v_transactions_flat_production "
+                "where canonical_tx_id = 'gold0006'"
+            )
+            == APRIL
+        )  # placed by its consent time until the interaction arrives
         write_late_interaction(drive_dir)
         second = run()
         assert second.months_built == [MARCH, APRIL]  # the month it left and the one it joined
@@ -356,9 +363,15 @@ def test_monitors_describe_the_golden_warehouse(golden):
     }  # fmt: skip
     for process, records in ours.items():
         row = pipeline[process]
-        assert (row["total_runs"], row["successful_runs"], row["failed_runs"],
-                row["total_records_processed"], row["current_status"], row["health_status"],
-                row["activity_status"]) == (2, 2, 0, records, "completed", "Healthy", "Active")
+        assert (
+            row["total_runs"],
+            row["successful_runs"],
+            row["failed_runs"],
+            row["total_records_processed"],
+            row["current_status"],
+            row["health_status"],
+            row["activity_status"],
+        ) == (2, 2, 0, records, "completed", "Healthy", "Active")
     assert {row["health_status"] for row in pipeline.values()} == {"Healthy"}
     assert "platinum.pipeline_realtime_monitor" in pipeline  # the first refresh, logged
 
@@ -375,7 +388,10 @@ def test_reconciliation_checks_pass_for_every_month(golden_instance):
             evaluation = record.event.dagster_event.event_specific_data
             latest.setdefault(evaluation.partition, evaluation)
         assert sorted(latest) == ["2025-03-01", "2025-04-01"], key
-        assert all(e.passed for e in latest.values()), (key, [e.description for e in latest.values()])
+        assert all(e.passed for e in latest.values()), (
+            key,
+            [e.description for e in latest.values()],
+        )
 
 
 def test_every_month_has_its_own_row_count_and_a_preview(golden, golden_instance):
@@ -388,7 +404,8 @@ def test_every_month_has_its_own_row_count_and_a_preview(golden, golden_instance
                 event = golden_instance.get_latest_materialization_event(key)
                 metadata = event.asset_materialization.metadata
                 assert metadata["dagster/row_count"].value == golden.scalar(
-                    f"select count(*) from {model.table}"), key
+                    f"select count(*) from {model.table}"
+                ), key
                 continue
             for month in (MARCH, APRIL):
                 [record] = golden_instance.fetch_materializations(

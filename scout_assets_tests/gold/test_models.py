@@ -6,9 +6,6 @@ import pytest
 
 from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse
 from scout_assets_tests.gold.silver_rows import (
-    insert,
-    line,
-    transaction,
     APRIL,
     GOLD_MODELS,
     MARCH,
@@ -19,9 +16,13 @@ from scout_assets_tests.gold.silver_rows import (
     T5,
     build,
     five_transactions,
+    insert,
+    line,
     peso,
     rows,
+    transaction,
 )
+
 
 @pytest.fixture
 def silver(warehouse: DuckDBWarehouse) -> DuckDBWarehouse:
@@ -188,7 +189,10 @@ def test_rebuilding_one_month_leaves_the_others(silver: DuckDBWarehouse):
         "dbo.v_nielsen_complete_analytics": 2,
     }
     assert [r["canonical_tx_id"] for r in rows(silver, "dbo.v_insight_base")] == [
-        "t1", "t3", "t4", "t5"
+        "t1",
+        "t3",
+        "t4",
+        "t5",
     ]
 
 
@@ -212,9 +216,11 @@ def test_primary_item_and_pack_sizes_follow_price_then_item_order(warehouse: Duc
         {**line("t7", may, 1, "First", 1.00, brand="First"), **no_price},
     ])  # fmt: skip
     build(warehouse, GOLD_MODELS, [may])
-    assert rows(warehouse, "dbo.v_transactions_flat_production",
-                "canonical_tx_id, brand, item_count, brand_count",
-                ) == [  # fmt: skip
+    assert rows(
+        warehouse,
+        "dbo.v_transactions_flat_production",
+        "canonical_tx_id, brand, item_count, brand_count",
+    ) == [  # fmt: skip
         {"canonical_tx_id": "t6", "brand": "Early", "item_count": 4, "brand_count": 3},
         {"canonical_tx_id": "t7", "brand": "First", "item_count": 2, "brand_count": 2},
     ]

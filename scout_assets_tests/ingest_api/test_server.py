@@ -32,8 +32,9 @@ def token(server) -> str:
     return server.token(DEVICE.lower())  # device names are upper-cased, as bronze does
 
 
-def post(server, token, body: bytes, kind="transactions", content_type="application/json",
-         **headers) -> httpx.Response:
+def post(
+    server, token, body: bytes, kind="transactions", content_type="application/json", **headers
+) -> httpx.Response:
     headers = {"content-type": content_type, **headers}
     if token is not None:
         headers["authorization"] = f"Bearer {token}"
@@ -50,8 +51,9 @@ def parsed(server, relative_path: str):
     """What bronze makes of a landed file: its payloads, items, interactions, quarantine."""
     data = (server.drive_dir / relative_path).read_bytes()
     chunk = parse_chunk([ParseJob(relative_path, data=data)], now=datetime(2025, 4, 1))
-    return SimpleNamespace(**dict(zip(("payloads", "items", "interactions", "quarantine"),
-                                      chunk.tables)))
+    return SimpleNamespace(
+        **dict(zip(("payloads", "items", "interactions", "quarantine"), chunk.tables))
+    )
 
 
 def test_a_single_payload_is_landed_byte_for_byte_and_bronze_reads_it(server, token):
@@ -140,19 +142,24 @@ def test_a_10k_line_batch_with_3_bad_lines_lands_the_good_ones_and_lists_the_bad
     result = answer.json()
     assert result["accepted"] == 9_997
     assert [(r["line"], r["field"]) for r in result["rejected"]] == [
-        (10, None), (5_000, "transactionId"), (10_000, None)]
+        (10, None),
+        (5_000, "transactionId"),
+        (10_000, None),
+    ]
     landed = (server.drive_dir / result["file"]).read_bytes().split(b"\n")
     assert landed[-1] == b"" and len(landed) == 9_998
     good = [line for n, line in enumerate(lines, 1) if n not in (10, 5_000, 10_000)]
     assert landed[:-1] == good
     assert [p["sha256"] for p in result["payloads"]] == [
-        hashlib.sha256(line).hexdigest() for line in good]
+        hashlib.sha256(line).hexdigest() for line in good
+    ]
     assert parsed(server, result["file"]).payloads.num_rows == 9_997  # bronze loads every one
 
 
 def test_both_dialects_and_interactions_are_accepted_as_files_are(server, token):
-    documented = json.dumps(documented_payload("c1000000-0000-4000-8000-000000000001",
-                                               [("Coke Regular 1.5L", 75.0, 1)])).encode()
+    documented = json.dumps(
+        documented_payload("c1000000-0000-4000-8000-000000000001", [("Coke Regular 1.5L", 75.0, 1)])
+    ).encode()
     interactions = b"\n".join([
         b'{"InteractionID": "c1000000-0000-4000-8000-000000000001", "DeviceID": "scoutpi-0004",'
         b' "TransactionDate": "2025-03-10 09:30:00", "Gender": "F"}',
@@ -160,8 +167,13 @@ def test_both_dialects_and_interactions_are_accepted_as_files_are(server, token)
     ])  # fmt: skip
 
     first = post(server, token, documented)
-    second = post(server, token, interactions, kind="interactions",
-                  content_type="application/x-ndjson; charset=utf-8")
+    second = post(
+        server,
+        token,
+        interactions,
+        kind="interactions",
+        content_type="application/x-ndjson; charset=utf-8",
+    )
 
     assert first.status_code == 202, first.text
     assert second.status_code == 202, second.text
@@ -176,7 +188,8 @@ def test_an_oversized_body_is_413_whether_declared_or_streamed(server, token):
 
     declared = post(server, token, too_big)
     streamed = httpx.post(
-        f"{server.url}/v1/transactions", content=iter([too_big[:1_000_000]] * 9),
+        f"{server.url}/v1/transactions",
+        content=iter([too_big[:1_000_000]] * 9),
         headers={"authorization": f"Bearer {token}", "content-type": "application/json"},
         timeout=60,
     )  # a generator body goes chunked: no Content-Length to refuse up front
@@ -190,7 +203,8 @@ def test_a_client_that_never_finishes_its_body_is_cut_off(server, token):
         slow.sendall(
             b"POST /v1/transactions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             + f"Authorization: Bearer {token}\r\n".encode()
-            + b"Content-Length: 1000\r\n\r\n" + b'{"transactionId": '
+            + b"Content-Length: 1000\r\n\r\n"
+            + b'{"transactionId": '
         )
         received = b""
         while chunk := slow.recv(65536):  # until the server closes the connection
@@ -240,8 +254,11 @@ def test_health_and_metrics(server, token):
     assert samples['scout_ingest_payloads_total{kind="transactions",outcome="rejected"}'] >= 3
     count = samples['scout_ingest_request_seconds_count{route="transactions"}']
     assert samples['scout_ingest_request_seconds_bucket{route="transactions",le="+Inf"}'] == count
-    assert count == sum(v for k, v in samples.items()
-                        if k.startswith('scout_ingest_requests_total{route="transactions"'))
+    assert count == sum(
+        v
+        for k, v in samples.items()
+        if k.startswith('scout_ingest_requests_total{route="transactions"')
+    )
 
 
 def test_a_landing_that_fails_is_503_and_the_retry_with_the_same_key_lands_it(server):

@@ -42,17 +42,23 @@ def test_an_old_warehouse_migrated_then_run_equals_a_fresh_build(tmp_path):
     with duckdb.connect(str(old), read_only=True) as migrated, \
             duckdb.connect(str(fresh), read_only=True) as built:  # fmt: skip
         assert columns(migrated) == columns(built)
-        payloads_after = migrated.execute("select count(*) from dbo.PayloadTransactions").fetchone()[0]
-        assert migrated.execute(
-            "select count(*) from duckdb_tables() where table_name = 'LegacyBronze'"
-        ).fetchone()[0] == 0
+        payloads_after = migrated.execute(
+            "select count(*) from dbo.PayloadTransactions"
+        ).fetchone()[0]
+        assert (
+            migrated.execute(
+                "select count(*) from duckdb_tables() where table_name = 'LegacyBronze'"
+            ).fetchone()[0]
+            == 0
+        )
     # The old bronze quarantined payloads of unknown stores; read again, they are kept.
     assert payloads_after == payloads_before + rejected_before
     fresh_rows, old_rows = contents(fresh), contents(old)
     for table in fresh_rows:
         exclude = {"payload_id"} if table == "dbo.PayloadTransactions" else set()
         assert _without(old_rows[table], exclude, table, old) == _without(
-            fresh_rows[table], exclude, table, fresh), table
+            fresh_rows[table], exclude, table, fresh
+        ), table
 
 
 def _without(rows, exclude, table, path):

@@ -11,7 +11,7 @@ import pytest
 
 from scout_assets.definitions import build_definitions
 from scout_assets.environment import Settings
-from scout_assets.migrations import apply_migrations, applied_versions, migrations
+from scout_assets.migrations import applied_versions, apply_migrations, migrations
 from scout_assets.resources.warehouse import DuckDBWarehouse, close_all_connections
 from scout_assets.runner import run_pipeline
 from scout_assets_tests.gold.test_golden import write_golden_drive
@@ -80,24 +80,30 @@ def as_version_0(built: Path, target: Path) -> None:
             source = next((new for new, was in renamed.items() if was == column), column)
             if column == "substitution_event" and nullable == "NO":
                 # Version 0's meaning: any substitution, interaction or item.
-                select.append("coalesce(substitution_event or item_substitution_event, false)"
-                              " as substitution_event")
+                select.append(
+                    "coalesce(substitution_event or item_substitution_event, false)"
+                    " as substitution_event"
+                )
             elif source in current:
                 select.append(f'"{source}" as "{column}"')
         if select:  # a version-0 table that no longer exists stays empty
-            con.execute(f"insert into {table} by name select {', '.join(select)} "
-                        f"from built.{table}")
+            con.execute(
+                f"insert into {table} by name select {', '.join(select)} from built.{table}"
+            )
     con.execute("update audit.ETLProcessingLog set status = 'success' where status = 'completed'")
     # Fingerprints of reference tables that version 0 did not have were never written then.
-    con.execute("delete from ref.reference_fingerprints where table_name like '%.%' and "
-                "table_name not in (select table_schema || '.' || table_name "
-                "from information_schema.tables where table_catalog = current_database())")
-    for sequence, table, column in [("audit.etl_log_seq", "audit.ETLProcessingLog", "log_id"),
-                                    ("dbo.payload_id_seq", "dbo.PayloadTransactions",
-                                     "payload_id"),
-                                    ("audit.check_result_seq", "audit.CheckResults", "result_id"),
-                                    ("audit.quarantine_seq", "audit.Quarantine", "quarantine_id"),
-                                    ("audit.alert_seq", "audit.AlertLog", "alert_id")]:
+    con.execute(
+        "delete from ref.reference_fingerprints where table_name like '%.%' and "
+        "table_name not in (select table_schema || '.' || table_name "
+        "from information_schema.tables where table_catalog = current_database())"
+    )
+    for sequence, table, column in [
+        ("audit.etl_log_seq", "audit.ETLProcessingLog", "log_id"),
+        ("dbo.payload_id_seq", "dbo.PayloadTransactions", "payload_id"),
+        ("audit.check_result_seq", "audit.CheckResults", "result_id"),
+        ("audit.quarantine_seq", "audit.Quarantine", "quarantine_id"),
+        ("audit.alert_seq", "audit.AlertLog", "alert_id"),
+    ]:
         top = con.execute(f"select coalesce(max({column}), 0) from {table}").fetchone()[0]
         con.execute(f"select max(nextval('{sequence}')) from range(?)", [top])
     con.execute("detach built")
@@ -161,16 +167,21 @@ def test_a_version_0_warehouse_migrated_then_run_equals_a_fresh_build(builds):
     con = duckdb.connect(str(old), read_only=True)
     try:
         assert applied_versions(con) == {m.version for m in migrations()}
-        assert con.execute("select status, count(*) from audit.ETLProcessingLog group by 1"
-                           ).fetchall() == [("completed", con.execute(
-                               "select count(*) from audit.ETLProcessingLog").fetchone()[0])]
+        assert con.execute(
+            "select status, count(*) from audit.ETLProcessingLog group by 1"
+        ).fetchall() == [
+            ("completed", con.execute("select count(*) from audit.ETLProcessingLog").fetchone()[0])
+        ]
         queued = con.execute("select distinct txn_month from audit.PendingMonths order by 1")
         assert len(queued.fetchall()) == 2  # March and April, to be rebuilt with today's SQL
     finally:
         con.close()
 
     build(old_root, drive)
-    fresh_con, old_con = duckdb.connect(str(fresh), read_only=True), duckdb.connect(str(old), read_only=True)
+    fresh_con, old_con = (
+        duckdb.connect(str(fresh), read_only=True),
+        duckdb.connect(str(old), read_only=True),
+    )
     try:
         assert columns(old_con) == columns(fresh_con)  # every table, column, type and order
     finally:
@@ -185,17 +196,21 @@ def test_a_version_0_warehouse_migrated_then_run_equals_a_fresh_build(builds):
 def test_migrations_run_once_and_roll_back_together(tmp_path):
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     con.execute(V0_DDL.read_text(encoding="utf-8"))
-    con.execute("insert into audit.ETLProcessingLog (process_name, batch_id, start_time, status,"
-                " duration_seconds) values ('bronze.x', 'run', now(), 'success', 1.5)")
+    con.execute(
+        "insert into audit.ETLProcessingLog (process_name, batch_id, start_time, status,"
+        " duration_seconds) values ('bronze.x', 'run', now(), 'success', 1.5)"
+    )
     con.execute("drop table dbo.v_data_quality_monitor")  # the last migration will fail
     with pytest.raises(duckdb.CatalogException):
         apply_migrations(con)
     # Nothing of the earlier migrations stayed: the log still has its version-0 shape.
     assert applied_versions(con) == set()
-    assert con.execute("select status, duration_seconds from audit.ETLProcessingLog"
-                       ).fetchall() == [("success", 1.5)]
+    assert con.execute(
+        "select status, duration_seconds from audit.ETLProcessingLog"
+    ).fetchall() == [("success", 1.5)]
     con.execute(V0_DDL.read_text(encoding="utf-8"))  # the table back
     assert [m.version for m in apply_migrations(con)] == [m.version for m in migrations()]
     assert apply_migrations(con) == []
-    assert con.execute("select status, processing_duration_seconds from audit.ETLProcessingLog"
-                       ).fetchall() == [("completed", 1.5)]
+    assert con.execute(
+        "select status, processing_duration_seconds from audit.ETLProcessingLog"
+    ).fetchall() == [("completed", 1.5)]

@@ -57,8 +57,10 @@ def write_batch_one(drive: Path) -> None:
     for n in range(3):
         tx_id = tx("B", 4, n)
         write_json(drive / f"transactions/scoutpi-0004/{tx_id}.json", sale(tx_id, ""))
-    write_jsonl(drive / "interactions/scoutpi-0004/2025-04.jsonl",
-                [interaction(tx("B", 4, n), f"2025-04-2{n}T18:00:00") for n in range(2)])
+    write_jsonl(
+        drive / "interactions/scoutpi-0004/2025-04.jsonl",
+        [interaction(tx("B", 4, n), f"2025-04-2{n}T18:00:00") for n in range(2)],
+    )
 
 
 def write_batch_two(drive: Path) -> None:
@@ -73,8 +75,10 @@ def write_batch_two(drive: Path) -> None:
         winner, "2025-04-03T09:30:00", ("Safeguard Classic Beige 85g", 40.08, "Safeguard"),
         ("Coke Regular 1.5L", 75.0, "Coca-Cola"), ("Kopiko Brown Coffee", 8.0, "Kopiko"),
     ))  # fmt: skip
-    write_jsonl(drive / "interactions/late/2025-04-late.jsonl",
-                [interaction(tx("B", 4, 2), "2025-04-28T20:00:00", Gender="M")])
+    write_jsonl(
+        drive / "interactions/late/2025-04-late.jsonl",
+        [interaction(tx("B", 4, 2), "2025-04-28T20:00:00", Gender="M")],
+    )
 
 
 @dataclass(frozen=True)

@@ -49,9 +49,12 @@ def test_a_brand_map_change_queues_exactly_its_months_and_one_backfill_rebuilds_
     ).to_pylist()
     assert queued == [{"txn_month": MARCH, "reason": "taxonomy change"},
                       {"txn_month": APRIL, "reason": "taxonomy change"}]  # fmt: skip
-    assert warehouse.scalar(
-        "select count(*) from ref.brand_match_cache where product_name like 'Zorblax%'"
-    ) == 0  # the one answer the alias changes, forgotten
+    assert (
+        warehouse.scalar(
+            "select count(*) from ref.brand_match_cache where product_name like 'Zorblax%'"
+        )
+        == 0
+    )  # the one answer the alias changes, forgotten
     assert warehouse.scalar("select count(*) from ref.brand_match_cache") >= 4
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
@@ -61,8 +64,10 @@ def test_a_brand_map_change_queues_exactly_its_months_and_one_backfill_rebuilds_
 
     assert result.exit_code == 0, result.output
     assert "Rebuilt 2 month(s) (2025-03..2025-04) in 2 run(s)" in result.output
-    assert {(r["brand_detected"], r["brand_match_method"])
-            for r in items_of(warehouse, "Zorblax Quantum Widget")} == {("Lucky Me", "alias")}
+    assert {
+        (r["brand_detected"], r["brand_match_method"])
+        for r in items_of(warehouse, "Zorblax Quantum Widget")
+    } == {("Lucky Me", "alias")}
     assert {r["nielsen_category"] for r in items_of(warehouse, "Kopiko Brown Coffee")} == {
         "Candy & Sweets"
     }
@@ -125,18 +130,24 @@ def test_a_matcher_change_queues_exactly_the_months_whose_items_it_changes(
         return result.output
 
     # Any month's rebuild re-matches the cache; March is rebuilt now, so only April waits.
-    assert "Rebuilt 1 month(s) (2025-03..2025-03)" in backfill("--from", "2025-03", "--to", "2025-03")
-    assert {(r["brand_detected"], r["brand_match_method"])
-            for r in items_of(warehouse, "Lucky Me Pancit Canton")} == {("Lucky Me", "exact")}
-    assert warehouse.query(
-        "select txn_month, reason from audit.PendingMonths"
-    ).to_pylist() == [{"txn_month": APRIL, "reason": "brand matcher change"}]
+    assert "Rebuilt 1 month(s) (2025-03..2025-03)" in backfill(
+        "--from", "2025-03", "--to", "2025-03"
+    )
+    assert {
+        (r["brand_detected"], r["brand_match_method"])
+        for r in items_of(warehouse, "Lucky Me Pancit Canton")
+    } == {("Lucky Me", "exact")}
+    assert warehouse.query("select txn_month, reason from audit.PendingMonths").to_pylist() == [
+        {"txn_month": APRIL, "reason": "brand matcher change"}
+    ]
     assert warehouse.scalar(
         "select count(*) from ref.brand_match_cache where matcher_version is distinct from $v",
         {"v": matcher_version()},
     ) == 0  # fmt: skip
 
     assert "Rebuilt 1 month(s) (2025-04..2025-04)" in backfill()
-    assert {(r["brand_detected"], r["brand_match_method"])
-            for r in items_of(warehouse, "Kopiko Brown Coffee")} == {("Kopiko", "exact")}
+    assert {
+        (r["brand_detected"], r["brand_match_method"])
+        for r in items_of(warehouse, "Kopiko Brown Coffee")
+    } == {("Kopiko", "exact")}
     assert warehouse.scalar("select count(*) from audit.PendingMonths") == 0

@@ -27,6 +27,7 @@ from scout_assets.cli import main
 from scout_assets.definitions import build_definitions
 from scout_assets.demo.generate import generate_drive
 from scout_assets.environment import Settings, settings_from_env
+from scout_assets.month_plan import plan_month_ranges
 from scout_assets.operations.backup import (
     Backup,
     list_backups,
@@ -38,7 +39,6 @@ from scout_assets.operations.journal import journal_dir, read_journal, record_ne
 from scout_assets.operations.restore import rebuild_from_drive, restore_backup
 from scout_assets.operations.rollback import derived_tables, rollback_batch
 from scout_assets.resources.warehouse import DuckDBWarehouse, close_all_connections
-from scout_assets.month_plan import plan_month_ranges
 from scout_assets.runner import build_months, run_pipeline
 from scout_assets.time import manila_now
 from scout_assets_tests.migrations.test_migrations import contents
@@ -168,9 +168,7 @@ def test_a_backup_restored_with_the_replay_equals_the_live_warehouse(timeline, i
     assert {f[3] for f in deliveries(restored.warehouse_path)} == set(timeline.batches)
 
 
-def test_a_restore_at_a_time_between_two_batches_equals_the_warehouse_of_then(
-    timeline, instance
-):
+def test_a_restore_at_a_time_between_two_batches_equals_the_warehouse_of_then(timeline, instance):
     restored = timeline.settings("restored_at")
 
     outcome = restore_backup(str(timeline.backup.path), restored, instance,
@@ -350,8 +348,10 @@ def test_retention_keeps_the_newest_backup_of_recent_days_and_weeks():
     kept = retained(backups, keep_daily=3, keep_weekly=3)
 
     assert sorted(p.name for p in kept) == [
-        "w-2025-09-15T02:30.duckdb", "w-2025-09-22T02:30.duckdb",  # weekly (newest of its week)
-        "w-2025-10-01T02:30.duckdb", "w-2025-10-02T14:00.duckdb",  # daily
+        "w-2025-09-15T02:30.duckdb",
+        "w-2025-09-22T02:30.duckdb",  # weekly (newest of its week)
+        "w-2025-10-01T02:30.duckdb",
+        "w-2025-10-02T14:00.duckdb",  # daily
         "w-2025-10-03T02:30.duckdb",  # daily, and the newest week's newest
     ]
 
@@ -361,7 +361,8 @@ def test_the_nightly_backup_schedule_is_off_locally_on_in_production(timeline, t
     production = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
     status = {
         name: build_definitions(settings_from_env(env))
-        .resolve_schedule_def("scout_nightly_backup").default_status
+        .resolve_schedule_def("scout_nightly_backup")
+        .default_status
         for name, env in (("local", {}), ("production", production))
     }
     assert status == {"local": dg.DefaultScheduleStatus.STOPPED,
@@ -370,8 +371,10 @@ def test_the_nightly_backup_schedule_is_off_locally_on_in_production(timeline, t
     settings = timeline.settings("scheduled", backup_dir=str(tmp_path / "backups"))
     shutil.copy(timeline.live.warehouse_path, settings.warehouse_path)
     with dg.instance_for_test() as instance:
-        result = build_definitions(settings).resolve_job_def("scout_backup").execute_in_process(
-            instance=instance
+        result = (
+            build_definitions(settings)
+            .resolve_job_def("scout_backup")
+            .execute_in_process(instance=instance)
         )
     assert result.success
     [made] = list_backups(tmp_path / "backups")

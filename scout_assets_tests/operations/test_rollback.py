@@ -49,9 +49,14 @@ def test_scout_rollback_leaves_the_warehouse_of_a_drive_that_never_had_the_batch
     assert all("rolled back: device sent a corrupt resync" in m["validation_errors"]
                for m in marked)  # fmt: skip
     # Its interaction delivery stays on record, rolled back; the current row is batch 1's.
-    assert warehouse.scalar(
-        "select count(*) from dbo.InteractionDeliveries where etl_batch_id = $b "
-        "and processing_status = 'rollback'", {"b": built.batch_two}) == 1
+    assert (
+        warehouse.scalar(
+            "select count(*) from dbo.InteractionDeliveries where etl_batch_id = $b "
+            "and processing_status = 'rollback'",
+            {"b": built.batch_two},
+        )
+        == 1
+    )
     assert warehouse.query(
         "select distinct status from audit.FileManifest where batch_id = $b", {"b": built.batch_two}
     ).to_pylist() == [{"status": "rollback"}]
@@ -79,12 +84,16 @@ def test_the_rollback_job_takes_the_batch_out_and_queues_its_months(built, tmp_p
     ).to_pylist()
     assert queued == [{"txn_month": m, "reason": "rollback"} for m in (MARCH, APRIL, SEPTEMBER)]
     # Derived rows of the batch's transactions are gone until the months are rebuilt.
-    assert warehouse.scalar(
-        "select count(*) from dbo.Transactions where canonical_tx_id like 'c%'"
-    ) == 0
-    assert warehouse.scalar(
-        "select count(*) from dbo.PayloadTransactions where processing_status = 'rollback'"
-    ) == 5
+    assert (
+        warehouse.scalar("select count(*) from dbo.Transactions where canonical_tx_id like 'c%'")
+        == 0
+    )
+    assert (
+        warehouse.scalar(
+            "select count(*) from dbo.PayloadTransactions where processing_status = 'rollback'"
+        )
+        == 5
+    )
 
 
 def test_an_unknown_batch_is_a_clear_error_and_changes_nothing(built, tmp_path):
@@ -139,7 +148,10 @@ def test_a_rollback_killed_midway_leaves_nothing_half_done(built, tmp_path):
     assert child.returncode == -signal.SIGKILL, child.stderr
     assert checksums(warehouse) == before
     assert {t: warehouse.scalar(f"select count(*) from {t}") for t in AUDIT} == audit_before
-    assert warehouse.scalar(
-        "select count(*) from dbo.PayloadTransactions where processing_status = 'rollback'"
-    ) == 0
+    assert (
+        warehouse.scalar(
+            "select count(*) from dbo.PayloadTransactions where processing_status = 'rollback'"
+        )
+        == 0
+    )
     assert warehouse.scalar("select count(*) from audit.PendingMonths") == 0

@@ -32,9 +32,9 @@ def refresh(warehouse: DuckDBWarehouse, table: str, model: str, now: datetime = 
 def test_data_quality_monitor_per_table(warehouse: DuckDBWarehouse):
     five_transactions(warehouse)
     build(warehouse, GOLD_MODELS, [MARCH, APRIL])
-    assert refresh(
-        warehouse, "dbo.v_data_quality_monitor", "platinum/data_quality_monitor.sql"
-    ) == 5
+    assert (
+        refresh(warehouse, "dbo.v_data_quality_monitor", "platinum/data_quality_monitor.sql") == 5
+    )
     got = {
         r.pop("table_name"): r
         for r in rows(warehouse, "dbo.v_data_quality_monitor",

@@ -27,9 +27,9 @@ EXPECTED_SOFT_DRINKS = {
     "SD09": (8, 9.30 / 1.185, "Strong Performer"),
     "SD10": (9, 9.20 / 1.185, "Strong Performer"),
     "SD11": (10, 9.10 / 1.185, "Strong Performer"),
-    "SD12": (11, 9.00 / 1.185, "Market Leader"),       # 7.59% of the category
+    "SD12": (11, 9.00 / 1.185, "Market Leader"),  # 7.59% of the category
     "SD13": (12, 3.00 / 1.185, "Established Player"),  # 2.53%
-    "SD14": (13, 1.00 / 1.185, "Emerging Brand"),      # 0.84%
+    "SD14": (13, 1.00 / 1.185, "Emerging Brand"),  # 0.84%
 }
 
 
@@ -118,7 +118,10 @@ def test_cells_aggregate_transactions_per_brand_day_and_hour(nielsen):
 )  # fmt: skip
 def test_week_is_tsql_datepart_week(warehouse: DuckDBWarehouse, day: date, week: int):
     when = datetime(day.year, day.month, day.day, 12)
-    insert(warehouse, "dbo.v_nielsen_complete_analytics",
-           [nielsen_row("w", when, "Soft Drinks", "C2", 20)])
+    insert(
+        warehouse,
+        "dbo.v_nielsen_complete_analytics",
+        [nielsen_row("w", when, "Soft Drinks", "C2", 20)],
+    )
     build(warehouse, [XTAB_MODEL], [date(day.year, day.month, 1)])
     assert rows(warehouse, "dbo.v_xtab_time_brand_category_abs", "week") == [{"week": week}]

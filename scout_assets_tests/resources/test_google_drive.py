@@ -36,19 +36,32 @@ def error(status: int, reason: str) -> tuple[dict, str]:
     return {"status": str(status)}, json.dumps(body)
 
 
-def item(file_id, name, parent, mime="application/json", modified="2025-03-10T01:02:03.000Z",
-         **extra) -> dict:
-    entry = {"id": file_id, "name": name, "mimeType": mime, "parents": [parent],
-             "createdTime": "2025-03-10T00:00:00.000Z", "modifiedTime": modified}
+def item(
+    file_id, name, parent, mime="application/json", modified="2025-03-10T01:02:03.000Z", **extra
+) -> dict:
+    entry = {
+        "id": file_id,
+        "name": name,
+        "mimeType": mime,
+        "parents": [parent],
+        "createdTime": "2025-03-10T00:00:00.000Z",
+        "modifiedTime": modified,
+    }
     if mime != FOLDER and not mime.startswith("application/vnd.google-apps."):
         entry.update(size=str(len(PAYLOAD)), md5Checksum=MD5, sha256Checksum=SHA)
     entry.update(extra)
     return entry
 
 
-DATA_FOLDERS = ok({"files": [item("f-tx", "transactions", ROOT, FOLDER),
-                             item("f-int", "interactions", ROOT, FOLDER),
-                             item("f-sup", "supplements", ROOT, FOLDER)]})
+DATA_FOLDERS = ok(
+    {
+        "files": [
+            item("f-tx", "transactions", ROOT, FOLDER),
+            item("f-int", "interactions", ROOT, FOLDER),
+            item("f-sup", "supplements", ROOT, FOLDER),
+        ]
+    }
+)
 
 
 def drive_with(responses: list) -> tuple[GoogleDrive, HttpMockSequence]:
@@ -63,24 +76,37 @@ def query(request) -> dict[str, str]:
 
 
 def test_the_listing_follows_pages_and_subfolders_and_ignores_trash():
-    drive, http = drive_with([
-        DATA_FOLDERS,
-        ok({"nextPageToken": "page-2", "files": [
-            item("f-dev", "scoutpi-0004", "f-tx", FOLDER),
-            item("x1", "old.json", "f-tx"),
-        ]}),
-        ok({"files": [
-            item("x2", "trashed.json", "f-tx", trashed=True),
-            item("x3", "i.jsonl", "f-int"),
-            item("x4", ".partial.json", "f-tx"),
-        ]}),
-        ok({"files": [item("x5", "t.json", "f-dev", modified="2025-03-11T08:00:00.500Z")]}),
-    ])
+    drive, http = drive_with(
+        [
+            DATA_FOLDERS,
+            ok(
+                {
+                    "nextPageToken": "page-2",
+                    "files": [
+                        item("f-dev", "scoutpi-0004", "f-tx", FOLDER),
+                        item("x1", "old.json", "f-tx"),
+                    ],
+                }
+            ),
+            ok(
+                {
+                    "files": [
+                        item("x2", "trashed.json", "f-tx", trashed=True),
+                        item("x3", "i.jsonl", "f-int"),
+                        item("x4", ".partial.json", "f-tx"),
+                    ]
+                }
+            ),
+            ok({"files": [item("x5", "t.json", "f-dev", modified="2025-03-11T08:00:00.500Z")]}),
+        ]
+    )
 
     files = list(drive.list_files())
 
     assert [f.path for f in files] == [
-        "transactions/old.json", "interactions/i.jsonl", "transactions/scoutpi-0004/t.json",
+        "transactions/old.json",
+        "interactions/i.jsonl",
+        "transactions/scoutpi-0004/t.json",
     ]
     assert files[2].modified_at == datetime(2025, 3, 11, 8, 0, 0, 500000)  # naive UTC
     assert files[0].checksum == SHA and files[0].size == len(PAYLOAD)
@@ -92,12 +118,14 @@ def test_the_listing_follows_pages_and_subfolders_and_ignores_trash():
 
 
 def test_rate_limits_are_retried_with_backoff():
-    drive, http = drive_with([
-        DATA_FOLDERS,
-        error(429, "rateLimitExceeded"),
-        error(403, "userRateLimitExceeded"),
-        ok({"files": [item("x1", "a.json", "f-tx")]}),
-    ])
+    drive, http = drive_with(
+        [
+            DATA_FOLDERS,
+            error(429, "rateLimitExceeded"),
+            error(403, "userRateLimitExceeded"),
+            ok({"files": [item("x1", "a.json", "f-tx")]}),
+        ]
+    )
 
     assert [f.path for f in drive.list_files()] == ["transactions/a.json"]
     assert len(http.request_sequence) == 4
@@ -119,11 +147,13 @@ def test_rate_limits_give_up_after_the_last_attempt():
 
 
 def test_a_renamed_re_upload_with_the_same_checksum_is_downloaded_once():
-    drive, http = drive_with([
-        DATA_FOLDERS,
-        ok({"files": [item("x1", "a.json", "f-tx"), item("x2", "a-copy.json", "f-tx")]}),
-        ({"status": "200"}, PAYLOAD),
-    ])
+    drive, http = drive_with(
+        [
+            DATA_FOLDERS,
+            ok({"files": [item("x1", "a.json", "f-tx"), item("x2", "a-copy.json", "f-tx")]}),
+            ({"status": "200"}, PAYLOAD),
+        ]
+    )
     first, second = list(drive.list_files())
 
     assert first.checksum == second.checksum == SHA
@@ -135,25 +165,42 @@ def test_a_renamed_re_upload_with_the_same_checksum_is_downloaded_once():
 
 
 def test_two_files_with_one_name_keep_distinct_paths():
-    drive, _ = drive_with([
-        DATA_FOLDERS,
-        ok({"files": [item("x1", "stores.csv", "f-sup"),
-                      item("x2", "stores.csv", "f-sup", createdTime="2025-03-12T00:00:00.000Z")]}),
-    ])
+    drive, _ = drive_with(
+        [
+            DATA_FOLDERS,
+            ok(
+                {
+                    "files": [
+                        item("x1", "stores.csv", "f-sup"),
+                        item("x2", "stores.csv", "f-sup", createdTime="2025-03-12T00:00:00.000Z"),
+                    ]
+                }
+            ),
+        ]
+    )
 
     assert sorted(f.path for f in drive.list_files()) == [
-        "supplements/stores.csv", "supplements/stores~x2.csv",
+        "supplements/stores.csv",
+        "supplements/stores~x2.csv",
     ]
 
 
 def test_a_native_sheet_is_listed_and_read_as_xlsx():
     sheet = "application/vnd.google-apps.spreadsheet"
-    drive, http = drive_with([
-        DATA_FOLDERS,
-        ok({"files": [item("s1", "Store updates", "f-sup", sheet),
-                      item("d1", "Notes", "f-sup", "application/vnd.google-apps.document")]}),
-        ({"status": "200"}, b"PK\x03\x04xlsx bytes"),
-    ])
+    drive, http = drive_with(
+        [
+            DATA_FOLDERS,
+            ok(
+                {
+                    "files": [
+                        item("s1", "Store updates", "f-sup", sheet),
+                        item("d1", "Notes", "f-sup", "application/vnd.google-apps.document"),
+                    ]
+                }
+            ),
+            ({"status": "200"}, b"PK\x03\x04xlsx bytes"),
+        ]
+    )
 
     (file,) = drive.list_files()
 
@@ -166,10 +213,12 @@ def test_a_native_sheet_is_listed_and_read_as_xlsx():
 
 
 def test_the_sensor_listing_is_narrowed_by_modified_time():
-    drive, http = drive_with([
-        DATA_FOLDERS,
-        ok({"files": [item("x1", "new.json", "f-tx", modified="2025-03-11T08:00:00.000Z")]}),
-    ])
+    drive, http = drive_with(
+        [
+            DATA_FOLDERS,
+            ok({"files": [item("x1", "new.json", "f-tx", modified="2025-03-11T08:00:00.000Z")]}),
+        ]
+    )
 
     files = drive.list_files_modified_since(datetime(2025, 3, 11, 7, 0))
 
@@ -180,11 +229,13 @@ def test_the_sensor_listing_is_narrowed_by_modified_time():
 
 
 def test_a_walk_resumes_from_a_saved_position():
-    drive, _ = drive_with([
-        DATA_FOLDERS,
-        ok({"nextPageToken": "page-2", "files": [item("x1", "a.json", "f-tx")]}),
-        ok({"files": [item("x2", "b.json", "f-tx")]}),
-    ])
+    drive, _ = drive_with(
+        [
+            DATA_FOLDERS,
+            ok({"nextPageToken": "page-2", "files": [item("x1", "a.json", "f-tx")]}),
+            ok({"files": [item("x2", "b.json", "f-tx")]}),
+        ]
+    )
     start = drive.start_position()
     first, where = drive.list_page(start)
     saved = json.loads(json.dumps(where))  # what a sensor cursor holds
@@ -213,8 +264,11 @@ def test_a_missing_credentials_variable_is_named(monkeypatch):
     def touch(drive: GoogleDrive):
         drive.describe()
 
-    @dg.job(resource_defs={"drive": GoogleDrive(folder_id="abc",
-                                                credentials_json=dg.EnvVar(CREDENTIALS_ENV))})
+    @dg.job(
+        resource_defs={
+            "drive": GoogleDrive(folder_id="abc", credentials_json=dg.EnvVar(CREDENTIALS_ENV))
+        }
+    )
     def probe():
         touch()
 
@@ -236,13 +290,27 @@ def test_the_key_is_read_from_json_or_a_path(tmp_path):
 
 
 def test_same_named_files_on_two_pages_are_told_apart_and_read_each():
-    drive, http = drive_with([
-        DATA_FOLDERS,
-        ok({"nextPageToken": "page-2", "files": [item("x1", "stores.csv", "f-sup")]}),
-        ok({"files": [item("x2", "stores.csv", "f-sup", createdTime="2025-03-12T00:00:00.000Z",
-                           md5Checksum="other", sha256Checksum="other")]}),
-        ({"status": "200"}, b"second"),
-    ])
+    drive, http = drive_with(
+        [
+            DATA_FOLDERS,
+            ok({"nextPageToken": "page-2", "files": [item("x1", "stores.csv", "f-sup")]}),
+            ok(
+                {
+                    "files": [
+                        item(
+                            "x2",
+                            "stores.csv",
+                            "f-sup",
+                            createdTime="2025-03-12T00:00:00.000Z",
+                            md5Checksum="other",
+                            sha256Checksum="other",
+                        )
+                    ]
+                }
+            ),
+            ({"status": "200"}, b"second"),
+        ]
+    )
 
     files = {f.path: f for f in drive.list_files()}
 

@@ -27,8 +27,12 @@ def test_a_unit_commits_with_its_audit_row(warehouse: DuckDBWarehouse):
         tx.execute("insert into audit.PendingMonths values ('2025-03-01', 'test', 'run-1', now())")
         audit.count(1)
     assert _log(warehouse) == [
-        {"process_name": "test.process", "status": "completed", "records_processed": 1,
-         "error_message": None}
+        {
+            "process_name": "test.process",
+            "status": "completed",
+            "records_processed": 1,
+            "error_message": None,
+        }
     ]
 
 
@@ -46,14 +50,24 @@ def test_a_failed_unit_leaves_nothing_but_a_failed_log_row(warehouse: DuckDBWare
 
 def test_replace_months_touches_only_those_months(warehouse: DuckDBWarehouse):
     def pending(month: date, reason: str) -> pa.Table:
-        return pa.table({"txn_month": [month], "reason": [reason], "batch_id": ["b"],
-                         "queued_at": pa.array([datetime(2025, 3, 1)], pa.timestamp("us"))})
+        return pa.table(
+            {
+                "txn_month": [month],
+                "reason": [reason],
+                "batch_id": ["b"],
+                "queued_at": pa.array([datetime(2025, 3, 1)], pa.timestamp("us")),
+            }
+        )
 
     with warehouse.transaction(AuditEntry("seed", "b")) as tx:
         tx.insert_arrow("audit.PendingMonths", pending(date(2025, 1, 1), "january"))
         tx.insert_arrow("audit.PendingMonths", pending(date(2025, 2, 1), "february"))
     with warehouse.transaction(AuditEntry("replace", "b")) as tx:
-        tx.replace_months("audit.PendingMonths", [date(2025, 2, 1)],
-                          pending(date(2025, 2, 1), "february v2"), "txn_month")
+        tx.replace_months(
+            "audit.PendingMonths",
+            [date(2025, 2, 1)],
+            pending(date(2025, 2, 1), "february v2"),
+            "txn_month",
+        )
     rows = warehouse.query("select reason from audit.PendingMonths order by txn_month")
     assert rows.column(0).to_pylist() == ["january", "february v2"]

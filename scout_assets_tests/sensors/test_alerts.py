@@ -9,8 +9,8 @@ import time
 from datetime import date
 
 import dagster as dg
-from dagster._core.definitions.freshness import FreshnessState, FreshnessStateChange
 import pytest
+from dagster._core.definitions.freshness import FreshnessState, FreshnessStateChange
 
 from scout_assets.checks.verdicts import ERROR, OK, WARN, Verdict, record_verdicts
 from scout_assets.resources.notifier import (
@@ -77,8 +77,15 @@ def judge(warehouse, *verdicts: Verdict) -> None:
 
 
 def conflicting(severity: str, month=date(2025, 4, 1), rate=9.5) -> Verdict:
-    return Verdict("conflicting_version_rate", ASSET, f"{month:%Y-%m}", severity,
-                   f"{rate}% conflicting versions", {"rate_percent": rate}, month)
+    return Verdict(
+        "conflicting_version_rate",
+        ASSET,
+        f"{month:%Y-%m}",
+        severity,
+        f"{rate}% conflicting versions",
+        {"rate_percent": rate},
+        month,
+    )
 
 
 def alert_log(warehouse) -> list[dict]:
@@ -217,8 +224,14 @@ def test_a_webhook_that_times_out_does_not_hold_the_tick(instance, warehouse, no
 def test_email_goes_out_and_a_refusing_smtp_server_is_retried_alone(
     instance, warehouse, webhook, smtp
 ):
-    notifier = Notifier(webhook_url=webhook.url, smtp_host="127.0.0.1", smtp_port=smtp.port,
-                        email_to="ops@example.ph", timeout_seconds=2, retry_base_seconds=0)
+    notifier = Notifier(
+        webhook_url=webhook.url,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        email_to="ops@example.ph",
+        timeout_seconds=2,
+        retry_base_seconds=0,
+    )
     tick = Ticker(instance, warehouse, notifier)
     smtp.refuse = True
     judge(warehouse, conflicting(ERROR))
@@ -331,7 +344,10 @@ def test_channels_come_from_environment_variables(monkeypatch):
     with dg.build_resources({"notifier": configured}) as resources:
         notifier = resources.notifier
         assert (notifier.webhook_url, notifier.smtp_host, notifier.smtp_port) == (
-            "http://127.0.0.1:9/hook", "smtp.example.ph", 2525)
+            "http://127.0.0.1:9/hook",
+            "smtp.example.ph",
+            2525,
+        )
         assert notifier.channels() == ["log", "webhook", "email"]
     with pytest.raises(ValueError, match=ENV_EMAIL_TO):
         notifier_from_env({ENV_SMTP_HOST: "smtp.example.ph"})

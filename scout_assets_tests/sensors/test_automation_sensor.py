@@ -3,13 +3,13 @@ the monitors; months outside the partition range never wedge it."""
 
 import subprocess
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import dagster as dg
 from dagster._core.test_utils import create_run_for_test
 
-from scout_assets.resources.warehouse import AuditEntry
 from scout_assets.month_plan import REBUILD_TAG, plan_month_ranges
+from scout_assets.resources.warehouse import AuditEntry
 from scout_assets.sensors.automation import (
     LAST_MONITOR_KEY,
     LAST_MONTHLY_KEY,
@@ -20,25 +20,29 @@ from scout_assets.sensors.automation import (
     run_request,
 )
 
-NOW = datetime(2025, 6, 15, 4, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 15, 4, 0, tzinfo=UTC)
 
 
 def queue(warehouse, *months: date, at: datetime = datetime(2025, 6, 15, 9, 0)) -> None:
     with warehouse.transaction(AuditEntry("test.queue", "batch-1")) as tx:
         for month in months:
-            tx.execute("insert into audit.PendingMonths values (?, 'new input', 'batch-1', ?)",
-                       [month, at])
+            tx.execute(
+                "insert into audit.PendingMonths values (?, 'new input', 'batch-1', ?)", [month, at]
+            )
 
 
 def test_pending_months_become_contiguous_ranges_and_outside_months_are_set_aside():
     at = datetime(2025, 6, 15, 9, 0)
-    pending = {date(2025, m, 1): at for m in (1, 2, 3, 5)} | {date(2099, 1, 1): at,
-                                                               date(1999, 12, 1): at}
+    pending = {date(2025, m, 1): at for m in (1, 2, 3, 5)} | {
+        date(2099, 1, 1): at,
+        date(1999, 12, 1): at,
+    }
 
     ranges, outside = plan_month_ranges(pending, NOW)
 
     assert [(r.first, r.last) for r in ranges] == [
-        (date(2025, 1, 1), date(2025, 3, 1)), (date(2025, 5, 1), date(2025, 5, 1)),
+        (date(2025, 1, 1), date(2025, 3, 1)),
+        (date(2025, 5, 1), date(2025, 5, 1)),
     ]
     assert outside == [date(1999, 12, 1), date(2099, 1, 1)]
     tags = run_request(ranges[0], 1).tags
@@ -67,8 +71,14 @@ def test_one_run_per_range_with_the_range_tags(warehouse, instance):
 
     result = evaluate_automation(instance, warehouse.path, AutomationCursor(), NOW, log=Log())
 
-    assert [(r.job_name, r.tags["dagster/asset_partition_range_start"],
-             r.tags["dagster/asset_partition_range_end"]) for r in result.run_requests] == [
+    assert [
+        (
+            r.job_name,
+            r.tags["dagster/asset_partition_range_start"],
+            r.tags["dagster/asset_partition_range_end"],
+        )
+        for r in result.run_requests
+    ] == [
         ("build_months", "2025-03-01", "2025-04-01"),
         ("build_months", "2025-06-01", "2025-06-01"),
     ]
@@ -80,17 +90,21 @@ def test_one_run_per_range_with_the_range_tags(warehouse, instance):
 
 def test_nothing_is_asked_for_while_a_monthly_run_or_a_backfill_is_in_flight(warehouse, instance):
     queue(warehouse, date(2025, 3, 1))
-    run = create_run_for_test(instance, job_name="build_months",
-                              status=dg.DagsterRunStatus.STARTED)
+    run = create_run_for_test(instance, job_name="build_months", status=dg.DagsterRunStatus.STARTED)
 
     skipped = evaluate_automation(instance, warehouse.path, AutomationCursor(), NOW)
     assert isinstance(skipped, dg.SkipReason) and run.run_id[:8] in skipped.skip_message
 
     instance.report_run_failed(run)
-    create_run_for_test(instance, job_name="__ASSET_JOB", status=dg.DagsterRunStatus.STARTING,
-                        tags={"dagster/backfill": "abcdefgh"})
-    assert isinstance(evaluate_automation(instance, warehouse.path, AutomationCursor(), NOW),
-                      dg.SkipReason)
+    create_run_for_test(
+        instance,
+        job_name="__ASSET_JOB",
+        status=dg.DagsterRunStatus.STARTING,
+        tags={"dagster/backfill": "abcdefgh"},
+    )
+    assert isinstance(
+        evaluate_automation(instance, warehouse.path, AutomationCursor(), NOW), dg.SkipReason
+    )
 
 
 def test_a_failed_range_is_retried_then_left_for_an_operator(warehouse, instance):
@@ -101,8 +115,12 @@ def test_a_failed_range_is_retried_then_left_for_an_operator(warehouse, instance
 
     attempts = [request.run_key]
     for _ in range(3):
-        create_run_for_test(instance, job_name="build_months", tags={REBUILD_TAG: base},
-                            status=dg.DagsterRunStatus.FAILURE)
+        create_run_for_test(
+            instance,
+            job_name="build_months",
+            tags={REBUILD_TAG: base},
+            status=dg.DagsterRunStatus.FAILURE,
+        )
         result = evaluate_automation(instance, warehouse.path, AutomationCursor(), NOW)
         attempts.extend(r.run_key for r in result.run_requests)
 
@@ -122,7 +140,7 @@ def test_the_queue_is_read_again_only_after_a_run_finished(warehouse, instance):
 
     run = create_run_for_test(instance, job_name="ingest_drive", status=dg.DagsterRunStatus.STARTED)
     instance.report_run_failed(run)  # any finished run: the queue may have changed
-    woken = evaluate_automation(instance, warehouse.path, cursor, datetime.now(timezone.utc))
+    woken = evaluate_automation(instance, warehouse.path, cursor, datetime.now(UTC))
     assert [r.tags["dagster/asset_partition_range_start"] for r in woken.run_requests] == [
         "2025-03-01"
     ]
@@ -148,10 +166,15 @@ def test_a_busy_warehouse_is_a_skipped_tick(warehouse, instance, tmp_path):
 
     close_all_connections()
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True);"
-         " time.sleep(60)", warehouse.path],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True);"
+            " time.sleep(60)",
+            warehouse.path,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "ready"

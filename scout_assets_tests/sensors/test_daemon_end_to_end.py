@@ -69,18 +69,41 @@ def free_port() -> int:
 class Server:
     """`dagster dev` in its own session; stopped by its process (group) id."""
 
-    def __init__(self, home: Path, drive: Path, warehouse: Path, log: Path,
-                 settings: dict[str, str] | None = None):
+    def __init__(
+        self,
+        home: Path,
+        drive: Path,
+        warehouse: Path,
+        log: Path,
+        settings: dict[str, str] | None = None,
+    ):
         self.port = free_port()
         self.log = log
         env = {k: v for k, v in os.environ.items() if not k.startswith("SCOUT_")}
-        env.update(DAGSTER_HOME=str(home), SCOUT_DRIVE_DIR=str(drive),
-                   SCOUT_WAREHOUSE=str(warehouse), DAGSTER_CLI_QUIET="1", **(settings or {}))
+        env.update(
+            DAGSTER_HOME=str(home),
+            SCOUT_DRIVE_DIR=str(drive),
+            SCOUT_WAREHOUSE=str(warehouse),
+            DAGSTER_CLI_QUIET="1",
+            **(settings or {}),
+        )
         with open(log, "wb") as out:
             self.process = subprocess.Popen(
-                [str(DAGSTER), "dev", "-w", str(REPO / "workspace.yaml"),
-                 "-h", "127.0.0.1", "-p", str(self.port)],
-                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    str(DAGSTER),
+                    "dev",
+                    "-w",
+                    str(REPO / "workspace.yaml"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                ],
+                cwd=REPO,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
 
     def graphql(self, query: str, variables: dict | None = None) -> dict:
@@ -129,9 +152,14 @@ def drop_month(drive: Path, month: int, count: int = 3) -> None:
         tx = f"E2E00000-0000-4000-8000-{month:02d}{n:010d}"
         write_json(
             drive / f"transactions/scoutpi-0004/{tx}.json",
-            device_payload(tx, [item("Safeguard Classic Beige 85g", 40.08, brand="Safeguard"),
-                                item("Coke Regular 1.5L", 75.0, brand="Coca-Cola")],
-                           timestamp=f"2025-{month:02d}-{10 + n:02d}T09:30:00"),
+            device_payload(
+                tx,
+                [
+                    item("Safeguard Classic Beige 85g", 40.08, brand="Safeguard"),
+                    item("Coke Regular 1.5L", 75.0, brand="Coca-Cola"),
+                ],
+                timestamp=f"2025-{month:02d}-{10 + n:02d}T09:30:00",
+            ),
         )
 
 
@@ -158,8 +186,11 @@ def wait_for(condition, timeout: float, what: str, server: Server):
 
 
 def months_in_analytics(warehouse: Path) -> dict[date, int]:
-    rows = query(warehouse, "select txn_month, count(distinct canonical_tx_id) "
-                            "from dbo.v_nielsen_complete_analytics group by 1")
+    rows = query(
+        warehouse,
+        "select txn_month, count(distinct canonical_tx_id) "
+        "from dbo.v_nielsen_complete_analytics group by 1",
+    )
     return dict(rows or [])
 
 
@@ -176,16 +207,25 @@ def test_the_pipeline_runs_itself_from_the_daemon(tmp_path):
     server = Server(home, drive, warehouse, tmp_path / "dagster-dev.log")
     try:
         server.wait_until_ready()
-        wait_for(lambda: months_in_analytics(warehouse) == {date(2025, 3, 1): 3,
-                                                            date(2025, 4, 1): 3},
-                 DATA_TIMEOUT, "March and April in dbo.v_nielsen_complete_analytics", server)
+        wait_for(
+            lambda: months_in_analytics(warehouse) == {date(2025, 3, 1): 3, date(2025, 4, 1): 3},
+            DATA_TIMEOUT,
+            "March and April in dbo.v_nielsen_complete_analytics",
+            server,
+        )
 
         # 2. A four-month backfill from the UI's API while new files compete for the warehouse.
-        partitioned = [n["assetKey"] for n in
-                       server.graphql("{ assetNodes { assetKey { path } isPartitioned } }")
-                       ["assetNodes"] if n["isPartitioned"]]
-        launched = server.graphql(LAUNCH_BACKFILL, {"params": {
-            "assetSelection": partitioned, "partitionNames": BACKFILL_MONTHS}})
+        partitioned = [
+            n["assetKey"]
+            for n in server.graphql("{ assetNodes { assetKey { path } isPartitioned } }")[
+                "assetNodes"
+            ]
+            if n["isPartitioned"]
+        ]
+        launched = server.graphql(
+            LAUNCH_BACKFILL,
+            {"params": {"assetSelection": partitioned, "partitionNames": BACKFILL_MONTHS}},
+        )
         backfill_id = launched["launchPartitionBackfill"].get("backfillId")
         assert backfill_id, launched
         drop_month(drive, 5)
@@ -193,9 +233,12 @@ def test_the_pipeline_runs_itself_from_the_daemon(tmp_path):
         def backfill_done():
             backfill = server.graphql(BACKFILL_STATUS, {"id": backfill_id})
             backfill = backfill["partitionBackfillOrError"]
-            return backfill if backfill["status"] in {
-                "COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"
-            } else None
+            return (
+                backfill
+                if backfill["status"]
+                in {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
+                else None
+            )
 
         backfill = wait_for(backfill_done, DATA_TIMEOUT, "the backfill to finish", server)
         assert backfill["status"] in {"COMPLETED", "COMPLETED_SUCCESS"}, backfill
@@ -204,8 +247,12 @@ def test_the_pipeline_runs_itself_from_the_daemon(tmp_path):
             assert status["numPartitionsMaterialized"] == len(BACKFILL_MONTHS), status
             assert status["numPartitionsFailed"] == 0, status
 
-        wait_for(lambda: months_in_analytics(warehouse).get(date(2025, 5, 1)) == 3,
-                 DATA_TIMEOUT, "May (ingested during the backfill)", server)
+        wait_for(
+            lambda: months_in_analytics(warehouse).get(date(2025, 5, 1)) == 3,
+            DATA_TIMEOUT,
+            "May (ingested during the backfill)",
+            server,
+        )
 
         # 3. Every run succeeded (none failed on the DuckDB lock), and the sensors rebuilt
         #    exactly the months that received data.
@@ -219,14 +266,18 @@ def test_the_pipeline_runs_itself_from_the_daemon(tmp_path):
         assert [r for r in runs if r["status"] != "SUCCESS"] == [], runs
         built = sorted(
             (tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"])
-            for tags in ({t["key"]: t["value"] for t in r["tags"]} for r in runs
-                         if r["jobName"] == "build_months")
+            for tags in (
+                {t["key"]: t["value"] for t in r["tags"]}
+                for r in runs
+                if r["jobName"] == "build_months"
+            )
             if tags.get("scout/trigger") == "month_rebuild_sensor"
         )
         assert built == [("2025-03-01", "2025-04-01"), ("2025-05-01", "2025-05-01")]
         assert {r["jobName"] for r in runs} >= {"ingest_drive", "build_months", "refresh_monitors"}
-        failed = query(warehouse, "select count(*) from audit.ETLProcessingLog "
-                                  "where status <> 'completed'")
+        failed = query(
+            warehouse, "select count(*) from audit.ETLProcessingLog where status <> 'completed'"
+        )
         assert failed == [(0,)]
         assert query(warehouse, "select count(*) from audit.PendingMonths") == [(0,)]
     finally:

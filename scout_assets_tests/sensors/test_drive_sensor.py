@@ -9,9 +9,9 @@ import dagster as dg
 
 from scout_assets.environment import Settings
 from scout_assets.resources.drive import DriveFile, DriveSource
+from scout_assets.resources.warehouse import DuckDBWarehouse
 from scout_assets.sensors import build_sensors, sensor_default_status
 from scout_assets.sensors import drive as drive_sensor_module
-from scout_assets.resources.warehouse import DuckDBWarehouse
 from scout_assets.sensors.drive import DriveCursor, build_drive_sensor, evaluate_drive
 from scout_assets_tests.builders import device_payload, item, write_json
 
@@ -22,8 +22,9 @@ def drop(drive_dir, name: str, tx: str, modified: datetime, when: str = "2025-03
     """A one-transaction device file, modified at ``modified`` (UTC)."""
     path = write_json(
         drive_dir / "transactions/scoutpi-0004" / name,
-        device_payload(tx, [item("Safeguard Classic Beige 85g", 40.08, brand="Safeguard")],
-                       timestamp=when),
+        device_payload(
+            tx, [item("Safeguard Classic Beige 85g", 40.08, brand="Safeguard")], timestamp=when
+        ),
     )
     stamp = (modified - datetime(1970, 1, 1)).total_seconds()
     os.utime(path, (stamp, stamp))
@@ -63,8 +64,10 @@ def test_new_files_move_the_frontier_and_get_their_own_key(drive, drive_dir):
     second = tick(drive, first.cursor, later)
 
     assert len(second.run_requests) == 1 and keys(second) != keys(first)
-    assert second.cursor.frontier == (NOW + timedelta(seconds=10),
-                                      "transactions/scoutpi-0004/c.json")
+    assert second.cursor.frontier == (
+        NOW + timedelta(seconds=10),
+        "transactions/scoutpi-0004/c.json",
+    )
     assert tick(drive, second.cursor, later + timedelta(seconds=30)).run_requests == []
 
 
@@ -174,7 +177,9 @@ def test_the_sensor_wiring_run_requests_and_cursor(drive, drive_dir, instance, w
     sensor = build_drive_sensor(dg.DefaultSensorStatus.RUNNING)
     drop(drive_dir, "a.json", "A-1", datetime.utcnow() - timedelta(minutes=1))
 
-    context = dg.build_sensor_context(instance=instance, resources={"drive": drive, "warehouse": warehouse})
+    context = dg.build_sensor_context(
+        instance=instance, resources={"drive": drive, "warehouse": warehouse}
+    )
     result = sensor(context)
 
     assert isinstance(result, dg.SensorResult)
@@ -183,10 +188,18 @@ def test_the_sensor_wiring_run_requests_and_cursor(drive, drive_dir, instance, w
     cursor = json.loads(result.cursor)
     assert cursor["frontier"] is not None and cursor["full"] is not None
 
-    replay = sensor(dg.build_sensor_context(instance=instance, cursor=None,
-                                            resources={"drive": drive, "warehouse": warehouse}))
-    later = sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor,
-                                           resources={"drive": drive, "warehouse": warehouse}))
+    replay = sensor(
+        dg.build_sensor_context(
+            instance=instance, cursor=None, resources={"drive": drive, "warehouse": warehouse}
+        )
+    )
+    later = sensor(
+        dg.build_sensor_context(
+            instance=instance,
+            cursor=result.cursor,
+            resources={"drive": drive, "warehouse": warehouse},
+        )
+    )
     assert [r.run_key for r in replay.run_requests] == [request.run_key]
     assert later.run_requests == [] and later.skip_reason is not None
 
@@ -208,8 +221,10 @@ class PagedDrive(DriveSource):
     page_size: int = 2
 
     def _files(self):
-        return sorted((DriveFile(path=p, size=s, modified_at=m) for p, s, m in self.entries),
-                      key=lambda f: f.path)
+        return sorted(
+            (DriveFile(path=p, size=s, modified_at=m) for p, s, m in self.entries),
+            key=lambda f: f.path,
+        )
 
     def list_files(self, folders=("transactions", "interactions", "supplements")):
         return iter(self._files())
@@ -265,11 +280,13 @@ def test_an_expired_sweep_position_restarts_the_sweep_instead_of_failing_every_t
                 raise RuntimeError("HTTP 400 invalid pageToken")
             return super().list_page(position, modified_since)
 
-    drive = Expiring(entries=[(f"transactions/{n}.json", 10, NOW - timedelta(days=9))
-                              for n in range(5)])
+    drive = Expiring(
+        entries=[(f"transactions/{n}.json", 10, NOW - timedelta(days=9)) for n in range(5)]
+    )
     clock = iter(range(0, 10_000, 5)).__next__
-    saved = DriveCursor(frontier=(NOW, ""), sweep={"position": {"offset": 2}, "fp": "0" * 16,
-                                                    "files": 2})
+    saved = DriveCursor(
+        frontier=(NOW, ""), sweep={"position": {"offset": 2}, "fp": "0" * 16, "files": 2}
+    )
 
     result = evaluate_drive(drive, saved, NOW, sweep_seconds=12, clock=clock)
 
@@ -286,8 +303,11 @@ def test_content_on_record_asks_for_no_run(drive, drive_dir, warehouse, run_scou
     sensor = build_drive_sensor(dg.DefaultSensorStatus.RUNNING)
 
     def tick(cursor=None):
-        return sensor(dg.build_sensor_context(instance=instance, cursor=cursor,
-                                              resources={"drive": drive, "warehouse": warehouse}))
+        return sensor(
+            dg.build_sensor_context(
+                instance=instance, cursor=cursor, resources={"drive": drive, "warehouse": warehouse}
+            )
+        )
 
     first = tick()
     assert first.run_requests == [], first.skip_reason

@@ -76,13 +76,19 @@ def test_publish_without_settings_names_the_variables(tmp_path, monkeypatch):
     assert "SCOUT_PG_HOST, SCOUT_PG_DATABASE, SCOUT_PG_USER, SCOUT_PG_PASSWORD" in result.output
 
 
-def test_scout_run_publishes_where_only_the_environment_says_so(pg_env, pg_target, drive_dir,
-                                                                  tmp_path):
+def test_scout_run_publishes_where_only_the_environment_says_so(
+    pg_env, pg_target, drive_dir, tmp_path
+):
     """SCOUT_PUBLISH_TARGET, set in the environment and named by no flag, makes `scout run`
     publish the months it builds, as it makes the UI's runs publish them."""
     small_drive(drive_dir, month=3, count=4)
-    env = {**os.environ, "SCOUT_PUBLISH_TARGET": "postgres", "DAGSTER_HOME": str(tmp_path / "h"),
-           "SCOUT_DRIVE_DIR": str(drive_dir), "SCOUT_WAREHOUSE": str(tmp_path / "w.duckdb")}
+    env = {
+        **os.environ,
+        "SCOUT_PUBLISH_TARGET": "postgres",
+        "DAGSTER_HOME": str(tmp_path / "h"),
+        "SCOUT_DRIVE_DIR": str(drive_dir),
+        "SCOUT_WAREHOUSE": str(tmp_path / "w.duckdb"),
+    }
 
     result = subprocess.run([sys.executable, "-m", "scout_assets.cli", "run"], env=env,
                             capture_output=True, text=True, timeout=300)  # fmt: skip

@@ -40,16 +40,21 @@ def test_the_rebuilt_months_are_published_by_the_automation(tmp_path, postgres, 
 
     def published() -> dict:
         try:
-            rows = pg_target.fetch("select txn_month, count(*) from "
-                                   "dbo.v_transactions_flat_production group by 1")
+            rows = pg_target.fetch(
+                "select txn_month, count(*) from dbo.v_transactions_flat_production group by 1"
+            )
         except Exception:  # the tables are created by the first publish
             return {}
         return dict(rows)
 
     try:
         server.wait_until_ready()
-        wait_for(lambda: published() == {date(2025, 3, 1): 3, date(2025, 4, 1): 2},
-                 DATA_TIMEOUT, "March and April on PostgreSQL", server)
+        wait_for(
+            lambda: published() == {date(2025, 3, 1): 3, date(2025, 4, 1): 2},
+            DATA_TIMEOUT,
+            "March and April on PostgreSQL",
+            server,
+        )
         # Published by the runs the sensor launched, not by the CLI; the monitors and the log
         # follow with the monitors' run.
         batches = pg_target.fetch("select distinct batch_id from audit.publishlog")
@@ -62,7 +67,9 @@ def test_the_rebuilt_months_are_published_by_the_automation(tmp_path, postgres, 
                                ) == [(0,)]  # fmt: skip
         # The UI shows which months of the serving asset are published.
         ranges = server.graphql(PARTITIONS)["assetNodeOrError"]["assetPartitionStatuses"]["ranges"]
-        materialized = [(r["startKey"], r["endKey"]) for r in ranges if r["status"] == "MATERIALIZED"]
+        materialized = [
+            (r["startKey"], r["endKey"]) for r in ranges if r["status"] == "MATERIALIZED"
+        ]
         assert materialized == [("2025-03-01", "2025-04-01")], ranges
     finally:
         server.stop()

@@ -118,9 +118,7 @@ class RecordingBulkCopy:
 
 def sql_server(monkeypatch, log: list, server: Server) -> OdbcWarehouse:
     monkeypatch.setattr(OdbcWarehouse, "connect", lambda self: RecordingConnection(log, server))
-    monkeypatch.setattr(
-        mssql_python, "connect", lambda text, **kw: RecordingBulkCopy(log, text)
-    )
+    monkeypatch.setattr(mssql_python, "connect", lambda text, **kw: RecordingBulkCopy(log, text))
     return OdbcWarehouse(
         dialect="mssql",
         host="scout.database.windows.net",

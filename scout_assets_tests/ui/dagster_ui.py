@@ -62,8 +62,9 @@ class DagsterUI:
     def latest_materialization(self, key: dg.AssetKey) -> dict | None:
         data = self.query(
             """query($key: AssetKeyInput!) { assetOrError(assetKey: $key) { ... on Asset {
-                 assetMaterializations(limit: 1) { description metadataEntries { %s } } } } }"""
-            % METADATA,
+                 assetMaterializations(limit: 1) { description metadataEntries { """
+            + METADATA
+            + """ } } } } }""",
             {"key": {"path": key.path}},
         )
         found = data["assetOrError"].get("assetMaterializations") or []

@@ -2,7 +2,7 @@
 asset's page, a sensor whose ticks keep failing among them, both through the real sensor
 daemon loop and Dagster's GraphQL API."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from scout_assets.checks.verdicts import ERROR, Verdict, record_verdicts
 from scout_assets.sensors.open_problems import OPEN_PROBLEMS_KEY
@@ -30,7 +30,7 @@ def test_failing_ticks_and_failing_months_are_listed_on_the_open_problems_asset(
             "conflicting_version_rate", "silver/transactions", "2025-10", ERROR,
             "9.5% conflicting versions", {"rate_percent": 9.5}, date(2025, 10, 1),
         )], "test-run")  # fmt: skip
-    start = datetime.now(timezone.utc)
+    start = datetime.now(UTC)
     with dagster_ui(instance) as ui:
         # An operator pastes something that is not a cursor on drive_sensor's page.
         ui.query(SET_CURSOR, {"selector": ui.sensor_selector("drive_sensor"),
@@ -64,8 +64,12 @@ def test_failing_ticks_and_failing_months_are_listed_on_the_open_problems_asset(
         shown = ui.latest_materialization(OPEN_PROBLEMS_KEY)
         assert shown["open_problems"] == 1
         assert "drive_sensor" not in shown["problems"]
-        recovered = warehouse.query(
-            "select state from audit.AlertLog where problem_key like 'ticks_failing|%' "
-            "order by alert_id"
-        ).column(0).to_pylist()
+        recovered = (
+            warehouse.query(
+                "select state from audit.AlertLog where problem_key like 'ticks_failing|%' "
+                "order by alert_id"
+            )
+            .column(0)
+            .to_pylist()
+        )
         assert recovered == ["problem", "recovered"]

@@ -3,7 +3,6 @@ run, read through Dagster's GraphQL API on a real instance and a real code serve
 
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -102,9 +101,7 @@ def test_every_sensor_says_what_it_does(instance, location_env):
             assert description and description.startswith("Every "), name
 
 
-def test_the_code_location_loads_without_the_projects_beta_warnings(
-    instance, location_env, capfd
-):
+def test_the_code_location_loads_without_the_projects_beta_warnings(instance, location_env, capfd):
     with dagster_ui(instance) as ui:
         assert ui.query(SENSOR, {"selector": ui.sensor_selector("drive_sensor")})
     # The code server's own output (a subprocess: captured at the file descriptors).
@@ -161,8 +158,9 @@ def test_a_mistyped_rollback_fails_as_an_operator_error_and_alerts_no_one(
     assert run["status"] == "FAILURE"
     [failure] = [e for e in run["eventConnection"]["events"]
                  if e["__typename"] == "ExecutionStepFailureEvent"]  # fmt: skip
-    assert "operator error, nothing was changed: unknown batch 0b0e5e8f-typo" in (
-        failure["error"]["message"]
+    assert (
+        "operator error, nothing was changed: unknown batch 0b0e5e8f-typo"
+        in (failure["error"]["message"])
     )
     classes = {e["label"]: e.get("text") for e in failure["failureMetadata"]["metadataEntries"]}
     assert classes == {"scout/error_class": "operator"}
