@@ -40,11 +40,11 @@ from scout_assets.operations.restore import rebuild_from_drive, restore_backup
 from scout_assets.operations.rollback import derived_tables, rollback_batch
 from scout_assets.resources.warehouse import DuckDBWarehouse, close_all_connections
 from scout_assets.runner import build_months, run_pipeline
+from scout_assets.sql_files import deploy_text
 from scout_assets.time import manila_now
 from scout_assets_tests.migrations.test_migrations import contents
 
 INGESTED = ("transactions", "interactions")
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -357,7 +357,7 @@ def test_retention_keeps_the_newest_backup_of_recent_days_and_weeks():
 
 
 def test_the_nightly_backup_schedule_is_off_locally_on_in_production(timeline, tmp_path):
-    lines = (ROOT / "deploy" / "production" / "scout.env").read_text().splitlines()
+    lines = deploy_text("production/scout.env").splitlines()
     production = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
     status = {
         name: build_definitions(settings_from_env(env))
