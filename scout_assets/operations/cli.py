@@ -6,6 +6,7 @@ import sys
 import uuid
 from datetime import date, datetime
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -22,7 +23,7 @@ from scout_assets.environment import Settings
 _verbose_option = click.option("-v", "--verbose", is_flag=True, help="Show Dagster's event log.")
 
 
-def _fail(message: str, status: int = 1) -> None:
+def _fail(message: str, status: int = 1) -> NoReturn:
     click.echo(f"scout: error: {message}", err=True)
     sys.exit(status)
 
