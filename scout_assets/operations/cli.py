@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import NoReturn
@@ -47,7 +48,7 @@ def _month(value: str | None) -> date | None:
         raise click.BadParameter(f"{value!r} is not a month (YYYY-MM)") from None
 
 
-def _rebuild(settings: Settings, months: dict[date, datetime | None], verbose: bool) -> None:
+def _rebuild(settings: Settings, months: Mapping[date, datetime | None], verbose: bool) -> None:
     """Rebuild ``months`` (each with its newest queue entry, if queued) as the month planner
     plans them: the runs the month rebuild sensor would launch."""
     from scout_assets.month_plan import plan_month_ranges
