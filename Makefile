@@ -39,9 +39,10 @@ demo-drive: install ## generate the demo Drive folder (skipped if it exists)
 run: demo-drive ## the main job: demo Drive -> DuckDB warehouse, then a summary
 	$(BIN)/scout run
 
-lint: install ## ruff: the lint rules and the formatting (pyproject.toml)
+lint: install ## ruff: the lint rules and the formatting; mypy: the types (pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: install ## the test suite (installs its Debian packages when root: scripts/system_packages.sh; starts its own PostgreSQL)
 	scripts/system_packages.sh

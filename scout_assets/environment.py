@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scout_assets.constants import DEFAULT_DRIVE_DIR, DEFAULT_WAREHOUSE
 
@@ -68,7 +68,8 @@ def settings_from_env(env: Mapping[str, str], **flags: str | None) -> Settings:
         backup_dir=env.get("SCOUT_BACKUP_DIR") or None,
         backup_schedule=_switch(env, "SCOUT_BACKUP_SCHEDULE"),
     )
-    return dataclasses.replace(settings, **{k: v for k, v in flags.items() if v is not None})
+    given: dict[str, Any] = {k: v for k, v in flags.items() if v is not None}
+    return dataclasses.replace(settings, **given)
 
 
 def _switch(env: Mapping[str, str], name: str) -> bool:
@@ -105,6 +106,8 @@ def build_drive(settings: Settings) -> DriveSource:
     from scout_assets.resources.google_drive import CREDENTIALS_ENV, GoogleDrive
 
     if settings.drive_kind == "google":
+        if settings.gdrive_folder_id is None:
+            raise ValueError("drive_kind google needs gdrive_folder_id (SCOUT_GDRIVE_FOLDER_ID)")
         return GoogleDrive(
             folder_id=settings.gdrive_folder_id, credentials_json=dg.EnvVar(CREDENTIALS_ENV)
         )

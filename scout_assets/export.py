@@ -25,6 +25,7 @@ from scout_assets.constants import MONTH_COLUMN
 from scout_assets.error_classes import ScoutError
 from scout_assets.partitions import month_of_key
 from scout_assets.progress import show_bars
+from scout_assets.query_rows import one_row
 from scout_assets.resources.duckdb_files import open_duckdb
 
 SERVED_SCHEMAS = ("dbo", "ref", "audit")
@@ -135,7 +136,7 @@ def stream_export(
 ) -> int:
     """Write the object's rows (months ``first``..``last``) to ``output``; returns the rows."""
     sql, params = export_query(served, first, last)
-    total = con.execute(f"select count(*) from ({sql})", params).fetchone()[0]
+    total = one_row(con.execute(f"select count(*) from ({sql})", params))[0]
     reader = con.execute(sql, params).to_arrow_reader(batch_rows)
     partial = output.with_name(f".{output.name}.partial")
     written = 0

@@ -194,7 +194,7 @@ def check_events(context, verdicts: list[Verdict]) -> Generator[object, None, li
     """The verdicts as Dagster check events (only of the checks the run selected); returns
     the failed blocking verdicts, which end the step."""
     selected = {(key.asset_key, key.name) for key in context.selected_asset_check_keys}
-    targets: dict[dg.AssetKey, dict[str, object]] = {}
+    targets: dict[dg.AssetKey, dict[str, AssetCheckEvaluationTargetMaterializationData]] = {}
     blocked = []
     for verdict in verdicts:
         check = next(c for c in BY_MODEL[verdict.asset] if c.name == verdict.check_name)
@@ -213,14 +213,16 @@ def check_events(context, verdicts: list[Verdict]) -> Generator[object, None, li
     return blocked
 
 
-def _latest_materializations(context, key: dg.AssetKey, verdicts: list[Verdict]) -> dict:
+def _latest_materializations(
+    context, key: dg.AssetKey, verdicts: list[Verdict]
+) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
     """Partition key -> the materialization a month's evaluation judges (this run's)."""
     partitions = sorted({partition_key(v.month) for v in verdicts if v.month is not None})
     records = context.instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=key, asset_partitions=partitions),
         limit=2 * len(partitions),  # newest first: this run's, one per partition
     ).records
-    latest: dict[str, object] = {}
+    latest: dict[str, AssetCheckEvaluationTargetMaterializationData] = {}
     for record in records:  # newest first
         partition = record.event_log_entry.dagster_event.partition
         if partition not in latest:

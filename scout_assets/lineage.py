@@ -29,7 +29,7 @@ def _name(table: exp.Table) -> str:
     return f"{table.db}.{name}" if table.db else name
 
 
-def _written(statement: exp.Expression) -> set[str]:
+def _written(statement: exp.Expr) -> set[str]:
     """The table a create/insert/update/delete statement writes."""
     if isinstance(statement, (exp.Create, exp.Insert, exp.Update, exp.Delete)):
         target = statement.this

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import warnings
 from functools import cache
-from pathlib import Path
+from importlib.resources.abc import Traversable
 
 import dagster as dg
 import duckdb
@@ -50,7 +50,7 @@ def _ddl_columns() -> dict[str, list[tuple[str, str, bool]]]:
     return columns
 
 
-def _code_references(files: list[tuple[Path, str]]) -> dg.CodeReferencesMetadataValue:
+def _code_references(files: list[tuple[Traversable, str]]) -> dg.CodeReferencesMetadataValue:
     # Beta in Dagster 1.13 (a warning per asset otherwise); the UI links each file.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

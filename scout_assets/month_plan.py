@@ -73,8 +73,8 @@ def plan_month_ranges(
     ranges = []
     for first, last in contiguous_ranges([m for m in pending if partition_key(m) in valid]):
         entries = "|".join(
-            f"{month.isoformat()}@{pending[month].isoformat() if pending[month] else ''}"
-            for month in sorted(pending)
+            f"{month.isoformat()}@{entry.isoformat() if entry else ''}"
+            for month, entry in sorted(pending.items())
             if first <= month <= last
         )
         digest = hashlib.sha256(entries.encode()).hexdigest()[:16]

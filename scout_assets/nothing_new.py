@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from scout_assets.constants import REFERENCE_DIR
+from scout_assets.query_rows import one_row
 from scout_assets.resources.duckdb_files import WarehouseLocked, damaged, is_damage, open_duckdb
 from scout_assets.resources.local_files import DATA_FOLDERS, walk_local_folder
 from scout_assets.sql_files import ddl_files
@@ -53,7 +54,7 @@ def unchanged_files(warehouse_path: str, drive_dir: str) -> int | None:
     except WarehouseLocked:  # a running pipeline: run, and wait for it
         return None
     try:
-        pending = con.execute("select count(*) from audit.PendingMonths").fetchone()[0]
+        pending = one_row(con.execute("select count(*) from audit.PendingMonths"))[0]
         # No bound parameters in this module: binding one makes DuckDB import pandas (~2 s).
         recorded = con.execute(
             "select fingerprint from ref.reference_fingerprints "

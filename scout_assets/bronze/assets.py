@@ -26,6 +26,7 @@ from scout_assets.layers import asset_spec, check_events
 from scout_assets.metadata import table_preview, table_rows
 from scout_assets.models import INGESTION_STEP, REFERENCE_STEP, step_models
 from scout_assets.nothing_new import record_complete_run
+from scout_assets.query_rows import one_row
 from scout_assets.resources.drive import DriveSource
 from scout_assets.resources.reference_source import ReferenceSource
 from scout_assets.resources.warehouse import DuckDBWarehouse, elapsed_since
@@ -118,8 +119,8 @@ def drive_ingestion(
             changed = {row[0] for row in con.execute(sql_text("bronze/batch_changes.sql"),
                                                      {"batch_id": run_id}).fetchall()}  # fmt: skip
             versions = {table: run_id for table in changed}  # the batch that changed it
-            versions["audit.FileManifest"] = con.execute(
-                sql_text("bronze/manifest_version.sql")).fetchone()[0]  # fmt: skip
+            versions["audit.FileManifest"] = one_row(con.execute(
+                sql_text("bronze/manifest_version.sql")))[0]  # fmt: skip
             verdicts = judge_batch(con, judged_batch(con, run_id))
             record_verdicts(con, verdicts, run_id)
         for model in INGESTION_MODELS:

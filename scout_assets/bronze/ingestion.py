@@ -26,6 +26,7 @@ from scout_assets.bronze.loading import BronzeLoad
 from scout_assets.bronze.parsing import ParsedChunk, ParseJob, parse_chunk
 from scout_assets.operations.journal import record_new_entries
 from scout_assets.progress import track
+from scout_assets.query_rows import one_row
 from scout_assets.resources.drive import DriveFile, DriveSource
 from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse
 from scout_assets.time import manila_now
@@ -110,8 +111,7 @@ def ingest_drive_files(
         # Where the listing carries a sha256 (the Drive API's sha256Checksum), content already
         # in the manifest is recorded as a duplicate without being downloaded.
         listed_known = load.known_content([f.checksum for f in changed if f.checksum])
-        load.add_listed_duplicates([f for f in changed if f.checksum in listed_known],
-                                   listed_known)  # fmt: skip
+        load.add_listed_duplicates(changed, listed_known)
         to_read = [f for f in changed if f.checksum not in listed_known]
         loading = 0.0
         for chunk in _parse_in_chunks(to_read, drive, now, log):
@@ -145,7 +145,7 @@ def _memory_bounded(warehouse: DuckDBWarehouse) -> Iterator[None]:
     """INGEST_MEMORY_LIMIT for the warehouse's DuckDB while bronze ingests (a setting of the
     whole database instance: the previous limit comes back afterwards)."""
     with warehouse.connection() as con:
-        previous = con.execute("select current_setting('memory_limit')").fetchone()[0]
+        previous = one_row(con.execute("select current_setting('memory_limit')"))[0]
         con.execute("set memory_limit = $limit", {"limit": INGEST_MEMORY_LIMIT})
         try:
             yield
@@ -176,7 +176,7 @@ def _parse_in_chunks(
         pending: deque[Future] = deque()
         submitted = iter(chunks)
         for _ in track(range(len(chunks)), len(chunks), "parsing", log):
-            while len(pending) < 2 * PARALLEL_WORKERS and (chunk := next(submitted, None)):
+            while len(pending) < 2 * PARALLEL_WORKERS and (chunk := next(submitted, [])):
                 pending.append(pool.submit(parse_chunk, _jobs(chunk, drive), now))
             yield pending.popleft().result()
 

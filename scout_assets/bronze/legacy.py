@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from scout_assets.bronze.loading import BronzeLoad
 from scout_assets.bronze.parsing import ParseJob, parse_chunk
+from scout_assets.query_rows import one_row
 from scout_assets.resources.drive import DriveFile, DriveSource
 from scout_assets.sql_files import sql_text
 
@@ -30,10 +31,10 @@ CHUNK_FILES = 2_000
 
 def legacy_bronze(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether an older version wrote this warehouse's bronze."""
-    return bool(con.execute(
+    return bool(one_row(con.execute(
         "select count(*) from duckdb_tables() "
         "where schema_name = 'audit' and table_name = 'LegacyBronze'"
-    ).fetchone()[0])  # fmt: skip
+    ))[0])  # fmt: skip
 
 
 def read_legacy_files_again(con: duckdb.DuckDBPyConnection, drive: DriveSource, now,
@@ -41,15 +42,16 @@ def read_legacy_files_again(con: duckdb.DuckDBPyConnection, drive: DriveSource, 
     """Replace the bronze rows of every legacy file still on the Drive unchanged; returns
     how many files were read again."""
     files = con.execute(sql_text("bronze/legacy_files.sql")).fetchall()
-    jobs, listed = [], {}
+    jobs, listed, hashes = [], {}, []
     for path, file_hash, size, modified_at in files:
         data = _read(drive, path)
         if data is not None and hashlib.sha256(data).hexdigest() == file_hash:
             jobs.append(ParseJob(path, data=data))
             listed[path] = DriveFile(path, size, modified_at)
+            hashes.append(file_hash)
     con.register("again", pa.table({
         "file_path": pa.array([job.path for job in jobs], pa.string()),
-        "file_hash": pa.array([hashlib.sha256(job.data).hexdigest() for job in jobs], pa.string()),
+        "file_hash": pa.array(hashes, pa.string()),
     }))  # fmt: skip
     try:
         con.execute(sql_text("bronze/legacy_forget_rows.sql"))

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -24,6 +25,7 @@ import pyarrow.compute as pc
 
 from scout_assets.bronze.parsing import ParsedChunk, ParsedFileSummary
 from scout_assets.month_queue import queue_months
+from scout_assets.query_rows import one_row
 from scout_assets.resources.drive import DriveFile
 from scout_assets.sql_files import sql_text
 
@@ -64,15 +66,15 @@ class BronzeLoad:
     def __init__(self, con: duckdb.DuckDBPyConnection, batch_id: str, now: datetime,
                  listed: dict[str, DriveFile]) -> None:  # fmt: skip
         self.con = con
-        self.params = {"batch_id": batch_id, "now": now}
+        self.params: dict[str, Any] = {"batch_id": batch_id, "now": now}
         self.listed = listed
         self.counts = LoadedCounts()
         self.first_in_batch: dict[str, str] = {}  # content hash -> path loaded in this batch
         self.next_payload_id = (
             1
-            + con.execute(
-                "select coalesce(max(payload_id), 0) from dbo.PayloadTransactions"
-            ).fetchone()[0]
+            + one_row(
+                con.execute("select coalesce(max(payload_id), 0) from dbo.PayloadTransactions")
+            )[0]
         )
 
     def known_content(self, hashes: list[str]) -> dict[str, str]:
@@ -105,9 +107,10 @@ class BronzeLoad:
             self.con.unregister("chunk_files")
 
     def add_listed_duplicates(self, files: list[DriveFile], originals: dict[str, str]) -> None:
-        """Files whose listing already says (by checksum) that their content is loaded."""
-        rows = [_manifest_row(f, f.checksum, "duplicate", duplicate_of=originals[f.checksum])
-                for f in files]  # fmt: skip
+        """The files whose listing already says (by checksum) that their content is loaded,
+        recorded as duplicates of it."""
+        rows = [_manifest_row(f, checksum, "duplicate", duplicate_of=originals[checksum])
+                for f in files if (checksum := f.checksum) in originals]  # fmt: skip
         self._write_manifest(rows)
 
     def load(self, chunk: ParsedChunk) -> None:
@@ -117,13 +120,15 @@ class BronzeLoad:
         rows, kept, relisted = [], [], []
         for summary in chunk.files:
             listed = self.listed[summary.path]
-            original = known.get(summary.file_hash) or self.first_in_batch.get(summary.file_hash)
             if summary.file_hash is None:
                 rows.append(_manifest_row(listed, None, "unreadable", summary))
                 kept.append(summary.path)  # its quarantine row says why
             elif (summary.path, summary.file_hash) in on_record:
                 relisted.append((listed, summary.file_hash))  # touched: nothing new to load
-            elif original is not None:
+            elif (
+                original := known.get(summary.file_hash)
+                or self.first_in_batch.get(summary.file_hash)
+            ) is not None:
                 rows.append(_manifest_row(listed, summary.file_hash, "duplicate",
                                           duplicate_of=original))  # fmt: skip
             else:
@@ -198,7 +203,7 @@ class BronzeLoad:
         try:
             sql = sql_text(model)
             params = {k: v for k, v in self.params.items() if f"${k}" in sql}
-            return self.con.execute(sql, params).fetchone()[0]
+            return one_row(self.con.execute(sql, params))[0]
         finally:
             for name in relations:
                 self.con.unregister(name)
@@ -217,12 +222,12 @@ class BronzeLoad:
             con.register(name, con.execute(sql_text(model), batch).to_arrow_table())
         try:
             self._expect_rows_loaded()
-            self.counts.items -= con.execute(sql_text("bronze/dedupe_items.sql"),
-                                             batch).fetchone()[0]  # fmt: skip
-            months = _months(con, "bronze/touched_months_before.sql", self.params)
+            self.counts.items -= one_row(con.execute(sql_text("bronze/dedupe_items.sql"),
+                                                     batch))[0]  # fmt: skip
+            before = _months(con, "bronze/touched_months_before.sql", self.params)
             con.execute(sql_text("bronze/current_interactions.sql"))
             con.execute(sql_text("bronze/resolve_late_timestamps.sql"))
-            months = sorted(months | _months(con, "bronze/touched_months.sql"))
+            months = sorted(before | _months(con, "bronze/touched_months.sql"))
         finally:
             con.unregister("touched_transactions")
             con.unregister("touched_interactions")
@@ -231,8 +236,8 @@ class BronzeLoad:
 
     def _expect_rows_loaded(self) -> None:
         """Every row written is a row of this batch: a silent loss must fail the run."""
-        found = self.con.execute(sql_text("bronze/batch_rows.sql"),
-                                 {"batch_id": self.params["batch_id"]}).fetchone()  # fmt: skip
+        found = one_row(self.con.execute(sql_text("bronze/batch_rows.sql"),
+                                         {"batch_id": self.params["batch_id"]}))  # fmt: skip
         expected = (self.counts.payloads, self.counts.interactions, self.counts.quarantined)
         if tuple(found) != expected:
             raise RuntimeError(f"bronze load: wrote payloads, interactions, quarantine rows "

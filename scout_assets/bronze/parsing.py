@@ -47,6 +47,8 @@ class ParseJob:
             raise OSError(self.problem)
         if self.data is not None:
             return self.data
+        if self.local_path is None:
+            raise ValueError(f"{self.path}: a parse job needs its bytes or a local path")
         with open(self.local_path, "rb") as handle:
             return handle.read()
 

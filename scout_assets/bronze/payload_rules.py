@@ -194,7 +194,7 @@ def _duplicate_warnings(dialect: Dialect, duplicates: dict[tuple, list[str]]) ->
         if not where:
             read, place = dialect.keys, ""
         elif where[0] == "items":
-            read, place = set(dialect.item_keys), f" in item {where[1] + 1}"
+            read, place = frozenset(dialect.item_keys), f" in item {where[1] + 1}"
         else:
             read, place = dialect.section_keys.get(where[0], frozenset()), f" in {where[0]}"
         found += [f"duplicate key {key!r}{place}: the last value was read"
@@ -254,9 +254,9 @@ def _check_totals(
     warnings: list[str],
 ) -> None:
     """Basket arithmetic the devices should get right; a mismatch is reported, not fatal."""
-    line_totals = [item.total_price for item in items]
+    line_totals = [item.total_price for item in items if item.total_price is not None]
     # An unreadable line price would make any sum wrong: its item error says enough.
-    if total_amount is not None and isinstance(delivered, list) and None not in line_totals:
+    if total_amount is not None and isinstance(delivered, list) and len(line_totals) == len(items):
         items_sum = sum(line_totals)
         if abs(items_sum - total_amount) > MONEY_TOLERANCE_CENTS:
             warnings.append(
@@ -281,7 +281,7 @@ def _item_row(item: Any, sequence: int, payload_hash: str, keys: tuple[str, ...]
     """One basket line; its problems are recorded on the line, which always loads."""
     if not isinstance(item, dict):
         error = f"item is not an object: {values.show(item)}"
-        return ItemRow(payload_hash, sequence, *([None] * 15), error)
+        return ItemRow._make((payload_hash, sequence, *([None] * 15), error))
     (
         name,
         brand,

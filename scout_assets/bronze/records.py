@@ -188,8 +188,9 @@ def _split_zip(data: bytes, path: str, kind: str, records: Records) -> None:
     notes: list[str] = []
     try:
         for member in iter_zip_members(data, DATA_SUFFIXES[kind], notes):
-            if member.problem:
-                members.rejects.reject(path, member.path, None, member.problem, None)
+            if member.data is None:
+                reason = member.problem or "unreadable zip member"
+                members.rejects.reject(path, member.path, None, reason, None)
             else:
                 suffix = member_suffix(member.path)
                 _split_member(member.data, path, member.path, kind, suffix, members)

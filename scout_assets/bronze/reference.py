@@ -109,7 +109,7 @@ def _seed(name: str) -> pd.DataFrame:
 def _checked(frame_type: dg.DagsterType, frame: pd.DataFrame, origin: str) -> pd.DataFrame:
     # The type's own check function: dg.check_dagster_type would build a throwaway Dagster
     # instance per call (seconds), and the pandas check never reads its context.
-    result = frame_type.type_check(None, frame)
+    result = frame_type.type_check(None, frame)  # type: ignore[arg-type]  # context unread
     if not result.success:
         raise SupplementError(f"{origin}: {_readable(result.description, frame)}")
     return frame
@@ -119,12 +119,12 @@ _VIOLATION = re.compile(r'Violated "(?P<rule>\w+)" for column "(?P<column>[^"]+)
                         r"The offending")  # fmt: skip
 
 
-def _readable(description: str, frame: pd.DataFrame) -> str:
+def _readable(description: str | None, frame: pd.DataFrame) -> str:
     """dagster-pandas' message with the offending rows as spreadsheet row numbers (its own
     listing can print as "<zip object at 0x...>")."""
     found = _VIOLATION.match(description or "")
     if not found:
-        return description
+        return description or ""
     column, values = found["column"], frame.get(found["column"])
     offending = {
         "NonNullableColumnConstraint": lambda: values.isna(),
@@ -210,10 +210,9 @@ def build_reference_tables(
     brand_updates = brand_map.iloc[0:0]
     result = ReferenceTables(tables={})
 
-    for file in sorted(
-        drive.list_files(folders=("supplements",)) if drive else [],
-        key=lambda f: f.path,
-    ):
+    supplements = drive.list_files(folders=("supplements",)) if drive else []
+    for file in sorted(supplements, key=lambda f: f.path):
+        assert drive is not None  # a file is listed only from a Drive
         updates = _read_supplement(drive, file, result)
         if updates is None:  # failed: its last good version, if any, still applies
             kept = (last_good or {}).get(file.path)
@@ -434,11 +433,11 @@ def write_reference_tables(
         for file, file_hash, data in new_versions:
             tx.execute("insert into audit.SupplementVersions values (?, ?, ?, ?, ?)",
                        [file.path, file_hash, data, now, batch_id])  # fmt: skip
-        for file, file_hash in touched:
+        for file, touched_hash in touched:
             tx.execute(
                 "update audit.FileManifest set file_size = ?, modified_at = ? "
                 "where file_path = ? and file_hash is not distinct from ?",
-                [file.size, file.modified_at, file.path, file_hash],
+                [file.size, file.modified_at, file.path, touched_hash],
             )
         record_verdicts(tx.con, verdicts, batch_id)
         audit.count(sum(len(frame) for frame, _ in changed.values()), failed=len(new_rejected))

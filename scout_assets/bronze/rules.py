@@ -152,6 +152,7 @@ class _Keyed(dict):
     stays, as orjson keeps it)."""
 
     __slots__ = ("duplicates",)
+    duplicates: list[str]
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> _Keyed:

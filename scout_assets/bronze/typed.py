@@ -24,6 +24,7 @@ import pyarrow as pa
 from scout_assets.bronze import interaction_rules
 from scout_assets.bronze.records import INTERACTIONS, TRANSACTIONS, Records
 from scout_assets.bronze.schemas import INTERACTION_SCHEMA, ITEM_SCHEMA, PAYLOAD_SCHEMA
+from scout_assets.query_rows import one_row
 from scout_assets.sql_files import sql_text
 
 _ITEM = {
@@ -180,8 +181,8 @@ class TypedStage:
                 {"path": path},
             )
             # One row per line, each with its record: else the lines did not line up.
-            rows, matched = con.execute(
-                "select count(*), count(record_id) from read_part").fetchone()  # fmt: skip
+            rows, matched = one_row(con.execute(
+                "select count(*), count(record_id) from read_part"))  # fmt: skip
             if rows != len(ids) or matched != len(ids):
                 return False
             if first:  # the usual case, the whole batch at once: no copy

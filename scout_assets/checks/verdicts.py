@@ -153,6 +153,8 @@ def month_evaluation(key: dg.AssetKey, verdict: Verdict, blocking: bool,
                      target: AssetCheckEvaluationTargetMaterializationData | None):  # fmt: skip
     """A monthly check's verdict on its month's partition (a partitioned asset check),
     targeting that partition's materialization, so the UI keeps each month's own status."""
+    if verdict.month is None:
+        raise ValueError(f"{verdict.check_name} judged {verdict.subject}, not a month")
     return dg.AssetCheckEvaluation(
         asset_key=key,
         check_name=verdict.check_name,

@@ -275,7 +275,7 @@ def plan_landing(kind: str, batch: bool, body: bytes, device_id: str) -> Plan:
     """
     if not batch:
         verdict = judge_payload(kind, body)
-        if not verdict.sound:
+        if verdict.problem is not None:  # not sound
             raise Answer(400, verdict.problem, field=verdict.field)
         _check_device([(1, verdict.device_id)], device_id)
         payload = {"sha256": hashlib.sha256(body).hexdigest(),

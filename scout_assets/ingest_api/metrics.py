@@ -7,7 +7,7 @@ client library.
 from __future__ import annotations
 
 import bisect
-from collections import Counter
+from collections import Counter, defaultdict
 
 # Seconds; the target is p99 < 50 ms, so the buckets are finest below it.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -19,7 +19,7 @@ class Metrics:
         self.bytes: Counter[str] = Counter()  # route -> request body bytes
         self.payloads: Counter[tuple[str, str]] = Counter()  # (kind, accepted|rejected)
         self.latency: dict[str, list[int]] = {}  # route -> count per bucket (+Inf last)
-        self.latency_sum: Counter[str] = Counter()
+        self.latency_sum: defaultdict[str, float] = defaultdict(float)
 
     def observe(self, route: str, status: int, seconds: float, body_bytes: int) -> None:
         self.requests[route, status] += 1

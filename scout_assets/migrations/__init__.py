@@ -51,11 +51,10 @@ def migrations() -> list[Migration]:
         if match is None:
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
-        if not (module.__doc__ or "").strip() or not callable(getattr(module, "upgrade", None)):
+        doc = (module.__doc__ or "").strip()
+        if not doc or not callable(getattr(module, "upgrade", None)):
             raise ValueError(f"migration {info.name} needs a docstring and upgrade(con)")
-        found.append(
-            Migration(int(match.group(1)), match.group(2), module.__doc__.strip(), module.upgrade)
-        )
+        found.append(Migration(int(match.group(1)), match.group(2), doc, module.upgrade))
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
     if versions != list(range(1, len(found) + 1)):

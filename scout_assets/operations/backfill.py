@@ -7,6 +7,7 @@ backfill of ``build_months`` over the range.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 
 from scout_assets.month_plan import queued_months
@@ -17,7 +18,7 @@ from scout_assets.runner import PipelineError
 
 def months_to_build(
     warehouse: DuckDBWarehouse, first: date | None = None, last: date | None = None
-) -> dict[date, datetime | None]:
+) -> Mapping[date, datetime | None]:
     """Every month from ``first`` to ``last`` (both given), else the queued months, each with
     its newest queue entry (None for a month an operator names)."""
     if first is None and last is None:

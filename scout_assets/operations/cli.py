@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sys
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -22,7 +24,7 @@ from scout_assets.environment import Settings
 _verbose_option = click.option("-v", "--verbose", is_flag=True, help="Show Dagster's event log.")
 
 
-def _fail(message: str, status: int = 1) -> None:
+def _fail(message: str, status: int = 1) -> NoReturn:
     click.echo(f"scout: error: {message}", err=True)
     sys.exit(status)
 
@@ -46,7 +48,7 @@ def _month(value: str | None) -> date | None:
         raise click.BadParameter(f"{value!r} is not a month (YYYY-MM)") from None
 
 
-def _rebuild(settings: Settings, months: dict[date, datetime | None], verbose: bool) -> None:
+def _rebuild(settings: Settings, months: Mapping[date, datetime | None], verbose: bool) -> None:
     """Rebuild ``months`` (each with its newest queue entry, if queued) as the month planner
     plans them: the runs the month rebuild sensor would launch."""
     from scout_assets.month_plan import plan_month_ranges

@@ -194,8 +194,10 @@ def _journal_after(backup: Backup, directory: Path, at: datetime | None) -> list
     if not directory.is_dir():
         raise RecoveryError(f"no journal at {directory}: pass --journal DIR (the backup folder's "
                             "journal/), or --no-replay to restore the backup alone")  # fmt: skip
-    if backup.last_entry_id and not has_entry(directory, backup.last_entry_at,
-                                              backup.last_entry_id):  # fmt: skip
+    if backup.last_entry_id and (
+        backup.last_entry_at is None  # written together: an entry without its time is unverifiable
+        or not has_entry(directory, backup.last_entry_at, backup.last_entry_id)
+    ):
         raise RecoveryError(f"the journal at {directory} does not hold the backup's newest "
                             f"entry ({backup.last_entry_id}): it is another warehouse's "
                             "journal")  # fmt: skip
@@ -226,6 +228,8 @@ def _replay(warehouse: DuckDBWarehouse, drive: DriveSource, entries: list[Journa
                     outcome.files += len(files)
                     continue
                 try:
+                    if entry.rolled_back_batch is None:
+                        raise RollbackError("the journal entry names no batch")
                     rollback_batch(warehouse, entry.rolled_back_batch, entry.reason, tables,
                                    entry.entry_id, now=entry.at)  # fmt: skip
                     outcome.rollbacks += 1

@@ -89,7 +89,7 @@ def _months(con, model: str) -> set[date]:
 def rollback_batch(
     warehouse: DuckDBWarehouse,
     batch_id: str,
-    reason: str,
+    reason: str | None,
     tables: Sequence[str],
     rollback_id: str,
     log=None,

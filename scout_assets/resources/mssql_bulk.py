@@ -79,7 +79,8 @@ def write_unit(
     on_progress: ProgressCallback | None = None,
 ) -> int:
     """Write ``unit`` by bulk copy and swap (see the module docstring); rows written."""
-    sql = warehouse.sql
+    from scout_assets.resources.odbc_warehouse import MSSQL
+
     total = unit.rows.num_rows
     with warehouse.connection() as con:
         cursor = con.cursor()
@@ -105,7 +106,7 @@ def write_unit(
             if stage is not None:
                 cursor.execute(f"drop table if exists {stage}")
         con.commit()
-        cursor.execute(sql.unlock(), unit.lock_name)
+        cursor.execute(MSSQL.unlock(), unit.lock_name)
         con.commit()
     return total
 
@@ -115,10 +116,11 @@ def _stage(
 ) -> tuple[str, str | None]:
     """Lock the object, drop leftover stages, create this unit's and bulk copy the rows into
     it: (stage, retired partitions' table or None when the target is not partitioned)."""
+    from scout_assets.resources.odbc_warehouse import MSSQL
     from scout_assets.serving import ddl
 
     cursor = con.cursor()
-    cursor.execute(warehouse.sql.lock(), unit.lock_name)
+    cursor.execute(MSSQL.lock(), unit.lock_name)
     _drop_stages(cursor, unit.table)
     con.commit()
     cursor.execute(IS_PARTITIONED, unit.table)

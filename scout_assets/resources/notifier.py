@@ -191,6 +191,8 @@ class Notifier(dg.ConfigurableResource):
         return {"text": f"*{message.title}*\n{message.text}"}
 
     def _post(self, message: Message) -> None:
+        if not self.webhook_url:
+            raise DeliveryError(f"no webhook: {ENV_WEBHOOK_URL} is not set")
         body = json.dumps(self._payload(message)).encode()
         request = urllib.request.Request(
             self.webhook_url, data=body, headers={"Content-Type": "application/json"}
@@ -205,6 +207,8 @@ class Notifier(dg.ConfigurableResource):
             raise DeliveryError(f"webhook unreachable: {reason}") from error
 
     def _mail(self, message: Message) -> None:
+        if not (self.smtp_host and self.email_to):
+            raise DeliveryError(f"no mail server or recipient: {ENV_SMTP_HOST}, {ENV_EMAIL_TO}")
         email = EmailMessage()
         email["Subject"] = f"Scout: {message.title}"
         email["From"] = self.email_from

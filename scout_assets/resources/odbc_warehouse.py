@@ -30,7 +30,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import dagster as dg
 import pyarrow as pa
@@ -352,12 +352,15 @@ class PostgresDialect(SqlDialect):
         return f"lock table {self.table(table)} in exclusive mode"
 
 
-DIALECTS: dict[str, SqlDialect] = {"mssql": MssqlDialect(), "postgres": PostgresDialect()}
+MSSQL = MssqlDialect()
+POSTGRES = PostgresDialect()
+DIALECTS: dict[str, SqlDialect] = {"mssql": MSSQL, "postgres": POSTGRES}
+DialectName = Literal["mssql", "postgres"]  # the keys of DIALECTS
 
 
 def _error_text(error: BaseException) -> str:
     """The driver's message (pyodbc errors are (sqlstate, message) pairs), first line."""
-    args = getattr(error, "args", ())
+    args = error.args
     text = str(args[1]) if len(args) > 1 else str(error)
     return (text.strip().splitlines() or [type(error).__name__])[0]
 
@@ -372,7 +375,7 @@ def _odbc_value(value: str) -> str:
 def bundled_mssql_driver() -> str | None:
     """The ODBC Driver 18 library shipped in the ``mssql-python-odbc`` wheel, if installed."""
     try:
-        import mssql_python_odbc  # type: ignore[import-not-found]
+        import mssql_python_odbc
     except ImportError:
         return None
     found = sorted(
@@ -394,7 +397,7 @@ class OdbcWarehouse(Warehouse):
     Build it with ``odbc_warehouse_from_env(dialect)``: secrets come from ``dg.EnvVar``.
     """
 
-    dialect: Literal["mssql", "postgres"]
+    dialect: DialectName
     host: str = Field(description="Server host name (SQL Server: may end with ,port).")
     port: int | None = Field(default=None, description="TCP port; default per dialect.")
     database: str
@@ -613,7 +616,7 @@ class OdbcWarehouse(Warehouse):
             with self.connection() as con:
                 cursor = con.cursor()
                 for boundary in boundaries:
-                    cursor.execute(self.sql.split_month_partition(), boundary, boundary)
+                    cursor.execute(MSSQL.split_month_partition(), boundary, boundary)
                 con.commit()
 
         self.run_with_retries("prepare partitions on", unit)
@@ -678,6 +681,9 @@ class OdbcTransaction:
         self.cursor.execute(sql, *(params or ()))
 
 
+WriteMode = Literal["months", "all", "append"]
+
+
 @dataclass
 class UnitWrite:
     """One atomic publishing unit: ``rows`` replace ``months`` of ``table`` (mode ``months``),
@@ -687,7 +693,7 @@ class UnitWrite:
     rollback. All of it commits together or not at all."""
 
     table: str
-    mode: Literal["months", "all", "append"]
+    mode: WriteMode
     rows: pa.Table
     months: tuple[date, ...] = ()
     publish_log: list[dict[str, Any]] = field(default_factory=list)
@@ -749,7 +755,7 @@ def odbc_warehouse_from_env(dialect: str, env: dict[str, str] | None = None) -> 
         settings["port"] = int(port)
     if env.get(optional["odbc_extra"]):
         settings["odbc_extra"] = env[optional["odbc_extra"]]
-    return OdbcWarehouse(dialect=dialect, **settings)
+    return OdbcWarehouse(dialect=cast(DialectName, dialect), **settings)  # checked above
 
 
 def resolved(warehouse: OdbcWarehouse) -> OdbcWarehouse:

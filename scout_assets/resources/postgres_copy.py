@@ -35,7 +35,10 @@ if TYPE_CHECKING:
     )
 
 ATTACHED = "pg"
-NO_DOWNLOADS = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+NO_DOWNLOADS: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": "false",
+    "autoload_known_extensions": "false",
+}
 # A message saying the link to the server broke (the server rolled the unit back): retried.
 LINK_BROKEN = re.compile(
     r"server closed the connection|could not connect|connection refused|terminating connection"
@@ -144,9 +147,11 @@ def write_unit(
 
 
 def _write(con, warehouse: OdbcWarehouse, unit: UnitWrite, progress) -> None:
+    from scout_assets.resources.odbc_warehouse import POSTGRES
+
     sql = warehouse.sql
     table = _duck_table(unit.table)
-    con.execute(f"call postgres_execute('{ATTACHED}', ?)", [sql.lock_table(unit.table)])
+    con.execute(f"call postgres_execute('{ATTACHED}', ?)", [POSTGRES.lock_table(unit.table)])
     if unit.mode == "months":
         marks = ", ".join("?" * len(unit.months))
         con.execute(f"delete from {table} where {MONTH_COLUMN} in ({marks})", list(unit.months))

@@ -26,7 +26,7 @@ recorded again whenever the list changes.
 
 import json
 import re
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -153,7 +153,7 @@ def parse_months(text) -> list[date]:
 # -- problems from the Dagster event log ---------------------------------------------------------
 
 
-def run_subjects(tags: dict) -> list[tuple[str, date | None]]:
+def run_subjects(tags: Mapping[str, str]) -> list[tuple[str, date | None]]:
     """The months a run covered, from its partition tags; ``all`` when it is unpartitioned."""
     start = tags.get("dagster/asset_partition_range_start")
     end = tags.get("dagster/asset_partition_range_end")
@@ -282,16 +282,14 @@ def collect_checks(
             key, limit=EVENTS_PER_TICK
         )
         records += [
-            (record, key) for record in history
-            if record.id > after and record.event is not None
-            and record.event.dagster_event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+            (record.id, key, event.dagster_event.event_specific_data) for record in history
+            if record.id > after and (event := record.event) is not None
+            and event.dagster_event is not None
+            and event.dagster_event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
         ]  # fmt: skip
-    records.sort(key=lambda pair: pair[0].id)
-    verdicts = [
-        v for record, key in records
-        for v in evaluation_verdicts(key, record.event.dagster_event.event_specific_data)
-    ]  # fmt: skip
-    return verdicts, max((record.id for record, _ in records), default=after)
+    records.sort(key=lambda found: found[0])
+    verdicts = [v for _, key, evaluation in records for v in evaluation_verdicts(key, evaluation)]
+    return verdicts, max((storage_id for storage_id, _, _ in records), default=after)
 
 
 _FRESHNESS_SEVERITY = {"PASS": OK, "WARN": WARN, "FAIL": ERROR}
@@ -519,8 +517,12 @@ def alert_sensor(context: dg.SensorEvaluationContext, warehouse: DuckDBWarehouse
     freshness_keys = [
         node.key for node in graph.asset_nodes if node.freshness_policy_or_from_metadata
     ] if graph else []  # fmt: skip
-    instigators = {d.name for d in (*repository.sensor_defs, *repository.schedule_defs)
-                   if d.name != SENSOR_NAME} if repository else set()  # fmt: skip
+    instigators = (
+        ({d.name for d in repository.sensor_defs} | {d.name for d in repository.schedule_defs})
+        - {SENSOR_NAME}
+        if repository
+        else set()
+    )
     try:
         cursor, summary = evaluate_alerts(
             context.instance, warehouse, notifier, AlertCursor.parse(context.cursor),

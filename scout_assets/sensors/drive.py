@@ -240,7 +240,8 @@ class DriveTick:
 
 
 def _take_chunk(fresh: Sequence[DriveFile]) -> list[DriveFile]:
-    chunk, size = [], 0
+    chunk: list[DriveFile] = []
+    size = 0
     for file in fresh:
         if chunk and (len(chunk) >= MAX_FILES_PER_TICK or size + file.size > MAX_BYTES_PER_TICK):
             break

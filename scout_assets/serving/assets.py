@@ -8,6 +8,7 @@ rebuilds months (the rebuild sensor's, a backfill's, `scout run`'s) publishes th
 """
 
 import time
+from typing import Any
 
 import dagster as dg
 
@@ -69,7 +70,7 @@ def serving_assets(target: str | None) -> list:
     """
     if not target:
         return []
-    common = dict(
+    common: dict[str, Any] = dict(
         group_name=SERVING,
         pool=WAREHOUSE_POOL,
         kinds=KINDS[target] | {"duckdb"},

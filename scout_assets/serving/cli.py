@@ -12,6 +12,7 @@ import time
 import uuid
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -110,6 +111,6 @@ def ddl(dialect: str, check: bool) -> None:
         click.echo(f"sql/{name}: {len(written)} file(s) written")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"scout: error: {message}", err=True)
     sys.exit(1)

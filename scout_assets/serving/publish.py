@@ -32,6 +32,7 @@ from scout_assets.resources.odbc_warehouse import (
     SchemaDrift,
     TargetColumn,
     UnitWrite,
+    WriteMode,
 )
 from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse
 from scout_assets.serving import ddl, migrations
@@ -335,7 +336,7 @@ class Publisher:
         self,
         served: ServedObject,
         model: TableModel,
-        mode: str,
+        mode: WriteMode,
         rows: pa.Table,
         states: dict[str, SourceState],
         months: tuple[date, ...] = (),

@@ -81,7 +81,7 @@ UNBRANDED_DAMAGE = ("clean", "capitals", "ocr", "transposed")
 NO_BRAND_HINTS = ["", "Unknown", "Generic", "No Brand", "Local"]
 
 # Words around the brand, by observed category (sizes and variants as the devices read them).
-AROUND = {
+_AROUND_WORDS = {
     "Non-Alcoholic": "sakto 200ml | 1.5L | mismo 295ml | in can 330ml | zero sugar | litro",
     "Beverages": "3in1 sachet | twin pack | bottle 500ml | original | stick 20g | apple 355ml",
     "Body Care": "bath soap 90g | classic beige | pure white 135g | bar soap | herbal 60g",
@@ -102,7 +102,9 @@ AROUND = {
     "Alcoholic": "pale pilsen | light 330ml | grande 1L | flavored beer | apple 330ml",
     "Candies & Sweets": "candy | chocolate | milk candy | peanut 24s | per piece",
 }
-AROUND = {category: [w.strip() for w in words.split("|")] for category, words in AROUND.items()}
+AROUND = {
+    category: [w.strip() for w in words.split("|")] for category, words in _AROUND_WORDS.items()
+}
 
 
 def _letters(text: str) -> list[int]:
@@ -261,7 +263,7 @@ class DamageGenerator:
         """One row per item: name, kind, true brand (None when unbranded), and the device hint
         in each state: ``hint_right`` (the brand as the device spells it), ``hint_wrong``
         (another brand; a no-brand word for unbranded goods)."""
-        rows = []
+        rows: list[tuple[str, str, str | None, str, str | None]] = []
         for kind in KINDS:
             for _ in range(per_kind):
                 name, brand, wrong = self.branded(kind)

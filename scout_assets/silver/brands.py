@@ -62,6 +62,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeAlias
 
 import ahocorasick
 import numpy as np
@@ -211,13 +212,14 @@ _SEPARATOR = "\n"
 
 def _clean_texts(texts: Iterable[object]) -> list[str]:
     """Texts ready to be joined into one block: "" for None/NaN, no block separator inside."""
-    texts = list(texts)
-    if not all(type(t) is str for t in texts):
-        series = pd.Series(texts, dtype=object)
-        texts = series.where(series.notna(), "").astype(str).tolist()
-    if sum(t.count(_SEPARATOR) for t in texts):
-        texts = [t.replace(_SEPARATOR, " ") for t in texts]
-    return texts
+    given = list(texts)
+    strings = [t for t in given if type(t) is str]
+    if len(strings) != len(given):
+        series = pd.Series(given, dtype=object)
+        strings = series.where(series.notna(), "").astype(str).tolist()
+    if sum(t.count(_SEPARATOR) for t in strings):
+        strings = [t.replace(_SEPARATOR, " ") for t in strings]
+    return strings
 
 
 def _normalise_block(block: str) -> str:
@@ -412,7 +414,11 @@ def load_aliases(paths: Sequence[Path] | None = None) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _as_frame(rows: object, columns: Sequence[str]) -> pd.DataFrame:
+# Rows as the matcher accepts them: a DataFrame, an Arrow table or an iterable of tuples.
+TableRows: TypeAlias = pd.DataFrame | pa.Table | Iterable[tuple]
+
+
+def _as_frame(rows: TableRows | None, columns: Sequence[str]) -> pd.DataFrame:
     """Accept a pandas DataFrame, a pyarrow Table or an iterable of tuples with ``columns``."""
     if isinstance(rows, pa.Table):
         rows = rows.to_pandas()
@@ -675,7 +681,7 @@ class _PrefixIndex:
         return brand
 
 
-def _as_series(values: object) -> pd.Series:
+def _as_series(values: Iterable[str | None]) -> pd.Series:
     """A list, array, Arrow array or Series of optional strings as an object Series."""
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
         return values.to_pandas().astype(object)
@@ -739,8 +745,8 @@ class BrandMatcher:
 
     def __init__(
         self,
-        brand_map: object,
-        aliases: object = (),
+        brand_map: TableRows,
+        aliases: TableRows = (),
         *,
         min_confidence: float = MIN_CONFIDENCE,
         generic_words: Iterable[str] | None = None,
@@ -765,7 +771,7 @@ class BrandMatcher:
         self._index_keys()
 
     @classmethod
-    def from_reference_data(cls, **options: object) -> BrandMatcher:
+    def from_reference_data(cls, **options: Any) -> BrandMatcher:
         """The production matcher: nielsen_brand_map.csv and both alias files."""
         return cls(load_brand_map(), load_aliases(), **options)
 
@@ -1040,7 +1046,10 @@ class BrandMatcher:
         columns = [np.concatenate(c) for c in zip(*parts)] if parts else [
             np.zeros(0, np.int64), *(np.zeros(0, object) for _ in range(3))
         ]  # fmt: skip
-        return _Grams(len(texts), *columns, ocr_texts=ocr_texts, suspect=suspect)
+        owners, grams, gram_sounds, gram_ocr = columns
+        return _Grams(
+            len(texts), owners, grams, gram_sounds, gram_ocr, ocr_texts=ocr_texts, suspect=suspect
+        )
 
     def _apply_hints(
         self, hints: pd.Series, brand: np.ndarray, method: np.ndarray, score: np.ndarray
@@ -1107,11 +1116,11 @@ class BrandMatcher:
 
 def affected_by_map_change(
     cached: pa.Table | pd.DataFrame,
-    old_brand_map: object,
-    new_brand_map: object,
-    old_aliases: object,
-    new_aliases: object,
-    **matcher_options: object,
+    old_brand_map: TableRows,
+    new_brand_map: TableRows,
+    old_aliases: TableRows,
+    new_aliases: TableRows,
+    **matcher_options: Any,
 ) -> np.ndarray:
     """Which cached brand answers must be re-matched after the brand map or aliases changed.
 

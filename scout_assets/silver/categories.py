@@ -187,7 +187,7 @@ def _brand_resolver(display_names: Iterable[str], aliases: pd.DataFrame):
     """A function giving the display name a spelling refers to ("Coke" -> "Coca-Cola",
     "Jack n Jill" -> "Jack 'n Jill", "San Miguel" -> "San Mig"), or None."""
     display_names = list(display_names)
-    by_key = {}
+    by_key: dict[str, str] = {}
     for name, norm in zip(display_names, normalise_names(display_names)):
         by_key.setdefault(norm, name)
         by_key.setdefault(norm.replace(" ", ""), name)
