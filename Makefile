@@ -39,18 +39,23 @@ demo-drive: install ## generate the demo Drive folder (skipped if it exists)
 run: demo-drive ## the main job: demo Drive -> DuckDB warehouse, then a summary
 	$(BIN)/scout run
 
-lint: install ## ruff: the lint rules and the formatting; mypy: the types (pyproject.toml)
+# The local instance's configuration, as `scout run` writes it (scout_assets/runner.py).
+$(DAGSTER_HOME)/dagster.yaml:
+	mkdir -p $(DAGSTER_HOME)
+	cp scout_assets/deploy/local/dagster.yaml $@
+
+lint: install $(DAGSTER_HOME)/dagster.yaml ## ruff: the lint rules and the formatting; mypy: the types (pyproject.toml); dg: the code location loads
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg check defs
 
 test: install ## the test suite (installs its Debian packages when root: scripts/system_packages.sh; starts its own PostgreSQL)
 	scripts/system_packages.sh
 	$(BIN)/pytest
 
-ui: install ## Dagster webserver + daemon on http://127.0.0.1:3000, sensors on: drop files in the Drive folder
-	mkdir -p $(DAGSTER_HOME) $(SCOUT_DRIVE_DIR)/transactions $(SCOUT_DRIVE_DIR)/interactions $(SCOUT_DRIVE_DIR)/supplements
-	test -f $(DAGSTER_HOME)/dagster.yaml || cp scout_assets/deploy/local/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+ui: install $(DAGSTER_HOME)/dagster.yaml ## Dagster webserver + daemon on http://127.0.0.1:3000, sensors on: drop files in the Drive folder
+	mkdir -p $(SCOUT_DRIVE_DIR)/transactions $(SCOUT_DRIVE_DIR)/interactions $(SCOUT_DRIVE_DIR)/supplements
 	@echo "Drive folder: $(SCOUT_DRIVE_DIR) (the drive_sensor checks it every 30 s)"
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 

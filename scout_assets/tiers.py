@@ -1,4 +1,6 @@
-"""The production system's tiers: data quality and freshness (DESIGN.md thresholds)."""
+"""The production system's tiers: data quality and freshness, with the thresholds of the served
+monitor (``sql/platinum/data_quality_monitor.sql``; docs/SERVED_OBJECTS.md), so that the
+checks, ``scout doctor`` and the run summary grade as dashboards do."""
 
 from __future__ import annotations
 

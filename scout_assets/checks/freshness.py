@@ -1,4 +1,5 @@
-"""Freshness: a Dagster FreshnessPolicy on every warehouse asset, in DESIGN.md's tiers.
+"""Freshness: a Dagster FreshnessPolicy on every warehouse asset, in the freshness tiers of
+``tiers.py``.
 
 Fresh (<= 2 h) and Recent (<= 24 h) pass, Stale (<= 7 days) warns, Very Stale fails. The
 policy judges the last materialization (is the pipeline running?); the ``data_freshness``

@@ -17,12 +17,13 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
-from scout_assets.demo import generate as gen
+from scout_assets.constants import REFERENCE_DIR as REFERENCE
+from scout_assets.demo import catalogue, layouts
 from scout_assets.demo.generate import GenerationSummary, generate_drive
+from scout_assets.time import MANILA
 
 END = datetime(2025, 9, 14, 18, 30, 15)
 WINDOW_START = datetime(2025, 7, 1)
-REFERENCE = Path(gen.__file__).resolve().parent.parent / "reference_data"
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +117,7 @@ def _manila(text: str) -> datetime:
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         return moment
-    return (moment.astimezone(gen.MANILA)).replace(tzinfo=None)
+    return (moment.astimezone(MANILA)).replace(tzinfo=None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -373,7 +374,7 @@ def test_store_master_has_the_real_stores_and_spans_regions(demo):
 def test_every_observed_brand_has_a_catalogue():
     with open(REFERENCE / "brands_observed.csv", newline="") as handle:
         brands = {row["brand_name"] for row in csv.DictReader(handle)}
-    assert brands <= set(gen._parse_brand_products())
+    assert brands <= set(catalogue.parse_brand_products())
 
 
 def test_brands_follow_their_real_popularity(tree):
@@ -415,7 +416,7 @@ def test_device_files_layout_is_one_device_json_per_payload(tmp_path):
 
 
 def test_ndjson_layout_is_device_lines_in_bounded_files(tmp_path, monkeypatch):
-    monkeypatch.setattr(gen, "NDJSON_LINES_PER_FILE", 200)
+    monkeypatch.setattr(layouts, "NDJSON_LINES_PER_FILE", 200)
     summary = generate_drive(tmp_path, transactions=500, months=2, end=END, layout="ndjson")
     files = sorted((tmp_path / "transactions").rglob("*"))
     assert all(f.suffix == ".jsonl" for f in files) and len(files) == 4  # 200+200+100 + resends
