@@ -22,7 +22,7 @@ from scout_assets.checks.schema import judge_schema
 from scout_assets.checks.verdicts import record_verdicts
 from scout_assets.constants import WAREHOUSE_POOL
 from scout_assets.errors import RETRY_POLICY, classified
-from scout_assets.layers import asset_spec, check_events
+from scout_assets.layers import asset_spec, blocking_failure, check_events
 from scout_assets.metadata import table_preview, table_rows
 from scout_assets.models import INGESTION_STEP, REFERENCE_STEP, step_models
 from scout_assets.nothing_new import record_complete_run
@@ -135,7 +135,9 @@ def drive_ingestion(
                         "seconds": elapsed_since(started),
                     },
                 )
-    yield from check_events(context, verdicts)
+    blocked = yield from check_events(context, verdicts)
+    if blocked:  # bronze's keys repeat: silver must not build on it
+        raise blocking_failure(blocked)
 
 
 def _summary(result: IngestionResult) -> str:

@@ -1,13 +1,15 @@
 """Bronze's checks, judged per ingestion batch in the step that ingests: exact re-uploads
 among its files (informational: about half of all files are re-uploads), its quarantine rate,
-and transactions whose time is still unknown."""
+the uniqueness of the keys it wrote (blocking: bronze has no key constraints), and
+transactions whose time is still unknown."""
 
 from __future__ import annotations
 
 from scout_assets.checks import names
-from scout_assets.checks.verdicts import INFO, OK, Verdict, above, percent
+from scout_assets.checks.verdicts import ERROR, INFO, OK, Verdict, above, percent
 from scout_assets.sql_files import sql_text
 
+ITEMS = "bronze/payload_items"
 FILES = "bronze/file_manifest"
 QUARANTINE = "bronze/quarantine"
 PAYLOADS = "bronze/payload_transactions"
@@ -20,6 +22,7 @@ def judge_batch(con, batch_id: str | None) -> list[Verdict]:
         verdicts = [
             Verdict(names.EXACT_DUPLICATE_FILES, FILES, "batch", INFO, none),
             Verdict(names.QUARANTINE_RATE, QUARANTINE, "batch", OK, none),
+            Verdict(names.BRONZE_KEYS_UNIQUE, ITEMS, "batch", OK, none),
         ]
     else:
         figures = con.execute(sql_text("checks/batch_figures.sql"), {"batch_id": batch_id})
@@ -38,6 +41,7 @@ def judge_batch(con, batch_id: str | None) -> list[Verdict]:
                     f"{quarantine_rate or 0:.2f}% of batch {batch_id}'s {read} records "
                     f"quarantined ({batch['quarantined_files']} whole files)",
                     {"batch_id": batch_id, "rate_percent": quarantine_rate, **batch}),
+            _keys_unique(con, batch_id),
         ]  # fmt: skip
     unplaced = con.execute(sql_text("checks/unplaced.sql")).to_arrow_table().to_pylist()[0]
     rate = percent(unplaced["unplaced"], unplaced["transactions"])
@@ -51,6 +55,20 @@ def judge_batch(con, batch_id: str | None) -> list[Verdict]:
          "rate_percent": rate},
     ))  # fmt: skip
     return verdicts
+
+
+def _keys_unique(con, batch_id: str) -> Verdict:
+    """The keys batch ``batch_id`` wrote are each held once (bronze_keys.sql)."""
+    sql = sql_text("checks/bronze_keys.sql")
+    repeats = con.execute(sql, {"batch_id": batch_id}).to_arrow_table().to_pylist()[0]
+    found = {name: count for name, count in repeats.items() if count}
+    described = ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in found.items())
+    return Verdict(
+        names.BRONZE_KEYS_UNIQUE, ITEMS, "batch", ERROR if found else OK,
+        f"batch {batch_id}: {described}" if found
+        else f"batch {batch_id}: every manifest entry, payload row and item is held once",
+        {"batch_id": batch_id, **repeats},
+    )  # fmt: skip
 
 
 def judged_batch(con, run_id: str) -> str | None:

@@ -6,6 +6,7 @@ from decimal import Decimal
 EXACT_DUPLICATE_FILES = "exact_duplicate_file_rate"
 QUARANTINE_RATE = "quarantine_rate"
 UNPLACED_TRANSACTIONS = "unplaced_transactions"
+BRONZE_KEYS_UNIQUE = "bronze_keys_unique"  # the keys bronze holds by construction, not by index
 SUPPLEMENTS_VALID = "supplements_valid"  # per supplement workbook, when a new version arrives
 
 # Silver transactions: judged per month while the months are written.

@@ -40,9 +40,10 @@ def test_rates_and_tiers_map_to_severities():
     ]  # fmt: skip
 
 
-def test_the_gates_that_block_gold():
+def test_the_gates_that_block_silver_and_gold():
     blocking = {(check.model, check.name) for check in CHECKS if check.blocking}
-    assert blocking == {("silver/transactions", names.UNIQUE_TRANSACTIONS),
+    assert blocking == {("bronze/payload_items", names.BRONZE_KEYS_UNIQUE),
+                        ("silver/transactions", names.UNIQUE_TRANSACTIONS),
                         ("silver/transactions", names.QUALITY_TIER),
                         ("silver/transactions", names.RECONCILES_WITH_BRONZE)}  # fmt: skip
 

@@ -1,0 +1,69 @@
+"""Bronze carries no keys or indexes: a blocking check proves, per batch, that the keys it
+holds by construction are each held once, and a repeat stops silver from building on it."""
+
+import dagster as dg
+import duckdb
+import pytest
+
+from scout_assets.bronze import loading
+from scout_assets.checks import names
+from scout_assets.checks.bronze import judge_batch
+from scout_assets.checks.verdicts import ERROR, OK
+from scout_assets.runner import PipelineError
+from scout_assets_tests.builders import write_jsonl
+from scout_assets_tests.test_bronze_keeps_everything import run, sale
+
+
+def _keys_verdict(warehouse_path: str, batch_id: str):
+    with duckdb.connect(warehouse_path) as con:
+        [verdict] = [v for v in judge_batch(con, batch_id)
+                     if v.check_name == names.BRONZE_KEYS_UNIQUE]  # fmt: skip
+    return verdict
+
+
+def _batches(warehouse_path: str) -> list[str]:
+    with duckdb.connect(warehouse_path) as con:
+        return [row[0] for row in con.execute(
+            "select distinct etl_batch_id from dbo.PayloadTransactions order by all").fetchall()]  # fmt: skip
+
+
+def test_a_repeated_item_is_an_error_for_its_batch(drive_dir, settings):
+    write_jsonl(drive_dir / "transactions/export-1.ndjson", [sale(1)])
+    run(settings)
+    [batch] = _batches(settings.warehouse_path)
+    assert _keys_verdict(settings.warehouse_path, batch).severity == OK
+    with duckdb.connect(settings.warehouse_path) as con:  # what a primary key used to refuse
+        con.execute("insert into dbo.PayloadItems select * from dbo.PayloadItems limit 1")
+    verdict = _keys_verdict(settings.warehouse_path, batch)
+    assert (verdict.severity, verdict.figures["item_repeats"]) == (ERROR, 1)
+    assert "1 item repeats" in verdict.description
+
+
+def test_when_the_construction_fails_the_check_stops_silver(drive_dir, settings, monkeypatch):
+    first = sale(1)
+    write_jsonl(drive_dir / "transactions/export-1.ndjson", [first])
+    run(settings)
+    # The same payload again in a new export, with the step that keeps one copy of its items
+    # broken: the batch writes the items a second time.
+    real_sql_text = loading.sql_text
+    monkeypatch.setattr(loading, "sql_text", lambda name: "select 0 where $batch_id is not null" if name ==
+                        "bronze/dedupe_items.sql" else real_sql_text(name))  # fmt: skip
+    write_jsonl(drive_dir / "transactions/export-2.ndjson", [first, sale(2)])
+    with pytest.raises(PipelineError, match=names.BRONZE_KEYS_UNIQUE):
+        run(settings)
+    with duckdb.connect(settings.warehouse_path) as con:
+        # Bronze committed the batch; silver was not rebuilt: its month stays queued.
+        assert con.execute("select count(*) from dbo.Transactions").fetchone() == (1,)
+        assert con.execute("select count(*) from audit.PendingMonths").fetchone()[0] > 0
+        assert con.execute(
+            "select count(*) from audit.CheckResults where check_name = ? and severity = ?",
+            [names.BRONZE_KEYS_UNIQUE, ERROR],
+        ).fetchone() == (1,)
+
+
+def test_the_check_is_declared_blocking_on_the_items(settings):
+    from scout_assets.definitions import build_definitions
+
+    graph = build_definitions(settings).resolve_asset_graph()
+    key = dg.AssetCheckKey(dg.AssetKey(["bronze", "payload_items"]), names.BRONZE_KEYS_UNIQUE)
+    assert graph.get_check_spec(key).blocking
