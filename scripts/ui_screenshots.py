@@ -78,7 +78,7 @@ class Demo:
         self.drive = root / "drive"
         self.home = root / "dagster_home"
         self.home.mkdir(parents=True)
-        shutil.copy(REPO / "deploy/local/dagster.yaml", self.home / "dagster.yaml")
+        shutil.copy(REPO / "scout_assets/deploy/local/dagster.yaml", self.home / "dagster.yaml")
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("SCOUT_")}
         self.env.update(DAGSTER_HOME=str(self.home), SCOUT_DRIVE_DIR=str(self.drive),
                         SCOUT_WAREHOUSE=str(root / "warehouse.duckdb"), SCOUT_PROGRESS="0",
@@ -188,7 +188,8 @@ class DagsterDev:
 
 ASSETS = """{ assetNodes { assetKey { path } groupName isPartitioned
   assetChecksOrError { ... on AssetChecks { checks { name
-    executionForLatestMaterialization { status evaluation { severity } } } } } } }"""
+    partitionStatuses { ... on AssetCheckTimePartitionStatuses {
+      ranges { startKey endKey status } } } } } } } }"""
 ASSET_MATERIALIZATIONS = """query($key: AssetKeyInput!) { assetOrError(assetKey: $key) {
   ... on Asset { assetMaterializations(limit: 1) { description } } } }"""
 SENSOR_SELECTOR = """{ repositoriesOrError { ... on RepositoryConnection { nodes { name
@@ -197,17 +198,17 @@ RUNS = """query($job: String!) { runsOrError(filter: {pipelineName: $job}) {
   ... on Runs { results { runId status } } } }"""
 
 
-def failing_check(dev: DagsterDev) -> tuple[str, str]:
-    """The partitioned asset whose check failed at ERROR, and the check's name."""
+def failing_check(dev: DagsterDev) -> tuple[str, str, str]:
+    """The partitioned asset, its check and the first month (partition key) whose verdict
+    failed: monthly checks are partitioned, so each month keeps its own status."""
     for node in dev.graphql(ASSETS)["assetNodes"]:
         checks = (node.get("assetChecksOrError") or {}).get("checks") or []
         for check in checks:
-            execution = check.get("executionForLatestMaterialization") or {}
-            severity = (execution.get("evaluation") or {}).get("severity")
-            failed = execution.get("status") == "FAILED" and severity == "ERROR"
+            ranges = (check.get("partitionStatuses") or {}).get("ranges") or []
+            failed = [r["startKey"] for r in ranges if r["status"] == "FAILED"]
             if node["isPartitioned"] and failed:
-                return "/".join(node["assetKey"]["path"]), check["name"]
-    raise RuntimeError("no partitioned asset has a check failed at ERROR (see audit.CheckResults)")
+                return "/".join(node["assetKey"]["path"]), check["name"], failed[0]
+    raise RuntimeError("no month of a partitioned asset failed a check (see audit.CheckResults)")
 
 
 def sensor_selector(dev: DagsterDev, name: str) -> dict:
@@ -297,6 +298,8 @@ class Browser:
         except TimeoutError as error:
             log(f"warning: {error}; capturing what it shows")
         time.sleep(settle)  # the last requests and layout
+        self.dismiss_welcome()  # the dialog can open late, over a page already loaded
+        time.sleep(0.5)
         shot = self.call("Page.captureScreenshot", format="png")
         path.write_bytes(base64.b64decode(shot["data"]))
         log(f"wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
@@ -326,8 +329,8 @@ def walk(out: Path, keep: bool) -> None:
         dev = DagsterDev(demo)
         dev.wait_until_ready()
         log(f"dagster dev on {dev.url}")
-        asset, check = failing_check(dev)
-        log(f"failing month: {asset} {check} {failing_month}")
+        asset, check, month_key = failing_check(dev)
+        log(f"failing month: {asset} {check} {month_key}")
 
         def open_problems_listed():
             found = dev.graphql(ASSET_MATERIALIZATIONS, {"key": {"path": OPEN_PROBLEMS.split("/")}})
@@ -346,7 +349,6 @@ def walk(out: Path, keep: bool) -> None:
 
         out.mkdir(parents=True, exist_ok=True)
         browser = Browser(root, demo.env)
-        month_key = f"{failing_month}-01"
         shots = [
             ("failing-month-checks.png", f"/assets/{asset}?view=checks", [check]),
             ("failing-month-partition.png",
