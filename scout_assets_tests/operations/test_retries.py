@@ -8,7 +8,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from scout_assets import errors
+from scout_assets import error_classes
 from scout_assets.errors import (
     CRITICAL,
     DATA,
@@ -32,7 +32,7 @@ from scout_assets.silver import assets as silver
         (TimeoutError("timed out"), TRANSIENT),
         (ConnectionResetError("reset by peer"), TRANSIENT),
         (FileNotFoundError("transactions/x.json"), TRANSIENT),
-        (errors.TransientError("ODBC timeout"), TRANSIENT),
+        (error_classes.TransientError("ODBC timeout"), TRANSIENT),
         (duckdb.ConversionException("Could not convert string 'abc' to INT32"), DATA),
         (duckdb.ConstraintException("Duplicate key"), DATA),
         (ValueError("bad amount"), DATA),
