@@ -60,6 +60,8 @@ def read_legacy_files_again(con: duckdb.DuckDBPyConnection, drive: DriveSource, 
             chunk = parse_chunk(jobs[start : start + CHUNK_FILES], now)
             load.write_rows(chunk, [summary.path for summary in chunk.files])
             load.record_counts(chunk)
+        # Content read in two chunks has its items twice: keep one copy, as a batch does.
+        con.execute(sql_text("bronze/dedupe_items.sql"), {"batch_id": READING_AGAIN})
         con.execute(sql_text("bronze/legacy_restore_batches.sql"))
     finally:
         con.unregister("again")

@@ -92,11 +92,11 @@ class BronzeLoad:
             self.con.unregister("chunk_hashes")
         return dict(rows)
 
-    def _on_record(self, chunk: ParsedChunk) -> set[tuple[str, str]]:
-        """The (path, content) pairs of the chunk the manifest already has."""
+    def _on_record(self, pairs: list[tuple[str, str | None]]) -> set[tuple[str, str]]:
+        """The (path, content) pairs the manifest already has."""
         self.con.register("chunk_files", _stream(pa.table({
-            "file_path": [f.path for f in chunk.files],
-            "file_hash": pa.array([f.file_hash for f in chunk.files], pa.string()),
+            "file_path": pa.array([path for path, _ in pairs], pa.string()),
+            "file_hash": pa.array([file_hash for _, file_hash in pairs], pa.string()),
         })))  # fmt: skip
         try:
             return set(self.con.execute(
@@ -107,16 +107,21 @@ class BronzeLoad:
             self.con.unregister("chunk_files")
 
     def add_listed_duplicates(self, files: list[DriveFile], originals: dict[str, str]) -> None:
-        """The files whose listing already says (by checksum) that their content is loaded,
-        recorded as duplicates of it."""
+        """The files whose listing already says (by checksum) that their content is loaded:
+        a path on record with that content was only touched (its listing is updated), any
+        other is a duplicate of the content."""
+        known = [(f, f.checksum) for f in files if f.checksum and f.checksum in originals]
+        on_record = self._on_record([(f.path, checksum) for f, checksum in known])
+        touched = [(f, checksum) for f, checksum in known if (f.path, checksum) in on_record]
         rows = [_manifest_row(f, checksum, "duplicate", duplicate_of=originals[checksum])
-                for f in files if (checksum := f.checksum) in originals]  # fmt: skip
+                for f, checksum in known if (f.path, checksum) not in on_record]  # fmt: skip
         self._write_manifest(rows)
+        self._relist(touched)
 
     def load(self, chunk: ParsedChunk) -> None:
         """Write one parsed chunk: manifest rows, then the rows of the files that are new."""
         known = self.known_content([f.file_hash for f in chunk.files if f.file_hash])
-        on_record = self._on_record(chunk)
+        on_record = self._on_record([(f.path, f.file_hash) for f in chunk.files])
         rows, kept, relisted = [], [], []
         for summary in chunk.files:
             listed = self.listed[summary.path]

@@ -66,7 +66,7 @@ def _keys_unique(con, batch_id: str) -> Verdict:
     return Verdict(
         names.BRONZE_KEYS_UNIQUE, ITEMS, "batch", ERROR if found else OK,
         f"batch {batch_id}: {described}" if found
-        else f"batch {batch_id}: every manifest entry, payload row and item is held once",
+        else f"batch {batch_id}: every manifest entry, delivery and item is held once",
         {"batch_id": batch_id, **repeats},
     )  # fmt: skip
 

@@ -58,8 +58,9 @@ CHECKS: list[CheckDef] = [
              f"{_warn_error(True, n.UNPLACED_WARN, n.UNPLACED_ERROR)}.", monthly=False),
     CheckDef(n.BRONZE_KEYS_UNIQUE, "bronze/payload_items",
              "Bronze has no keys or indexes; the latest batch's manifest entries (path and "
-             "content), payload row ids and payload items are each held once (ERROR, blocks "
-             "silver and everything after it).", monthly=False, blocking=True),
+             "content), payload and interaction deliveries (file version and place in it) and "
+             "payload items are each held once (ERROR, blocks silver and everything after "
+             "it).", monthly=False, blocking=True),
     # -- silver.transactions -----------------------------------------------------------------
     CheckDef(n.UNIQUE_TRANSACTIONS, "silver/transactions",
              "No canonical_tx_id twice in the month (ERROR, blocks the models after it).",

@@ -11,14 +11,21 @@ import zipfile
 from pathlib import Path
 
 import duckdb
+import pytest
 
+from scout_assets.bronze import legacy
 from scout_assets.resources.warehouse import DuckDBWarehouse, close_all_connections
 from scout_assets_tests.migrations.test_migrations import build, columns, contents
 
 FIXTURES = Path(__file__).with_name("fixtures")
 
 
-def test_an_old_warehouse_migrated_then_run_equals_a_fresh_build(tmp_path):
+@pytest.mark.parametrize("chunk_files", [legacy.CHUNK_FILES, 1])
+def test_an_old_warehouse_migrated_then_run_equals_a_fresh_build(
+    tmp_path, monkeypatch, chunk_files
+):
+    # In chunks of one file too: content read in two chunks must keep one copy of its items.
+    monkeypatch.setattr(legacy, "CHUNK_FILES", chunk_files)
     drive = tmp_path / "drive"
     with zipfile.ZipFile(FIXTURES / "drive.zip") as archive:
         archive.extractall(drive)
