@@ -10,6 +10,7 @@ name: `scout run` reads its settings before deciding whether to start Dagster at
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -69,6 +70,12 @@ def settings_from_env(env: Mapping[str, str], **flags: str | None) -> Settings:
         backup_schedule=_switch(env, "SCOUT_BACKUP_SCHEDULE"),
     )
     given: dict[str, Any] = {k: v for k, v in flags.items() if v is not None}
+    other_warehouse = "warehouse_path" in given and os.path.abspath(
+        given["warehouse_path"]) != os.path.abspath(settings.warehouse_path)  # fmt: skip
+    if other_warehouse and "backup_dir" not in given:
+        # SCOUT_BACKUP_DIR holds the journal of $SCOUT_WAREHOUSE: another warehouse (a scratch
+        # restore, a test copy) keeps its own beside it, never appending to production's.
+        given["backup_dir"] = None
     return dataclasses.replace(settings, **given)
 
 
@@ -112,6 +119,12 @@ def build_drive(settings: Settings) -> DriveSource:
             folder_id=settings.gdrive_folder_id, credentials_json=dg.EnvVar(CREDENTIALS_ENV)
         )
     return LocalDrive(root=settings.drive_dir)
+
+
+def open_drive(settings: Settings) -> DriveSource:
+    """The Drive for a command that runs outside Dagster (restore, rebuild): its ``dg.EnvVar``
+    settings resolved now, as Dagster resolves them for a run."""
+    return build_drive(settings).process_config_and_initialize()
 
 
 def build_resources(settings: Settings) -> dict[str, object]:

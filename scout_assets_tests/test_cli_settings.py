@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 import scout_assets.definitions
 from scout_assets.cli import main, pipeline_definitions, pipeline_settings
+from scout_assets.operations.backup import default_backup_dir
 
 # Each case sets variables only; each must change the definitions (checked below).
 CASES = {
@@ -111,3 +112,16 @@ def test_a_flag_overrides_its_own_field_only(environment):
 
     assert settings.warehouse_path == "/flag/w.duckdb"
     assert settings.drive_dir == "/env/drive" and settings.publish_target == "postgres"
+
+
+def test_another_warehouse_keeps_its_journal_beside_it(environment, tmp_path):
+    production = tmp_path / "prod" / "warehouse.duckdb"
+    environment({"SCOUT_WAREHOUSE": str(production),
+                 "SCOUT_BACKUP_DIR": str(tmp_path / "prod-backups")})  # fmt: skip
+
+    assert pipeline_settings().backups == str(tmp_path / "prod-backups")
+    assert pipeline_settings(warehouse=str(production)).backups == str(tmp_path / "prod-backups")
+    scratch = pipeline_settings(warehouse=str(tmp_path / "scratch.duckdb"))
+    assert scratch.backups == default_backup_dir(str(tmp_path / "scratch.duckdb"))
+    chosen = pipeline_settings(warehouse=str(tmp_path / "scratch.duckdb"), backup_dir="/b")
+    assert chosen.backups == "/b"

@@ -85,3 +85,11 @@ def test_scout_run_from_the_installed_wheel_builds_the_months(wheel, tmp_path):
                              "from dbo.v_transactions_flat_production").fetchone()  # fmt: skip
     assert months[0] == 2 and months[1] > 250
     assert (tmp_path / "home/dagster.yaml").read_text() == deploy_text("local/dagster.yaml")
+
+    # The installed package is not a checkout: `scout ddl` checks, never rewrites it.
+    refused = subprocess.run([str(scout), "ddl"], cwd=tmp_path, env=env, capture_output=True,
+                             text=True)  # fmt: skip
+    assert refused.returncode == 1 and "an installed package is not rewritten" in refused.stderr
+    assert run([str(scout), "ddl", "--check"], cwd=tmp_path, env=env).stdout.strip() == (
+        "target DDL is up to date"
+    )

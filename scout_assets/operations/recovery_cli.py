@@ -87,6 +87,7 @@ def restore(backup_file, at, force, journal, no_replay, warehouse, drive_dir, ve
     their original ids and times, and rebuild the months they touch."""
     from scout_assets.operations.backup import BackupError
     from scout_assets.operations.restore import RecoveryError, restore_backup
+    from scout_assets.resources.google_drive import GoogleDriveError
     from scout_assets.runner import PipelineError, local_instance
 
     try:
@@ -95,7 +96,7 @@ def restore(backup_file, at, force, journal, no_replay, warehouse, drive_dir, ve
             journal=journal, at=_time(at), force=force, replay=not no_replay,
             log_level="INFO" if verbose else "CRITICAL",
         )  # fmt: skip
-    except (BackupError, RecoveryError, PipelineError) as error:
+    except (BackupError, RecoveryError, PipelineError, GoogleDriveError) as error:
         _fail(str(error))
     click.echo("\n".join(outcome.report()))
     click.echo("Next: `scout run` ingests what the Drive received after the journal's last "
@@ -124,6 +125,7 @@ def rebuild(from_drive, records, force, warehouse, drive_dir, backup_dir, verbos
     """A new warehouse from the Drive alone, with the rollbacks and reference data of the old
     one re-applied from its own records (and the journal) where they still exist."""
     from scout_assets.operations.restore import RecoveryError, rebuild_from_drive
+    from scout_assets.resources.google_drive import GoogleDriveError
     from scout_assets.runner import PipelineError, local_instance
 
     settings = pipeline_settings(warehouse, drive_dir, backup_dir)
@@ -135,7 +137,7 @@ def rebuild(from_drive, records, force, warehouse, drive_dir, backup_dir, verbos
             settings, local_instance(), records, force,
             log_level="INFO" if verbose else "CRITICAL",
         )  # fmt: skip
-    except (RecoveryError, PipelineError) as error:
+    except (RecoveryError, PipelineError, GoogleDriveError) as error:
         _fail(str(error))
     click.echo("\n".join(outcome.report()))
 

@@ -31,7 +31,7 @@ import dagster as dg
 import duckdb
 
 from scout_assets.bronze.ingestion import INGESTED_FOLDERS, ingest_drive_files
-from scout_assets.environment import Settings, build_drive
+from scout_assets.environment import Settings, open_drive
 from scout_assets.error_classes import ScoutError
 from scout_assets.migrations import migrations
 from scout_assets.month_plan import plan_month_ranges, queued_months
@@ -132,7 +132,7 @@ def restore_backup(
     if replay:
         outcome.records.append(f"journal {directory}: {len(entries):,} entries after the backup"
                                + (f", up to {at:%Y-%m-%d %H:%M:%S}" if at else ""))  # fmt: skip
-    _replay(warehouse, build_drive(settings), entries, outcome, "replay")
+    _replay(warehouse, open_drive(settings), entries, outcome, "replay")
     if at and _same_file(settings.warehouse_path, backup.warehouse):
         # This warehouse's history now ends at `at`: no later restore may replay the rest.
         outcome.entries_set_aside = set_aside_entries_after(
@@ -178,7 +178,7 @@ def rebuild_from_drive(
             con.execute("insert into audit.SupplementVersions by name select * from old_versions")
             con.unregister("old_versions")
     outcome.seconds["records"] = time.perf_counter() - clock
-    _replay(warehouse, build_drive(settings), entries, outcome, "replay")
+    _replay(warehouse, open_drive(settings), entries, outcome, "replay")
     clock = time.perf_counter()
     from scout_assets.definitions import build_definitions
 

@@ -106,6 +106,9 @@ def ddl(dialect: str, check: bool) -> None:
             _fail("target DDL is out of date: run `scout ddl`")
         click.echo("target DDL is up to date")
         return
+    if not generator.in_a_checkout():
+        _fail("scout ddl regenerates the DDL of a checkout (pyproject.toml beside the package); "
+              "an installed package is not rewritten: use `scout ddl --check`")  # fmt: skip
     for name in dialects:
         written = generator.write(name)
         click.echo(f"sql/{name}: {len(written)} file(s) written")

@@ -392,6 +392,12 @@ def ddl_dir(dialect: str) -> Path:
     return sql_folder(dialect)
 
 
+def in_a_checkout() -> bool:
+    """Whether the package is the source tree of a checkout (not an installed copy, which
+    `write` must not change)."""
+    return (ddl_dir("mssql").parents[2] / "pyproject.toml").is_file()
+
+
 def write(dialect: str) -> list[Path]:
     """Regenerate ``sql/<dialect>/``: write every file, remove files no longer generated."""
     folder = ddl_dir(dialect)

@@ -11,7 +11,7 @@ import pytest
 from googleapiclient.discovery import build
 from googleapiclient.http import HttpMockSequence
 
-from scout_assets.environment import build_resources, settings_from_env
+from scout_assets.environment import build_resources, open_drive, settings_from_env
 from scout_assets.resources.google_drive import (
     CREDENTIALS_ENV,
     XLSX_MIME,
@@ -255,6 +255,15 @@ def test_google_settings_wire_the_adapter_with_the_key_from_the_environment():
         settings_from_env({"SCOUT_DRIVE_KIND": "google"})
     with pytest.raises(ValueError, match="SCOUT_DRIVE_KIND"):
         settings_from_env({"SCOUT_DRIVE_KIND": "dropbox"})
+
+
+def test_a_command_outside_dagster_gets_the_key_itself_not_the_variable_name(monkeypatch):
+    # scout restore / rebuild read the Drive without a Dagster run to resolve the EnvVar.
+    key = '{"type": "service_account", "client_email": "scout@example.iam.gserviceaccount.com"}'
+    monkeypatch.setenv(CREDENTIALS_ENV, key)
+    settings = settings_from_env({"SCOUT_DRIVE_KIND": "google", "SCOUT_GDRIVE_FOLDER_ID": "abc"})
+    drive = open_drive(settings)
+    assert isinstance(drive, GoogleDrive) and drive.credentials_json == key
 
 
 def test_a_missing_credentials_variable_is_named(monkeypatch):
