@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import dagster as dg
 
     from scout_assets.environment import Settings
+    from scout_assets.resources.warehouse import DuckDBWarehouse
 
 
 def _quiet_dagster() -> None:
@@ -199,10 +200,17 @@ def status(warehouse: str | None) -> None:
     """What the warehouse holds, per table and month."""
     from scout_assets.reporting import print_status
 
-    path = pipeline_settings(warehouse).warehouse_path
-    if not Path(path).exists():
-        _fail(f"no warehouse at {path}: run `scout run` first")
-    print_status(path)
+    print_status(existing_warehouse(pipeline_settings(warehouse)))
+
+
+def existing_warehouse(settings: Settings) -> DuckDBWarehouse:
+    """The warehouse a command reads (its secrets resolved), once it is known to exist."""
+    from scout_assets.environment import open_warehouse
+
+    warehouse = open_warehouse(settings)
+    if not warehouse.exists():
+        _fail(f"no warehouse at {settings.warehouse_path}: run `scout run` first")
+    return warehouse
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
