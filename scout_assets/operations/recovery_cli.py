@@ -11,8 +11,8 @@ from pathlib import Path
 import click
 
 from scout_assets.cli import backup_dir_option, drive_option, pipeline_settings, warehouse_option
-from scout_assets.operations.backup import KEEP_DAILY, KEEP_WEEKLY
 from scout_assets.environment import Settings
+from scout_assets.operations.backup import KEEP_DAILY, KEEP_WEEKLY
 from scout_assets.operations.cli import _fail, _verbose_option
 
 
