@@ -355,6 +355,7 @@ class DuckDBWarehouse(Warehouse):
         backoff, and each retry is logged. The unit computes from the data it reads, so
         running it again is always right."""
         for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            audit.records_processed = audit.records_successful = audit.records_failed = 0
             try:
                 with self.transaction(audit) as tx:
                     return unit(tx)
