@@ -56,12 +56,14 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
-        # A damaged warehouse is the same one line and exit code from every command.
+        # A damaged warehouse, or a lake that cannot be reached or written, is the same one
+        # line and exit code from every command.
         from scout_assets.resources.duckdb_files import LockWaitInterrupted, WarehouseDamaged
+        from scout_assets.resources.lake import LakeNotWritable, LakeUnavailable, LakeUnusable
 
         try:
             return super().invoke(ctx)
-        except WarehouseDamaged as error:
+        except (WarehouseDamaged, LakeUnavailable, LakeUnusable, LakeNotWritable) as error:
             _fail(str(error), code=2)
         except LockWaitInterrupted as error:
             _fail(str(error), code=143)
@@ -70,7 +72,8 @@ class LazyGroup(click.Group):
 # The flags that override settings: none given, the environment decides (pipeline_settings).
 warehouse_option = click.option(
     "--warehouse", type=click.Path(dir_okay=False),
-    help=f"The DuckDB file [default: $SCOUT_WAREHOUSE, else {DEFAULT_WAREHOUSE}]",
+    help=f"The DuckDB file, or a lake's ducklake:postgres:... catalog [default: "
+         f"$SCOUT_WAREHOUSE, else {DEFAULT_WAREHOUSE}]",
 )  # fmt: skip
 drive_option = click.option(
     "--drive-dir", type=click.Path(file_okay=False),
@@ -135,11 +138,12 @@ def run(drive_dir: str | None, warehouse: str | None, verbose: bool) -> None:
         )
         return
 
+    from scout_assets.environment import open_warehouse
     from scout_assets.reporting import print_run_summary
-    from scout_assets.runner import PipelineError, check_not_damaged, local_instance, run_pipeline
+    from scout_assets.runner import PipelineError, check_warehouse, local_instance, run_pipeline
 
     defs = pipeline_definitions(settings)
-    check_not_damaged(settings.warehouse_path)
+    check_warehouse(open_warehouse(settings))
     if local and not Path(settings.drive_dir).is_dir():
         _fail(f"Drive folder {settings.drive_dir} does not exist "
               "(set --drive-dir or SCOUT_DRIVE_DIR)")  # fmt: skip

@@ -22,7 +22,8 @@ from sqlalchemy.engine import Engine
 from scout_assets.constants import CLI_RUN_TAGS
 from scout_assets.environment import Settings, open_warehouse
 from scout_assets.month_plan import MonthRange, plan_month_ranges, queued_months
-from scout_assets.resources.duckdb_files import WarehouseLocked, open_duckdb
+from scout_assets.resources.duckdb_files import WarehouseLocked
+from scout_assets.resources.warehouse import DuckDBWarehouse
 from scout_assets.sql_files import deploy_text
 
 
@@ -67,12 +68,13 @@ def _sqlite_commits_without_fsync() -> None:
             dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
-def check_not_damaged(warehouse_path: str) -> None:
-    """Raise WarehouseDamaged now, in seconds, rather than from inside a run's first step."""
-    if not Path(warehouse_path).is_file():
+def check_warehouse(warehouse: DuckDBWarehouse) -> None:
+    """Raise now, in seconds, rather than from inside a run's first step: a damaged file
+    (WarehouseDamaged), a lake whose catalog is down or whose data path cannot be written."""
+    if not warehouse.exists():
         return
     try:
-        open_duckdb(warehouse_path, read_only=True, wait_seconds=0).close()
+        warehouse.open(read_only=warehouse.lake is None, wait_seconds=0).close()
     except WarehouseLocked:
         pass  # a run holds it: the pipeline waits its turn
 

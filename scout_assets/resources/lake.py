@@ -31,6 +31,11 @@ class LakeUnavailable(TransientError):
     """The lake's catalog database cannot be reached (down, wrong host, refused login)."""
 
 
+class LakeUnusable(CriticalError):
+    """The catalog answers but cannot be used as this lake (not created yet for a reader,
+    another DuckLake's data path, a refused login)."""
+
+
 class LakeNotWritable(CriticalError):
     """The lake's data path cannot be written: no retry helps until someone fixes it."""
 
@@ -107,10 +112,13 @@ class Lake:
         try:
             con.execute(f"attach {_sql_literal(catalog)} as {ATTACHED} ({options})")
         except duckdb.Error as error:
-            reason = _first_reason(str(error))
-            raise LakeUnavailable(
-                f"the lake's catalog {catalog_name(self.catalog)} is unreachable: {reason}"
-            ) from None  # the original message carries the connection string, password included
+            # The original message carries the connection string, password included.
+            message = str(error)
+            if "Unable to connect" in message:
+                raise LakeUnavailable(f"the lake's catalog {catalog_name(self.catalog)} is "
+                                      f"unreachable: {_first_reason(message)}") from None  # fmt: skip
+            raise LakeUnusable(f"the lake's catalog {catalog_name(self.catalog)} cannot be "
+                               f"opened: {_first_reason(message)}") from None  # fmt: skip
 
     def probe_data_path(self) -> None:
         """A writer proves now that it can write the data path (a local folder: one probe
