@@ -12,6 +12,7 @@ wrong (the catalog, or the data path) and never carries a secret. Dagster-free, 
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,18 +71,28 @@ class Lake:
         return f"{catalog_name(self.catalog)}, data {self.data_path}"
 
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-        """An in-memory DuckDB whose default database is the lake."""
+        """A connection whose default database is the lake: a cursor of the process's
+        in-memory DuckDB for this lake (loading the extensions and attaching cost ~0.35 s,
+        a cursor nothing), with its own transactions."""
+        with _BASES_LOCK:
+            base = _BASES.get((self, read_only))
+            if base is None:
+                base = _BASES[(self, read_only)] = self._attached(read_only)
+        if not read_only:
+            self.probe_data_path()
+        con = base.cursor()
+        con.execute(f"use {ATTACHED}")  # a cursor starts in DuckDB's own memory database
+        return con
+
+    def _attached(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(config=NO_DOWNLOADS)
         try:
             load(con, *self._extensions())
             self._create_secrets(con)
             self._attach(con, read_only)
-            con.execute(f"use {ATTACHED}")
         except BaseException:
             con.close()
             raise
-        if not read_only:
-            self.probe_data_path()
         return con
 
     def _extensions(self) -> list[str]:
@@ -135,6 +146,19 @@ class Lake:
             raise LakeNotWritable(
                 f"the lake's data path {self.data_path} is not writable: {error.strerror}"
             ) from error
+
+
+# The process's attached lakes: (lake, read_only) -> its in-memory DuckDB.
+_BASES: dict[tuple[Lake, bool], duckdb.DuckDBPyConnection] = {}
+_BASES_LOCK = threading.Lock()
+
+
+def detach_all() -> None:
+    """Close the process's lake connections (tests; a catalog that moved)."""
+    with _BASES_LOCK:
+        for con in _BASES.values():
+            con.close()
+        _BASES.clear()
 
 
 def catalog_name(catalog: str) -> str:

@@ -34,7 +34,7 @@ from scout_assets.migrations import apply_migrations
 from scout_assets.models import MODELS
 from scout_assets.resources.duckdb_files import LOCK_WAIT_SECONDS, open_duckdb
 from scout_assets.resources.lake import ATTACHED as LAKE_CATALOG
-from scout_assets.resources.lake import CommitConflict, Lake, is_conflict, is_lake
+from scout_assets.resources.lake import CommitConflict, Lake, detach_all, is_conflict, is_lake
 from scout_assets.sql_files import ddl_files, ddl_text, sql_text
 from scout_assets.time import manila_now
 
@@ -226,12 +226,13 @@ _SESSIONS: dict[str, list] = {}
 
 
 def close_all_connections() -> None:
-    """Close open sessions and forget which files have their schema (tests)."""
+    """Close open sessions and lakes, and forget which have their schema (tests)."""
     with _SCHEMA_LOCK:
         for keeper, _depth in _SESSIONS.values():
             keeper.close()
         _SESSIONS.clear()
         _SCHEMA_READY.clear()
+    detach_all()
 
 
 T = TypeVar("T")
@@ -322,6 +323,8 @@ class DuckDBWarehouse(Warehouse):
         key = self.key
         keeper = _SESSIONS.get(key)
         con = keeper[0].cursor() if keeper else self._open_for_unit(read_only=read_only)
+        if keeper and is_lake(self.path):
+            con.execute(f"use {LAKE_CATALOG}")  # as Lake.connect's cursors do
         try:
             if not read_only:
                 _ensure_schema(con, key)
