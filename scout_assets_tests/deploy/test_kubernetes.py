@@ -172,9 +172,8 @@ def test_the_helm_values_render_this_instance():
     }
     assert launcher["dagster_home"] == VALUES["global"]["dagsterHome"]
     assert launcher["postgres_password_secret"] == VALUES["global"]["postgresqlSecretName"]
-    assert instance["storage"]["postgres"]["postgres_db"]["params"] == (
-        VALUES["postgresql"]["postgresqlParams"]
-    )
+    postgres = instance["storage"]["postgres"]["postgres_db"]
+    assert postgres["params"] == VALUES["postgresql"]["postgresqlParams"]
 
     concurrency = VALUES["concurrency"]
     assert concurrency["enabled"]
@@ -188,8 +187,9 @@ def test_the_helm_values_render_this_instance():
     }
     for key, value in VALUES["additionalInstanceConfig"].items():
         assert instance[key] == value, key
-    assert instance["retention"]["sensor"]["purge_after_days"] == (
-        VALUES["retention"]["sensor"]["purgeAfterDays"]
+    retention = VALUES["retention"]
+    assert (
+        instance["retention"]["sensor"]["purge_after_days"] == retention["sensor"]["purgeAfterDays"]
     )
     assert instance["compute_logs"]["class"] == VALUES["computeLogManager"]["type"]
     assert instance["telemetry"] == VALUES["telemetry"]
