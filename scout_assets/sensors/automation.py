@@ -35,7 +35,7 @@ from datetime import UTC, date, datetime
 import dagster as dg
 import duckdb
 
-from scout_assets.constants import PLATINUM, TRIGGER_TAG
+from scout_assets.constants import PLATINUM, TRIGGER_TAG, WAREHOUSE_POOL
 from scout_assets.jobs import monitors_job, monthly_job
 from scout_assets.month_plan import REBUILD_TAG, MonthRange, plan_month_ranges, queued_months
 from scout_assets.resources.duckdb_files import WarehouseLocked
@@ -155,6 +155,15 @@ def _attempt(instance: dg.DagsterInstance, month_range: MonthRange) -> int | Non
     return len(statuses) + 1
 
 
+def keep_pool_limit(instance: dg.DagsterInstance, workers: int) -> None:
+    """The `warehouse` pool's limit is the setting (SCOUT_WORKERS on a lake, 1 on a file):
+    the instance's dagster.yaml can only give every pool one default, so the sensor that
+    launches the month runs sets it, on the instance the run queue reads."""
+    storage = instance.event_log_storage
+    if storage.get_concurrency_info(WAREHOUSE_POOL).slot_count != workers:
+        storage.set_concurrency_slots(WAREHOUSE_POOL, workers)
+
+
 def evaluate_automation(
     instance: dg.DagsterInstance,
     warehouse: DuckDBWarehouse,
@@ -164,6 +173,7 @@ def evaluate_automation(
     workers: int = 1,
 ) -> dg.SensorResult | dg.SkipReason:
     """One tick: rebuild the pending months, then refresh the monitors. ``now`` is aware."""
+    keep_pool_limit(instance, workers)
     busy = runs_in_flight(instance)
     if busy:
         return dg.SkipReason(

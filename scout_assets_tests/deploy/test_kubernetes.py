@@ -1,18 +1,15 @@
 """The Kubernetes deployment (scout_assets/deploy/kubernetes/ and the Dockerfile): the instance
 validates against Dagster's schema with dagster-k8s, the run launcher builds the Job a month
-range runs in, and the Helm values, the Dockerfile, the pool-limit Job and pyproject.toml name
+range runs in, and the Helm values, the Dockerfile, and pyproject.toml name
 one code location, one image and one instance, so they cannot drift apart. No cluster and no
 docker here: the image itself is not built (README.md of that folder)."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import shutil
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -28,6 +25,7 @@ from dagster_k8s.container_context import K8sContainerContext
 from dagster_k8s.job import construct_dagster_k8s_job
 
 from scout_assets.constants import WAREHOUSE_POOL
+from scout_assets.sensors.automation import keep_pool_limit
 from scout_assets.sql_files import DEPLOY_DIR
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,7 +33,6 @@ KUBERNETES = Path(str(DEPLOY_DIR / "kubernetes"))
 INSTANCE = KUBERNETES / "dagster.yaml"
 VALUES = yaml.safe_load((KUBERNETES / "values.yaml").read_text())
 SETTINGS = yaml.safe_load((KUBERNETES / "scout-settings.yaml").read_text())
-POOL_JOB = yaml.safe_load((KUBERNETES / "pool-limit-job.yaml").read_text())
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 DOCKERFILE = (REPO / "Dockerfile").read_text()
 CODE_LOCATION = VALUES["dagster-user-deployments"]["deployments"][0]
@@ -221,8 +218,6 @@ def test_the_image_the_chart_and_pyproject_name_one_code_location():
     image_name = PYPROJECT["project"]["name"]
     assert f'org.opencontainers.image.title="{image_name}"' in DOCKERFILE
     assert CODE_LOCATION["image"]["repository"].rsplit("/", 1)[1] == image_name
-    (job_container,) = POOL_JOB["spec"]["template"]["spec"]["containers"]
-    assert job_container["image"].split(":")[0] == CODE_LOCATION["image"]["repository"]
 
 
 def test_the_image_installs_the_locked_dependencies_with_the_kubernetes_extra():
@@ -265,46 +260,21 @@ def test_the_docker_context_leaves_local_state_out_but_not_what_the_image_copies
     assert not copied & ignored
 
 
-def test_the_pool_limit_job_sets_the_warehouse_pool_to_scout_workers(tmp_path):
-    """The Job's command, run against a real instance with the Kubernetes concurrency settings:
-    the `warehouse` pool gets SCOUT_WORKERS, and the default limit does not take it back."""
-    (container,) = POOL_JOB["spec"]["template"]["spec"]["containers"]
+def test_the_month_sensor_gives_the_warehouse_pool_scout_workers(tmp_path):
+    """On an instance with the Kubernetes concurrency settings, the month rebuild sensor's
+    tick sets the `warehouse` pool to SCOUT_WORKERS, and the default limit does not take it
+    back (every other pool stays one at a time)."""
     workers = int(SETTINGS["data"]["SCOUT_WORKERS"])
     (tmp_path / "dagster.yaml").write_text(
         yaml.safe_dump({"concurrency": instance_yaml()["concurrency"]})
     )
-    environment = {
-        **os.environ,
-        "DAGSTER_HOME": str(tmp_path),
-        "SCOUT_WORKERS": str(workers),
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-    }
-
-    subprocess.run(container["command"], env=environment, check=True, timeout=300)
-
-    assert f"concurrency set {WAREHOUSE_POOL} " in container["command"][-1]
+    with DagsterInstance.from_config(str(tmp_path)) as instance:
+        keep_pool_limit(instance, workers)
     with DagsterInstance.from_config(str(tmp_path)) as instance:
         (limit,) = instance.event_log_storage.get_pool_limits()
         assert (limit.name, limit.limit, limit.from_default) == (WAREHOUSE_POOL, workers, False)
         assert instance.global_op_concurrency_default_limit == 1
         assert instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL).slot_count == workers
-
-
-def test_the_pool_limit_job_reads_the_instance_and_settings_the_pods_read():
-    spec = POOL_JOB["spec"]["template"]["spec"]
-    (container,) = spec["containers"]
-    launcher = instance_yaml()["run_launcher"]["config"]
-    (mount,) = container["volumeMounts"]
-    (volume,) = [v for v in spec["volumes"] if v["name"] == mount["name"]]
-    (password,) = [e for e in container["env"] if e["name"] == "DAGSTER_PG_PASSWORD"]
-
-    assert mount["mountPath"] == f"{dockerfile_env('DAGSTER_HOME')}/dagster.yaml"
-    assert volume["configMap"]["name"] == launcher["instance_config_map"]
-    assert password["valueFrom"]["secretKeyRef"]["name"] == launcher["postgres_password_secret"]
-    assert [ref["configMapRef"]["name"] for ref in container["envFrom"]] == (
-        launcher["env_config_maps"]
-    )
-    assert spec["serviceAccountName"] == launcher["service_account_name"]
 
 
 def test_every_kubernetes_setting_and_secret_is_documented():
