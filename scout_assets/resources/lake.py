@@ -24,8 +24,6 @@ from scout_assets.resources.duckdb_extensions import NO_DOWNLOADS, load
 
 LAKE_PREFIX = "ducklake:postgres:"
 ATTACHED = "lake"
-# DuckLake's word for a commit that met another transaction's change to the same table.
-_CONFLICT = re.compile(r"conflict", re.IGNORECASE)
 
 
 class LakeUnavailable(TransientError):
@@ -47,10 +45,6 @@ class CommitConflict(TransientError):
 
 def is_lake(location: str) -> bool:
     return location.startswith(LAKE_PREFIX)
-
-
-def is_conflict(error: BaseException) -> bool:
-    return isinstance(error, duckdb.TransactionException) and bool(_CONFLICT.search(str(error)))
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from scout_assets.migrations import apply_migrations
 from scout_assets.models import MODELS
 from scout_assets.resources.duckdb_files import LOCK_WAIT_SECONDS, open_duckdb
 from scout_assets.resources.lake import ATTACHED as LAKE_CATALOG
-from scout_assets.resources.lake import CommitConflict, Lake, detach_all, is_conflict, is_lake
+from scout_assets.resources.lake import CommitConflict, Lake, detach_all, is_lake
 from scout_assets.sql_files import ddl_files, ddl_text, sql_text
 from scout_assets.time import manila_now
 
@@ -340,14 +340,23 @@ class DuckDBWarehouse(Warehouse):
                 tx = DuckDBTransaction(con, audit, compute_first=self.lake is not None)
                 yield tx
                 con.execute(LOG_INSERT, audit_row(audit, COMPLETED))
-                con.execute("commit")
+                self._commit(con, audit)
             except BaseException as error:
                 with suppress(duckdb.Error):  # a failed commit has ended the transaction
                     con.execute("rollback")
                 self._log_failure(con, audit, error)
-                if is_conflict(error):
-                    raise CommitConflict(f"{audit.process_name}: {_first_line(error)}") from error
                 raise
+
+    def _commit(self, con: duckdb.DuckDBPyConnection, audit: AuditEntry) -> None:
+        """Commit; on a lake, a commit the catalog refused (another worker's change to the
+        same table, or its snapshot first) changed nothing and is a ``CommitConflict``."""
+        try:
+            con.execute("commit")
+        except duckdb.TransactionException as error:
+            if self.lake is None:
+                raise
+            reason = " ".join(str(error).split("\n")[1:]) or str(error)
+            raise CommitConflict(f"{audit.process_name}: {reason}") from error
 
     def retrying(
         self, audit: AuditEntry, unit: Callable[[DuckDBTransaction], T],
@@ -405,10 +414,6 @@ class DuckDBWarehouse(Warehouse):
     def describe(self) -> str:
         lake = self.lake
         return f"ducklake:{lake.describe()}" if lake else f"duckdb:{self.path}"
-
-
-def _first_line(error: BaseException) -> str:
-    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def elapsed_since(start: float) -> float:

@@ -18,8 +18,9 @@ from scout_assets.runner import run_pipeline
 
 # Columns that say when or by which run a row was written, not what it holds.
 WRITTEN_WHEN = re.compile(r"(batch_id|_at|timestamp)$")
-# The monitors describe the runs themselves (durations, counts of runs): not the data.
-DATA_TABLES = [m.table for m in MODELS if not m.monitor]
+# The monitors and the processing log describe the runs themselves (how many, how long): not
+# the data.
+DATA_TABLES = [m.table for m in MODELS if not m.monitor and m.table != "audit.ETLProcessingLog"]
 
 
 def fingerprint(warehouse: DuckDBWarehouse, table: str) -> tuple[int, dict[str, int]]:
