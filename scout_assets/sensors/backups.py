@@ -29,6 +29,10 @@ def backup_op(context: dg.OpExecutionContext, config: BackupConfig,
               warehouse: DuckDBWarehouse) -> None:  # fmt: skip
     """A copy taken under the warehouse's lock with its manifest (scout_assets/operations/
     backup.py); older backups beyond retention are removed."""
+    if warehouse.lake is not None:
+        raise dg.Failure("a lake is backed up by its catalog database's and data path's own "
+                         "services, not by this job (docs/SCALING.md, 'Backups and time "
+                         "travel')", allow_retries=False)  # fmt: skip
     if not warehouse.backup_dir:
         raise dg.Failure("the warehouse resource has no backup_dir", allow_retries=False)
     backup, removed = back_up(warehouse.path, warehouse.backup_dir, None, config.keep_daily,
