@@ -78,7 +78,8 @@ def settings_from_env(env: Mapping[str, str], **flags: str | None) -> Settings:
         raise ValueError("SCOUT_DRIVE_KIND=google needs SCOUT_GDRIVE_FOLDER_ID (the folder's id)")
     publish_target = _odbc_dialect(env, "SCOUT_PUBLISH_TARGET")
     reference_server = _odbc_dialect(env, "SCOUT_REFERENCE_SERVER")
-    warehouse = env.get("SCOUT_WAREHOUSE") or DEFAULT_WAREHOUSE
+    # A --warehouse flag may name a lake too: its data path and workers come with it.
+    warehouse = flags.get("warehouse_path") or env.get("SCOUT_WAREHOUSE") or DEFAULT_WAREHOUSE
     settings = Settings(
         warehouse_path=warehouse,
         drive_dir=env.get("SCOUT_DRIVE_DIR") or DEFAULT_DRIVE_DIR,
@@ -92,8 +93,9 @@ def settings_from_env(env: Mapping[str, str], **flags: str | None) -> Settings:
         **_lake_settings(env, warehouse),
     )
     given: dict[str, Any] = {k: v for k, v in flags.items() if v is not None}
+    configured = env.get("SCOUT_WAREHOUSE") or DEFAULT_WAREHOUSE
     other_warehouse = "warehouse_path" in given and os.path.abspath(
-        given["warehouse_path"]) != os.path.abspath(settings.warehouse_path)  # fmt: skip
+        given["warehouse_path"]) != os.path.abspath(configured)  # fmt: skip
     if other_warehouse and "backup_dir" not in given:
         # SCOUT_BACKUP_DIR holds the journal of $SCOUT_WAREHOUSE: another warehouse (a scratch
         # restore, a test copy) keeps its own beside it, never appending to production's.

@@ -95,6 +95,7 @@ def lake_settings(postgres, tmp_path: Path, drive_dir: Path, monkeypatch) -> Set
     """A fresh DuckLake: a new catalog database on the session's PostgreSQL, Parquet files in
     the test's folder, the password through its variable (as a deployment sets it)."""
     monkeypatch.setenv(LAKE_SECRETS["lake_catalog_password"], postgres.password)
+    monkeypatch.setenv("SCOUT_LAKE_DATA_PATH", str(tmp_path / "lake-data"))  # for `--warehouse`
     database = f"lake_{next(_lakes)}"
     pg_server.create_database(postgres, database)
     return Settings(
