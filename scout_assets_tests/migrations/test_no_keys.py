@@ -31,8 +31,7 @@ ROWS = [
     "insert into audit.AlertLog (problem_key, state, severity, title, delivered, created_at)"
     " values ('c|a|s', 'problem', 'ERROR', 't', false, now())",
     "insert into audit.AlertDeliveries values (1, 'log', true, 1, null, now(), null, now())",
-    "insert into audit.Rollbacks values ('run-1', 'bad batch', now(), 'rb', '2026-03', 1, 0,"
-    " 1, 1)",
+    "insert into audit.Rollbacks values ('run-1', 'bad batch', now(), 'rb', '2026-03', 1, 0, 1, 1)",
 ]
 CHECKED = ["dbo.Stores", "dbo.Municipality", "ref.brand_aliases", "ref.brand_match_cache",
            "ref.reference_fingerprints", "audit.ETLProcessingLog", "audit.CheckResults",
