@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import dagster as dg
 
     from scout_assets.environment import Settings
+    from scout_assets.resources.warehouse import DuckDBWarehouse
 
 
 def _quiet_dagster() -> None:
@@ -55,12 +56,14 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
-        # A damaged warehouse is the same one line and exit code from every command.
+        # A damaged warehouse, or a lake that cannot be reached or written, is the same one
+        # line and exit code from every command.
         from scout_assets.resources.duckdb_files import LockWaitInterrupted, WarehouseDamaged
+        from scout_assets.resources.lake import LakeNotWritable, LakeUnavailable, LakeUnusable
 
         try:
             return super().invoke(ctx)
-        except WarehouseDamaged as error:
+        except (WarehouseDamaged, LakeUnavailable, LakeUnusable, LakeNotWritable) as error:
             _fail(str(error), code=2)
         except LockWaitInterrupted as error:
             _fail(str(error), code=143)
@@ -69,7 +72,8 @@ class LazyGroup(click.Group):
 # The flags that override settings: none given, the environment decides (pipeline_settings).
 warehouse_option = click.option(
     "--warehouse", type=click.Path(dir_okay=False),
-    help=f"The DuckDB file [default: $SCOUT_WAREHOUSE, else {DEFAULT_WAREHOUSE}]",
+    help=f"The DuckDB file, or a lake's ducklake:postgres:... catalog [default: "
+         f"$SCOUT_WAREHOUSE, else {DEFAULT_WAREHOUSE}]",
 )  # fmt: skip
 drive_option = click.option(
     "--drive-dir", type=click.Path(file_okay=False),
@@ -134,11 +138,12 @@ def run(drive_dir: str | None, warehouse: str | None, verbose: bool) -> None:
         )
         return
 
+    from scout_assets.environment import open_warehouse
     from scout_assets.reporting import print_run_summary
-    from scout_assets.runner import PipelineError, check_not_damaged, local_instance, run_pipeline
+    from scout_assets.runner import PipelineError, check_warehouse, local_instance, run_pipeline
 
     defs = pipeline_definitions(settings)
-    check_not_damaged(settings.warehouse_path)
+    check_warehouse(open_warehouse(settings))
     if local and not Path(settings.drive_dir).is_dir():
         _fail(f"Drive folder {settings.drive_dir} does not exist "
               "(set --drive-dir or SCOUT_DRIVE_DIR)")  # fmt: skip
@@ -199,10 +204,17 @@ def status(warehouse: str | None) -> None:
     """What the warehouse holds, per table and month."""
     from scout_assets.reporting import print_status
 
-    path = pipeline_settings(warehouse).warehouse_path
-    if not Path(path).exists():
-        _fail(f"no warehouse at {path}: run `scout run` first")
-    print_status(path)
+    print_status(existing_warehouse(pipeline_settings(warehouse)))
+
+
+def existing_warehouse(settings: Settings) -> DuckDBWarehouse:
+    """The warehouse a command reads (its secrets resolved), once it is known to exist."""
+    from scout_assets.environment import open_warehouse
+
+    warehouse = open_warehouse(settings)
+    if not warehouse.exists():
+        _fail(f"no warehouse at {settings.warehouse_path}: run `scout run` first")
+    return warehouse
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:

@@ -16,11 +16,24 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from scout_assets.constants import DEFAULT_DRIVE_DIR, DEFAULT_WAREHOUSE
+from scout_assets.resources.lake import is_lake
 
 if TYPE_CHECKING:
     from scout_assets.resources.drive import DriveSource
+    from scout_assets.resources.warehouse import DuckDBWarehouse
 
 DRIVE_KINDS = ("local", "google")
+# The lake's secrets, each read through dg.EnvVar by the warehouse resource when it is set:
+# resource field -> environment variable.
+LAKE_SECRETS = {
+    "lake_catalog_password": "SCOUT_LAKE_CATALOG_PASSWORD",
+    "lake_azure_connection_string": "AZURE_STORAGE_CONNECTION_STRING",
+    "lake_s3_key_id": "AWS_ACCESS_KEY_ID",
+    "lake_s3_secret": "AWS_SECRET_ACCESS_KEY",
+    "lake_s3_region": "AWS_REGION",
+}
+# A lake builds this many month ranges at once unless SCOUT_WORKERS says otherwise.
+DEFAULT_LAKE_WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -36,6 +49,13 @@ class Settings:
     odbc_options: tuple[tuple[str, str], ...] = ()  # non-secret ODBC settings (driver, port)
     backup_dir: str | None = None  # backups and the delivery journal; None: beside the warehouse
     backup_schedule: bool = False  # the nightly scout_backup schedule starts running
+    lake_data_path: str | None = None  # a DuckLake's Parquet files (warehouse_path its catalog)
+    lake_secrets: tuple[str, ...] = ()  # the lake's secret variables that are set
+    workers: int = 1  # month ranges built at once: 1 on a file, SCOUT_WORKERS on a lake
+
+    @property
+    def is_lake(self) -> bool:
+        return is_lake(self.warehouse_path)
 
     @property
     def backups(self) -> str:
@@ -58,8 +78,9 @@ def settings_from_env(env: Mapping[str, str], **flags: str | None) -> Settings:
         raise ValueError("SCOUT_DRIVE_KIND=google needs SCOUT_GDRIVE_FOLDER_ID (the folder's id)")
     publish_target = _odbc_dialect(env, "SCOUT_PUBLISH_TARGET")
     reference_server = _odbc_dialect(env, "SCOUT_REFERENCE_SERVER")
+    warehouse = env.get("SCOUT_WAREHOUSE") or DEFAULT_WAREHOUSE
     settings = Settings(
-        warehouse_path=env.get("SCOUT_WAREHOUSE") or DEFAULT_WAREHOUSE,
+        warehouse_path=warehouse,
         drive_dir=env.get("SCOUT_DRIVE_DIR") or DEFAULT_DRIVE_DIR,
         drive_kind=kind,
         gdrive_folder_id=folder_id,
@@ -68,6 +89,7 @@ def settings_from_env(env: Mapping[str, str], **flags: str | None) -> Settings:
         odbc_options=_odbc_options(env) if publish_target or reference_server else (),
         backup_dir=env.get("SCOUT_BACKUP_DIR") or None,
         backup_schedule=_switch(env, "SCOUT_BACKUP_SCHEDULE"),
+        **_lake_settings(env, warehouse),
     )
     given: dict[str, Any] = {k: v for k, v in flags.items() if v is not None}
     other_warehouse = "warehouse_path" in given and os.path.abspath(
@@ -77,6 +99,35 @@ def settings_from_env(env: Mapping[str, str], **flags: str | None) -> Settings:
         # restore, a test copy) keeps its own beside it, never appending to production's.
         given["backup_dir"] = None
     return dataclasses.replace(settings, **given)
+
+
+def _lake_settings(env: Mapping[str, str], warehouse: str) -> dict[str, Any]:
+    """A DuckLake's data path, secrets and workers (docs/SCALING.md); a file has one worker."""
+    workers_text = (env.get("SCOUT_WORKERS") or "").strip()
+    if not is_lake(warehouse):
+        if workers_text not in ("", "1"):
+            raise ValueError(
+                f"SCOUT_WORKERS={workers_text} needs a lake (SCOUT_WAREHOUSE=ducklake:postgres:"
+                "...): a DuckDB file has one writer"
+            )
+        return {}
+    data_path = (env.get("SCOUT_LAKE_DATA_PATH") or "").strip()
+    if not data_path:
+        raise ValueError("a lake (SCOUT_WAREHOUSE=ducklake:...) needs SCOUT_LAKE_DATA_PATH")
+    if _switch(env, "SCOUT_BACKUP_SCHEDULE"):
+        raise ValueError("SCOUT_BACKUP_SCHEDULE backs up a DuckDB file: a lake's catalog and "
+                         "data path are backed up by their own services (docs/SCALING.md)")  # fmt: skip
+    if "password=" in warehouse:
+        raise ValueError(
+            "SCOUT_WAREHOUSE must not carry the password: set SCOUT_LAKE_CATALOG_PASSWORD"
+        )
+    if not workers_text.isdigit() and workers_text != "":
+        raise ValueError(f"SCOUT_WORKERS must be a whole number, not {workers_text!r}")
+    workers = int(workers_text or DEFAULT_LAKE_WORKERS)
+    if workers < 1:
+        raise ValueError("SCOUT_WORKERS must be at least 1")
+    secrets = tuple(name for name, variable in LAKE_SECRETS.items() if env.get(variable))
+    return {"lake_data_path": data_path, "lake_secrets": secrets, "workers": workers}
 
 
 def _switch(env: Mapping[str, str], name: str) -> bool:
@@ -127,16 +178,36 @@ def open_drive(settings: Settings) -> DriveSource:
     return build_drive(settings).process_config_and_initialize()
 
 
+def build_warehouse(settings: Settings) -> DuckDBWarehouse:
+    """The warehouse resource: the DuckDB file, or the lake with its secrets as dg.EnvVar."""
+    import dagster as dg
+
+    from scout_assets.resources.warehouse import DuckDBWarehouse
+
+    if not settings.is_lake:
+        return DuckDBWarehouse(path=settings.warehouse_path, backup_dir=settings.backups)
+    secrets: dict[str, Any] = {
+        name: dg.EnvVar(LAKE_SECRETS[name]) for name in settings.lake_secrets
+    }
+    return DuckDBWarehouse(path=settings.warehouse_path, lake_data_path=settings.lake_data_path,
+                           **secrets)  # fmt: skip
+
+
+def open_warehouse(settings: Settings) -> DuckDBWarehouse:
+    """The warehouse for a command that runs outside Dagster: its ``dg.EnvVar`` secrets
+    resolved now, as Dagster resolves them for a run."""
+    return build_warehouse(settings).process_config_and_initialize()
+
+
 def build_resources(settings: Settings) -> dict[str, object]:
     """The resources every asset, check and sensor uses, for these settings."""
     from scout_assets.resources.odbc_warehouse import odbc_warehouse_from_env
     from scout_assets.resources.reference_source import ReferenceSource
-    from scout_assets.resources.warehouse import DuckDBWarehouse
     from scout_assets.serving.assets import SERVING_RESOURCE
 
     options = dict(settings.odbc_options)
     resources: dict[str, object] = {
-        "warehouse": DuckDBWarehouse(path=settings.warehouse_path, backup_dir=settings.backups),
+        "warehouse": build_warehouse(settings),
         "drive": build_drive(settings),
         "reference_source": ReferenceSource(
             server=odbc_warehouse_from_env(settings.reference_server, options)

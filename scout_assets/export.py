@@ -22,11 +22,11 @@ from tqdm import tqdm
 
 from scout_assets.cli import pipeline_settings, warehouse_option
 from scout_assets.constants import MONTH_COLUMN
+from scout_assets.environment import open_warehouse
 from scout_assets.error_classes import ScoutError
 from scout_assets.partitions import month_of_key
 from scout_assets.progress import show_bars
 from scout_assets.query_rows import one_row
-from scout_assets.resources.duckdb_files import open_duckdb
 
 SERVED_SCHEMAS = ("dbo", "ref", "audit")
 BATCH_ROWS = 64_000
@@ -184,11 +184,14 @@ def export(object_name, first, last, fmt, output, warehouse, batch_rows) -> None
     if fmt is None:
         suffix = output.suffix.lower().lstrip(".") if output else ""
         fmt = suffix if suffix in FORMATS else "csv"
-    warehouse = pipeline_settings(warehouse).warehouse_path
-    if not Path(warehouse).exists():
-        raise click.ClickException(f"no warehouse at {warehouse}: run `scout run` first")
+    settings = pipeline_settings(warehouse)
+    source = open_warehouse(settings)
+    if not source.exists():
+        raise click.ClickException(
+            f"no warehouse at {settings.warehouse_path}: run `scout run` first"
+        )
     try:
-        con = open_duckdb(warehouse, read_only=True)
+        con = source.open(read_only=True)
     except ScoutError as error:
         raise click.ClickException(str(error)) from error
     try:

@@ -142,7 +142,8 @@ def _rebuild(context, warehouse: DuckDBWarehouse, model: Model, companions: list
     audit = AuditEntry(process_name=model.label.replace("/", "."), batch_id=context.run.run_id,
                        partition_key=_label(months), retry_count=context.retry_number)  # fmt: skip
     params = {"months": months, "batch_id": context.run.run_id, "now": manila_now()}
-    with warehouse.transaction(audit) as tx:
+
+    def unit(tx: DuckDBTransaction) -> tuple[int, list[Verdict]]:
         if steps.before:
             steps.before(context, tx, months)
         rows = tx.replace_months_from_query(model.table, months, sql_text(model.sql), params,
@@ -159,6 +160,10 @@ def _rebuild(context, warehouse: DuckDBWarehouse, model: Model, companions: list
                      if m.served]  # fmt: skip
         record_verdicts(tx.con, verdicts, context.run.run_id)
         audit.count(rows)
+        return rows, verdicts
+
+    # On a lake, months built by other workers may commit to the same tables meanwhile.
+    rows, verdicts = warehouse.retrying(audit, unit, context.log.warning)
     context.log.info(f"{model.table}: {rows:,} rows for {_label(months)}")
     for written in (model, *companions):
         if written.key in context.selected_asset_keys:

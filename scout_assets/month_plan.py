@@ -63,15 +63,29 @@ def contiguous_ranges(months: list[date]) -> list[tuple[date, date]]:
     return ranges
 
 
+def split_ranges(ranges: list[tuple[date, date]], workers: int) -> list[tuple[date, date]]:
+    """Cut the longest ranges until there is one per worker (a lake builds them at once):
+    Jan..Dec for 4 workers -> Jan..Mar, Apr..Jun, Jul..Sep, Oct..Dec."""
+    spans = [months_in_range(partition_key(first), partition_key(last)) for first, last in ranges]
+    while len(spans) < workers and any(len(span) > 1 for span in spans):
+        longest = max(spans, key=len)
+        at = spans.index(longest)
+        half = (len(longest) + 1) // 2
+        spans[at : at + 1] = [longest[:half], longest[half:]]
+    return [(span[0], span[-1]) for span in spans]
+
+
 def plan_month_ranges(
-    pending: Mapping[date, datetime | None], now: datetime | None = None
+    pending: Mapping[date, datetime | None], now: datetime | None = None, workers: int = 1
 ) -> tuple[list[MonthRange], list[date]]:
     """Months (each with its newest queue entry, None for an operator's range) -> the runs
-    to launch, and the months outside the partitions."""
+    to launch (at least one per worker while ranges can be cut), and the months outside
+    the partitions."""
     valid = set(monthly_partitions.get_partition_keys(current_time=now))
     outside = sorted(m for m in pending if partition_key(m) not in valid)
     ranges = []
-    for first, last in contiguous_ranges([m for m in pending if partition_key(m) in valid]):
+    contiguous = contiguous_ranges([m for m in pending if partition_key(m) in valid])
+    for first, last in split_ranges(contiguous, workers):
         entries = "|".join(
             f"{month.isoformat()}@{entry.isoformat() if entry else ''}"
             for month, entry in sorted(pending.items())

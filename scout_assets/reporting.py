@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from scout_assets.constants import MONTH_COLUMN
-from scout_assets.environment import Settings
+from scout_assets.environment import Settings, open_warehouse
 from scout_assets.models import MODELS
 from scout_assets.month_plan import contiguous_ranges
 from scout_assets.resources.warehouse import DuckDBWarehouse
@@ -61,10 +61,12 @@ def month_ranges(months) -> str:
 
 
 def print_run_summary(settings: Settings, outcome: PipelineOutcome, seconds: float) -> None:
-    warehouse = DuckDBWarehouse(path=settings.warehouse_path)
+    warehouse = open_warehouse(settings)
     figures = run_figures(warehouse)
     files = figures["files"]
-    click.echo(f"\nScout run finished in {seconds:.1f} s -> {settings.warehouse_path}")
+    click.echo(
+        f"\nScout run finished in {seconds:.1f} s -> {warehouse.describe().removeprefix('duckdb:')}"
+    )
     if outcome.months_built:
         click.echo(f"Months rebuilt: {len(outcome.months_built)} "
                    f"({month_ranges(outcome.months_built)})")  # fmt: skip
@@ -104,8 +106,12 @@ def _print_table_counts(warehouse: DuckDBWarehouse) -> None:
             click.echo(f"{table:<42}{rows:>12,}")
 
 
-def print_status(warehouse_path: str) -> None:
-    warehouse = DuckDBWarehouse(path=warehouse_path)
+def print_status(warehouse: DuckDBWarehouse) -> None:
+    snapshot = warehouse.snapshot()
+    if snapshot is not None:
+        click.echo(
+            f"{warehouse.describe()}: snapshot {snapshot[0]} of {snapshot[1]:%Y-%m-%d %H:%M:%S %Z}\n"
+        )
     _print_table_counts(warehouse)
     click.echo("")
     monthly = [m.table for m in MODELS if m.monthly and _table_exists(warehouse, m.table)]

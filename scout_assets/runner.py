@@ -7,8 +7,10 @@ in the UI exactly as if an operator had launched it there.
 from __future__ import annotations
 
 import functools
+import multiprocessing
 import os
 import sqlite3
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -18,9 +20,9 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 
 from scout_assets.constants import CLI_RUN_TAGS
-from scout_assets.environment import Settings
+from scout_assets.environment import Settings, open_warehouse
 from scout_assets.month_plan import MonthRange, plan_month_ranges, queued_months
-from scout_assets.resources.duckdb_files import WarehouseLocked, open_duckdb
+from scout_assets.resources.duckdb_files import WarehouseLocked
 from scout_assets.resources.warehouse import DuckDBWarehouse
 from scout_assets.sql_files import deploy_text
 
@@ -66,12 +68,13 @@ def _sqlite_commits_without_fsync() -> None:
             dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
-def check_not_damaged(warehouse_path: str) -> None:
-    """Raise WarehouseDamaged now, in seconds, rather than from inside a run's first step."""
-    if not Path(warehouse_path).is_file():
+def check_warehouse(warehouse: DuckDBWarehouse) -> None:
+    """Raise now, in seconds, rather than from inside a run's first step: a damaged file
+    (WarehouseDamaged), a lake whose catalog is down or whose data path cannot be written."""
+    if not warehouse.exists():
         return
     try:
-        open_duckdb(warehouse_path, read_only=True, wait_seconds=0).close()
+        warehouse.open(read_only=warehouse.lake is None, wait_seconds=0).close()
     except WarehouseLocked:
         pass  # a run holds it: the pipeline waits its turn
 
@@ -98,6 +101,7 @@ def _root_cause(error) -> str:
 
 
 def build_months(
+    settings: Settings,
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
     ranges: list[MonthRange],
@@ -106,17 +110,18 @@ def build_months(
 ) -> list[str]:
     """Run ``build_months`` for each planned range (``month_plan.py``: the runs the month
     rebuild sensor would launch, with the same tags), then refresh the monitors; returns the
-    run ids."""
+    run ids. On a lake with several workers the ranges run at once, one process each."""
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    run_ids = []
-    monthly_job = defs.resolve_job_def("build_months")
-    for month_range in ranges:
-        result = monthly_job.execute_in_process(
-            instance=instance, tags={**(tags or {}), **month_range.tags}, raise_on_error=False,
-            run_config=run_config,
-        )  # fmt: skip
-        run_ids.append(result.run_id)
-        raise_if_failed(result, f"months {month_range.label}")
+    tags = tags or {}
+    if settings.workers > 1 and len(ranges) > 1:
+        run_ids = _build_in_workers(settings, instance, ranges, log_level, tags)
+    else:
+        run_ids = []
+        for month_range in ranges:
+            run_id, failure = _build_range(defs, instance, month_range, run_config, tags)
+            run_ids.append(run_id)
+            if failure:
+                raise PipelineError(failure)
     if ranges:
         result = defs.resolve_job_def("refresh_monitors").execute_in_process(
             instance=instance, raise_on_error=False, run_config=run_config, tags=tags
@@ -124,6 +129,46 @@ def build_months(
         run_ids.append(result.run_id)
         raise_if_failed(result, "monitors")
     return run_ids
+
+
+def _build_range(defs, instance, month_range: MonthRange, run_config: dict,
+                 tags: dict[str, str]) -> tuple[str, str | None]:  # fmt: skip
+    """One range's run: its id, and why it failed (None when it succeeded)."""
+    result = defs.resolve_job_def("build_months").execute_in_process(
+        instance=instance, tags={**tags, **month_range.tags}, raise_on_error=False,
+        run_config=run_config,
+    )  # fmt: skip
+    try:
+        raise_if_failed(result, f"months {month_range.label}")
+    except PipelineError as error:
+        return result.run_id, str(error)
+    return result.run_id, None
+
+
+def _build_in_workers(settings: Settings, instance: dg.DagsterInstance, ranges: list[MonthRange],
+                      log_level: str, tags: dict[str, str]) -> list[str]:  # fmt: skip
+    """The ranges at once, ``settings.workers`` processes (each its own DuckDB on the lake,
+    as the Kubernetes run launcher gives each run its own pod); every range runs to its end,
+    then the first failure is raised."""
+    spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited DuckDB
+    with ProcessPoolExecutor(min(settings.workers, len(ranges)), mp_context=spawn) as pool:
+        done = list(pool.map(_worker_build, [(settings, instance.get_ref(), r, log_level, tags)
+                                              for r in ranges]))  # fmt: skip
+    failures = [failure for _run_id, failure in done if failure]
+    if failures:
+        raise PipelineError(failures[0])
+    return [run_id for run_id, _failure in done]
+
+
+def _worker_build(job: tuple) -> tuple[str, str | None]:
+    """In a worker process: the code location's definitions, the same instance, one range."""
+    settings, instance_ref, month_range, log_level, tags = job
+    from scout_assets.definitions import build_definitions
+
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    with dg.DagsterInstance.from_ref(instance_ref) as instance:
+        defs = build_definitions(settings, os.environ)
+        return _build_range(defs, instance, month_range, run_config, tags)
 
 
 def run_pipeline(
@@ -137,7 +182,7 @@ def run_pipeline(
     ``log_level`` is the console's: the full event log is in the instance either way.
     """
     outcome = PipelineOutcome()
-    warehouse = DuckDBWarehouse(path=settings.warehouse_path)
+    warehouse = open_warehouse(settings)
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
 
     result = defs.resolve_job_def("ingest_drive").execute_in_process(
@@ -147,7 +192,7 @@ def run_pipeline(
     raise_if_failed(result, "ingestion")
 
     with warehouse.connection() as con:
-        ranges, outside = plan_month_ranges(queued_months(con))
+        ranges, outside = plan_month_ranges(queued_months(con), workers=settings.workers)
         if outside:
             # No partition can build them: waiting in the queue, they would only stop `scout
             # run` from ever answering "nothing new". The summary says how to build them.
@@ -155,5 +200,5 @@ def run_pipeline(
                         {"months": outside})  # fmt: skip
     outcome.months_outside_range = outside
     outcome.months_built = [month for r in ranges for month in r.months]
-    outcome.run_ids += build_months(defs, instance, ranges, log_level, CLI_RUN_TAGS)
+    outcome.run_ids += build_months(settings, defs, instance, ranges, log_level, CLI_RUN_TAGS)
     return outcome

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from scout_assets.environment import Settings
+from scout_assets.environment import LAKE_SECRETS, Settings, open_warehouse
 from scout_assets.resources.drive import LocalDrive
 from scout_assets.resources.warehouse import DuckDBWarehouse, close_all_connections
 from scout_assets_tests import system_packages
+from scout_assets_tests.serving import pg_server
 
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
+_lakes = itertools.count(1)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -44,6 +47,15 @@ def _release_duckdb_files():
     close_all_connections()
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL server for the whole session: the serving tests' target and
+    the lake tests' catalog."""
+    server = pg_server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def drive_dir(tmp_path: Path) -> Path:
     root = tmp_path / "drive"
@@ -58,7 +70,28 @@ def settings(tmp_path: Path, drive_dir: Path) -> Settings:
 
 
 @pytest.fixture
+def lake_settings(postgres, tmp_path: Path, drive_dir: Path, monkeypatch) -> Settings:
+    """A fresh DuckLake: a new catalog database on the session's PostgreSQL, Parquet files in
+    the test's folder, the password through its variable (as a deployment sets it)."""
+    monkeypatch.setenv(LAKE_SECRETS["lake_catalog_password"], postgres.password)
+    database = f"lake_{next(_lakes)}"
+    pg_server.create_database(postgres, database)
+    return Settings(
+        warehouse_path=lake_catalog(postgres, database),
+        drive_dir=str(drive_dir),
+        lake_data_path=str(tmp_path / "lake-data"),
+        lake_secrets=("lake_catalog_password",),
+    )
+
+
+def lake_catalog(server: pg_server.PgServer, database: str) -> str:
+    return f"ducklake:postgres:host={server.host} port={server.port} dbname={database} user={server.user}"
+
+
+@pytest.fixture
 def warehouse(settings: Settings) -> DuckDBWarehouse:
+    if settings.is_lake:
+        return open_warehouse(settings)
     return DuckDBWarehouse(path=settings.warehouse_path)
 
 

@@ -6,7 +6,6 @@ import sys
 import uuid
 from collections.abc import Mapping
 from datetime import date, datetime
-from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -14,12 +13,13 @@ import click
 from scout_assets.cli import (
     backup_dir_option,
     drive_option,
+    existing_warehouse,
     pipeline_definitions,
     pipeline_settings,
     warehouse_option,
 )
 from scout_assets.constants import CLI_RUN_TAGS
-from scout_assets.environment import Settings
+from scout_assets.environment import Settings, open_warehouse
 
 _verbose_option = click.option("-v", "--verbose", is_flag=True, help="Show Dagster's event log.")
 
@@ -34,8 +34,7 @@ def _existing(
 ) -> Settings:
     """The command's settings (scout_assets/cli.py), once its warehouse is known to exist."""
     settings = pipeline_settings(warehouse, drive_dir, backup_dir)
-    if not Path(settings.warehouse_path).exists():
-        _fail(f"no warehouse at {settings.warehouse_path}: run `scout run` first")
+    existing_warehouse(settings)
     return settings
 
 
@@ -54,13 +53,13 @@ def _rebuild(settings: Settings, months: Mapping[date, datetime | None], verbose
     from scout_assets.month_plan import plan_month_ranges
     from scout_assets.runner import PipelineError, build_months, local_instance
 
-    ranges, _outside = plan_month_ranges(months)
+    ranges, _outside = plan_month_ranges(months, workers=settings.workers)
     if not ranges:
         click.echo("Nothing to rebuild.")
         return
     defs = pipeline_definitions(settings)
     try:
-        run_ids = build_months(defs, local_instance(), ranges,
+        run_ids = build_months(settings, defs, local_instance(), ranges,
                                log_level="INFO" if verbose else "CRITICAL",
                                tags=CLI_RUN_TAGS)  # fmt: skip
     except PipelineError as error:
@@ -83,10 +82,9 @@ def rollback(batch_id, reason, no_rebuild, warehouse, drive_dir, backup_dir, ver
     months it touched, as if it had never been loaded."""
     from scout_assets.operations.backfill import months_to_build
     from scout_assets.operations.rollback import RollbackError, derived_tables, rollback_batch
-    from scout_assets.resources.warehouse import DuckDBWarehouse
 
     settings = _existing(warehouse, drive_dir, backup_dir)
-    journaled = DuckDBWarehouse(path=settings.warehouse_path, backup_dir=settings.backups)
+    journaled = open_warehouse(settings)
     try:
         outcome = rollback_batch(journaled, batch_id, reason, derived_tables(),
                                  f"cli-{uuid.uuid4()}")  # fmt: skip
@@ -97,7 +95,7 @@ def rollback(batch_id, reason, no_rebuild, warehouse, drive_dir, backup_dir, ver
         click.echo("Months queued in audit.PendingMonths; the next run rebuilds them.")
         return
     # The queue holds the rolled-back months now (and any other waiting): rebuild it.
-    _rebuild(settings, months_to_build(DuckDBWarehouse(path=settings.warehouse_path)), verbose)
+    _rebuild(settings, months_to_build(open_warehouse(settings)), verbose)
 
 
 @click.command()
@@ -112,10 +110,9 @@ def doctor(warehouse: str | None, record: bool) -> None:
     and open check problems. Exit status 0 healthy, 1 warnings, 2 errors."""
     from scout_assets.checks.verdicts import record_verdicts
     from scout_assets.operations.doctor import diagnose, exit_status, open_check_problems, report
-    from scout_assets.resources.warehouse import DuckDBWarehouse
 
     settings = _existing(warehouse)
-    with DuckDBWarehouse(path=settings.warehouse_path).connection() as con:
+    with open_warehouse(settings).connection() as con:
         findings = diagnose(con)
         problems = open_check_problems(con)
         if record:
@@ -134,14 +131,11 @@ def backfill(first, last, warehouse, drive_dir, verbose) -> None:
     """Rebuild silver, gold and platinum for a range of months in one run (after a brand map
     or taxonomy change, the queued months)."""
     from scout_assets.operations.backfill import months_to_build
-    from scout_assets.resources.warehouse import DuckDBWarehouse
     from scout_assets.runner import PipelineError
 
     settings = _existing(warehouse, drive_dir)
     try:
-        months = months_to_build(
-            DuckDBWarehouse(path=settings.warehouse_path), _month(first), _month(last)
-        )
+        months = months_to_build(open_warehouse(settings), _month(first), _month(last))
     except PipelineError as error:
         _fail(str(error))
     _rebuild(settings, months, verbose)

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from scout_assets.cli import backup_dir_option, drive_option, pipeline_settings, warehouse_option
+from scout_assets.environment import Settings
 from scout_assets.operations.backup import KEEP_DAILY, KEEP_WEEKLY
 from scout_assets.operations.cli import _fail, _verbose_option
 
@@ -46,7 +47,7 @@ def backup(to, listing, keep_daily, keep_weekly, warehouse, backup_dir) -> None:
         list_backups,
     )
 
-    settings = pipeline_settings(warehouse, backup_dir=backup_dir)
+    settings = file_settings(warehouse, backup_dir=backup_dir)
     warehouse, backup_dir = settings.warehouse_path, settings.backups
     if listing:
         found = list_backups(to or backup_dir, Path(warehouse).stem)
@@ -92,7 +93,7 @@ def restore(backup_file, at, force, journal, no_replay, warehouse, drive_dir, ve
 
     try:
         outcome = restore_backup(
-            backup_file, pipeline_settings(warehouse, drive_dir), local_instance(),
+            backup_file, file_settings(warehouse, drive_dir), local_instance(),
             journal=journal, at=_time(at), force=force, replay=not no_replay,
             log_level="INFO" if verbose else "CRITICAL",
         )  # fmt: skip
@@ -128,7 +129,7 @@ def rebuild(from_drive, records, force, warehouse, drive_dir, backup_dir, verbos
     from scout_assets.resources.google_drive import GoogleDriveError
     from scout_assets.runner import PipelineError, local_instance
 
-    settings = pipeline_settings(warehouse, drive_dir, backup_dir)
+    settings = file_settings(warehouse, drive_dir, backup_dir)
     if settings.drive_kind == "local" and not Path(settings.drive_dir).is_dir():
         _fail(f"Drive folder {settings.drive_dir} does not exist "
               "(set --drive-dir or SCOUT_DRIVE_DIR)")  # fmt: skip
@@ -140,6 +141,17 @@ def rebuild(from_drive, records, force, warehouse, drive_dir, backup_dir, verbos
     except (RecoveryError, PipelineError, GoogleDriveError) as error:
         _fail(str(error))
     click.echo("\n".join(outcome.report()))
+
+
+def file_settings(warehouse: str | None, drive_dir: str | None = None,
+                  backup_dir: str | None = None) -> Settings:  # fmt: skip
+    """Backups, restores and rebuilds are of a DuckDB file: a lake's catalog database and data
+    path are backed up by their own services, and it travels back in time by snapshots."""
+    settings = pipeline_settings(warehouse, drive_dir, backup_dir)
+    if settings.is_lake:
+        _fail("a lake is not backed up, restored or rebuilt by scout: its catalog database and "
+              "data path are (docs/SCALING.md, 'Backups and time travel')")  # fmt: skip
+    return settings
 
 
 def _time(value: str | None) -> datetime | None:

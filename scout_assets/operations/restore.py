@@ -273,7 +273,7 @@ def _build_pending(warehouse: DuckDBWarehouse, settings: Settings, instance, out
     with warehouse.connection() as con:
         ranges, _outside = plan_month_ranges(queued_months(con))
     outcome.months = [month for month_range in ranges for month in month_range.months]
-    build_months(build_definitions(settings), instance, ranges, log_level)
+    build_months(settings, build_definitions(settings), instance, ranges, log_level)
     outcome.seconds["months"] = time.perf_counter() - clock
 
 

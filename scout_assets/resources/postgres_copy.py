@@ -17,14 +17,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
 
 from scout_assets.constants import MONTH_COLUMN
+from scout_assets.resources.duckdb_extensions import NO_DOWNLOADS, load
 from scout_assets.resources.warehouse import COMPLETED, SERVER_LOG_INSERT, server_audit_row
 
 if TYPE_CHECKING:
@@ -35,27 +34,12 @@ if TYPE_CHECKING:
     )
 
 ATTACHED = "pg"
-NO_DOWNLOADS: dict[str, str | bool | int | float | list[str]] = {
-    "autoinstall_known_extensions": "false",
-    "autoload_known_extensions": "false",
-}
 # A message saying the link to the server broke (the server rolled the unit back): retried.
 LINK_BROKEN = re.compile(
     r"server closed the connection|could not connect|connection refused|terminating connection"
     r"|no connection to the server|connection timed out|timeout expired|SSL SYSCALL",
     re.IGNORECASE,
 )
-
-
-@cache
-def extension_path() -> Path:
-    """The postgres extension shipped in the wheel (named for its entry point)."""
-    import duckdb_extension_postgres_scanner as wheel
-
-    found = sorted(Path(wheel.__file__).parent.rglob("postgres_scanner.duckdb_extension"))
-    if not found:
-        raise RuntimeError("duckdb-extension-postgres-scanner is installed without its binary")
-    return found[-1]
 
 
 def _libpq_value(value: str) -> str:
@@ -89,7 +73,7 @@ def attached(warehouse: OdbcWarehouse) -> Iterator[duckdb.DuckDBPyConnection]:
     con = _ATTACHED.get(key)
     if con is None:
         con = duckdb.connect(config=NO_DOWNLOADS)
-        con.execute(f"load '{extension_path()}'")
+        load(con, "postgres_scanner")
         literal = key.replace("'", "''")
         con.execute(f"attach '{literal}' as {ATTACHED} (type postgres)")
         con.execute(f"use {ATTACHED}")  # audit.PublishLog, dbo.* name the server's tables

@@ -1,6 +1,8 @@
 """The warehouse: where every layer's tables live, written one atomic unit at a time.
 
-``Warehouse`` is the interface every asset uses; ``DuckDBWarehouse`` is the embedded default.
+``Warehouse`` is the interface every asset uses; ``DuckDBWarehouse`` runs our SQL on DuckDB,
+either on one embedded file (the default) or on a DuckLake (``resources/lake.py``: a
+PostgreSQL catalog and Parquet files, written by many workers). Assets never know which.
 The ODBC adapters (SQL Server / Azure SQL, PostgreSQL) implement the same ``transaction``
 contract for publishing.
 
@@ -12,16 +14,17 @@ the rollback.
 
 from __future__ import annotations
 
+import random
 import re
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import dagster as dg
 import duckdb
@@ -29,7 +32,9 @@ import pyarrow as pa
 
 from scout_assets.migrations import apply_migrations
 from scout_assets.models import MODELS
-from scout_assets.resources.duckdb_files import open_duckdb
+from scout_assets.resources.duckdb_files import LOCK_WAIT_SECONDS, open_duckdb
+from scout_assets.resources.lake import ATTACHED as LAKE_CATALOG
+from scout_assets.resources.lake import CommitConflict, Lake, detach_all, is_lake
 from scout_assets.row_ids import next_row_id
 from scout_assets.sql_files import ddl_files, ddl_text, sql_text
 from scout_assets.time import manila_now
@@ -134,11 +139,14 @@ def bind(sql: str, params: Sequence[Any] | dict | None) -> Sequence[Any] | dict 
 
 
 class DuckDBTransaction(WarehouseTransaction):
-    """A DuckDB transaction on an open connection."""
+    """A DuckDB transaction on an open connection. On a lake, a month's rows are computed
+    before its old rows are deleted (``compute_first``): the table changes in two short
+    statements, so a worker's commit rarely meets another's."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, audit: AuditEntry):
+    def __init__(self, con: duckdb.DuckDBPyConnection, audit: AuditEntry, compute_first=False):
         self.con = con
         self.audit = audit
+        self.compute_first = compute_first
 
     def execute(self, sql: str, params: Sequence[Any] | dict | None = None) -> None:
         self.con.execute(sql, bind(sql, params))
@@ -169,10 +177,15 @@ class DuckDBTransaction(WarehouseTransaction):
         month_column: str,
     ) -> int:
         """Replace ``months`` of ``table`` with the rows of ``select_sql`` (bound params)."""
+        if self.compute_first:
+            self.execute(f"create or replace temp table _computed as {select_sql}", params)
+            select_sql = "select * from _computed"
         self.con.execute(
             f"delete from {table} where {month_column} = any($months)", {"months": list(months)}
         )
         inserted = self.rowcount(f"insert into {table} by name {select_sql}", params)
+        if self.compute_first:
+            self.con.execute("drop table _computed")
         return inserted
 
     def insert_arrow(self, table: str, rows: pa.Table) -> int:
@@ -195,12 +208,6 @@ _SCHEMA_READY: set[str] = set()
 _SCHEMA_LOCK = threading.Lock()
 
 
-def _connect(path: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the file, waiting (and saying so in the step's log) while another process holds
-    its lock; a damaged file is a critical error at once (resources/duckdb_files.py)."""
-    return open_duckdb(path, read_only=read_only, log=dg.get_dagster_logger().info)
-
-
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Every table of the warehouse: the DDL files, then each model declared without one
     (scout_assets/models.py), created with the columns its SQL produces."""
@@ -214,45 +221,102 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(statement, bind(statement, params))
 
 
-def _ensure_schema(con: duckdb.DuckDBPyConnection, path: str) -> None:
+def _ensure_schema(con: duckdb.DuckDBPyConnection, key: str) -> None:
     with _SCHEMA_LOCK:
-        if path in _SCHEMA_READY:
+        if key in _SCHEMA_READY:
             return
         apply_migrations(con)  # an older warehouse first takes the current shapes
         create_schema(con)
-        _SCHEMA_READY.add(path)
+        _SCHEMA_READY.add(key)
 
 
-# Open sessions per file: path -> [keeper connection, depth]. While a session is open, units
+# Open sessions per warehouse: key -> [keeper connection, depth]. While a session is open, units
 # of work take cheap cursors on its instance instead of reopening (and checkpointing) the file.
 _SESSIONS: dict[str, list] = {}
 
 
 def close_all_connections() -> None:
-    """Close open sessions and forget which files have their schema (tests)."""
+    """Close open sessions and lakes, and forget which have their schema (tests)."""
     with _SCHEMA_LOCK:
         for keeper, _depth in _SESSIONS.values():
             keeper.close()
         _SESSIONS.clear()
         _SCHEMA_READY.clear()
+    detach_all()
+
+
+T = TypeVar("T")
+# A lake unit whose commit met another worker's is run again, this many times in all.
+COMMIT_ATTEMPTS = 6
 
 
 class DuckDBWarehouse(Warehouse):
-    """The embedded default: one DuckDB file, created with its schemas on first use."""
+    """Our SQL on DuckDB: one embedded file (default, created with its schemas on first use),
+    or a DuckLake when ``path`` is its catalog (``ducklake:postgres:...``) and
+    ``lake_data_path`` says where its Parquet files go."""
 
     path: str = ".scout/warehouse.duckdb"
     # Where its backups and its delivery journal go (scout_assets/operations/backup.py);
     # None keeps no journal (a restore's replay, tests of other things).
     backup_dir: str | None = None
+    # The lake's data path and secrets (environment.py passes the secrets as dg.EnvVar).
+    lake_data_path: str | None = None
+    lake_catalog_password: str | None = None
+    lake_azure_connection_string: str | None = None
+    lake_s3_key_id: str | None = None
+    lake_s3_secret: str | None = None
+    lake_s3_region: str | None = None
+
+    @property
+    def lake(self) -> Lake | None:
+        """The DuckLake, when this warehouse is one."""
+        if not is_lake(self.path):
+            return None
+        if not self.lake_data_path:
+            raise ValueError(f"the lake {self.path} needs a data path (SCOUT_LAKE_DATA_PATH)")
+        return Lake(
+            catalog=self.path,
+            data_path=self.lake_data_path,
+            catalog_password=self.lake_catalog_password,
+            azure_connection_string=self.lake_azure_connection_string,
+            s3_key_id=self.lake_s3_key_id,
+            s3_secret=self.lake_s3_secret,
+            s3_region=self.lake_s3_region,
+        )
+
+    @property
+    def key(self) -> str:
+        """Which warehouse this is, for the process's sessions: the file, or the catalog."""
+        return self.path if is_lake(self.path) else str(Path(self.path).resolve())
+
+    def exists(self) -> bool:
+        """Whether there is a warehouse yet (a lake's catalog is asked when opened)."""
+        return is_lake(self.path) or Path(self.path).is_file()
+
+    def open(
+        self,
+        read_only: bool = False,
+        wait_seconds: float = LOCK_WAIT_SECONDS,
+        log: Callable[[str], None] | None = None,
+    ) -> duckdb.DuckDBPyConnection:
+        """A new connection. A file's lock is waited for (saying so in ``log``), up to
+        ``wait_seconds``; a lake has no lock: its workers commit concurrently."""
+        lake = self.lake
+        if lake is not None:
+            return lake.connect(read_only=read_only)
+        return open_duckdb(self.path, read_only=read_only, wait_seconds=wait_seconds, log=log)
+
+    def _open_for_unit(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        return self.open(read_only=read_only, log=dg.get_dagster_logger().info)
 
     @contextmanager
     def session(self) -> Iterator[None]:
-        """Keep the file open for a step's many small units (one open, one checkpoint)."""
-        path = str(Path(self.path).resolve())
+        """Keep the warehouse open for a step's many small units (one open, one checkpoint)."""
+        key = self.key
         with _SCHEMA_LOCK:
-            entry = _SESSIONS.get(path)
+            entry = _SESSIONS.get(key)
             if entry is None:
-                entry = _SESSIONS[path] = [_connect(path), 0]
+                entry = _SESSIONS[key] = [self._open_for_unit(), 0]
             entry[1] += 1
         try:
             yield
@@ -260,18 +324,20 @@ class DuckDBWarehouse(Warehouse):
             with _SCHEMA_LOCK:
                 entry[1] -= 1
                 if entry[1] == 0:
-                    _SESSIONS.pop(path, None)
+                    _SESSIONS.pop(key, None)
                     entry[0].close()
 
     @contextmanager
     def connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection for one unit of work; the schema is created on first use."""
-        path = str(Path(self.path).resolve())
-        keeper = _SESSIONS.get(path)
-        con = keeper[0].cursor() if keeper else _connect(path, read_only=read_only)
+        key = self.key
+        keeper = _SESSIONS.get(key)
+        con = keeper[0].cursor() if keeper else self._open_for_unit(read_only=read_only)
+        if keeper and is_lake(self.path):
+            con.execute(f"use {LAKE_CATALOG}")  # as Lake.connect's cursors do
         try:
             if not read_only:
-                _ensure_schema(con, path)
+                _ensure_schema(con, key)
             yield con
         finally:
             con.close()
@@ -281,14 +347,60 @@ class DuckDBWarehouse(Warehouse):
         with self.connection() as con:
             con.execute("begin transaction")
             try:
-                tx = DuckDBTransaction(con, audit)
+                tx = DuckDBTransaction(con, audit, compute_first=self.lake is not None)
                 yield tx
                 con.execute(LOG_INSERT, audit_row(audit, COMPLETED))
-                con.execute("commit")
+                self._commit(con, audit)
             except BaseException as error:
-                con.execute("rollback")
+                with suppress(duckdb.Error):  # a failed commit has ended the transaction
+                    con.execute("rollback")
                 self._log_failure(con, audit, error)
                 raise
+
+    def _commit(self, con: duckdb.DuckDBPyConnection, audit: AuditEntry) -> None:
+        """Commit; on a lake, a commit the catalog refused (another worker's change to the
+        same table, or its snapshot first) changed nothing and is a ``CommitConflict``."""
+        try:
+            con.execute("commit")
+        except duckdb.TransactionException as error:
+            if self.lake is None:
+                raise
+            reason = " ".join(str(error).split("\n")[1:]) or str(error)
+            raise CommitConflict(f"{audit.process_name}: {reason}") from error
+
+    def retrying(
+        self, audit: AuditEntry, unit: Callable[[DuckDBTransaction], T],
+        log: Callable[[str], None],
+    ) -> T:  # fmt: skip
+        """Run ``unit`` in one transaction; on a lake, a commit that met another worker's
+        change to the same table (DuckLake: two deletes from one table) is run again, with
+        backoff, and each retry is logged. The unit computes from the data it reads, so
+        running it again is always right."""
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            audit.records_processed = audit.records_successful = audit.records_failed = 0
+            try:
+                with self.transaction(audit) as tx:
+                    return unit(tx)
+            except CommitConflict as conflict:
+                if attempt == COMMIT_ATTEMPTS:
+                    raise
+                pause = min(0.2 * 2**attempt, 5.0) * random.uniform(0.5, 1.5)
+                log(f"commit conflict ({conflict}); attempt {attempt + 1} of "
+                    f"{COMMIT_ATTEMPTS} in {pause:.1f} s")  # fmt: skip
+                audit.retry_count += 1
+                time.sleep(pause)
+        raise AssertionError("unreachable")
+
+    def snapshot(self) -> tuple[int, datetime] | None:
+        """A lake's current snapshot (id, commit time); None for a file."""
+        if self.lake is None:
+            return None
+        with self.connection(read_only=True) as con:
+            row = con.execute(
+                f"select snapshot_id, snapshot_time from {LAKE_CATALOG}.snapshots() "
+                "order by snapshot_id desc limit 1"
+            ).fetchone()
+        return None if row is None else (int(row[0]), row[1])
 
     @staticmethod
     def _log_failure(con: duckdb.DuckDBPyConnection, audit: AuditEntry, error: BaseException):
@@ -310,7 +422,8 @@ class DuckDBWarehouse(Warehouse):
             return None if row is None else row[0]
 
     def describe(self) -> str:
-        return f"duckdb:{self.path}"
+        lake = self.lake
+        return f"ducklake:{lake.describe()}" if lake else f"duckdb:{self.path}"
 
 
 def elapsed_since(start: float) -> float:

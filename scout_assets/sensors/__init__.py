@@ -22,4 +22,4 @@ def sensor_default_status(settings: Settings) -> dg.DefaultSensorStatus:
 def build_sensors(settings: Settings) -> list[dg.SensorDefinition]:
     """Every sensor of the code location, for these settings."""
     status = sensor_default_status(settings)
-    return [build_drive_sensor(status), build_automation_sensor(status)]
+    return [build_drive_sensor(status), build_automation_sensor(status, settings.workers)]

@@ -30,7 +30,6 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date
-from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -53,7 +52,7 @@ from scout_assets.error_classes import OPERATOR
 from scout_assets.errors import ERROR_CLASS_KEY
 from scout_assets.layers import BLOCKING_CHECK_KEY
 from scout_assets.partitions import month_of_key, months_in_range
-from scout_assets.resources.duckdb_files import WarehouseLocked, open_duckdb
+from scout_assets.resources.duckdb_files import WarehouseLocked
 from scout_assets.resources.notifier import (
     PROBLEM,
     RECOVERED,
@@ -320,11 +319,10 @@ def brief_connection(
     """A warehouse connection if the file frees up within ``wait_seconds`` (default
     ``WAREHOUSE_WAIT_SECONDS``), else ``WarehouseBusy``: a sensor tick must not sit behind a
     long pipeline step."""
-    path = str(Path(warehouse.path).resolve())
     wait = WAREHOUSE_WAIT_SECONDS if wait_seconds is None else wait_seconds
-    if Path(path).exists():
+    if warehouse.lake is None and warehouse.exists():  # a lake has no lock to wait for
         try:
-            open_duckdb(path, wait_seconds=wait).close()
+            warehouse.open(wait_seconds=wait).close()
         except WarehouseLocked as error:
             raise WarehouseBusy(f"{warehouse.describe()} is busy") from error
     with warehouse.connection() as con:

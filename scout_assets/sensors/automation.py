@@ -31,15 +31,14 @@ import json
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import dagster as dg
 import duckdb
 
-from scout_assets.constants import PLATINUM, TRIGGER_TAG
+from scout_assets.constants import PLATINUM, TRIGGER_TAG, WAREHOUSE_POOL
 from scout_assets.jobs import monitors_job, monthly_job
 from scout_assets.month_plan import REBUILD_TAG, MonthRange, plan_month_ranges, queued_months
-from scout_assets.resources.duckdb_files import WarehouseLocked, open_duckdb
+from scout_assets.resources.duckdb_files import WarehouseLocked
 from scout_assets.resources.warehouse import DuckDBWarehouse
 
 SENSOR_NAME = "month_rebuild_sensor"
@@ -66,17 +65,17 @@ def run_request(month_range: MonthRange, attempt: int) -> dg.RunRequest:
     )
 
 
-def read_pending_months(path: str) -> dict[date, datetime] | None:
+def read_pending_months(warehouse: DuckDBWarehouse) -> dict[date, datetime] | None:
     """The queue, read-only; None while another process holds the warehouse (try later)."""
-    if not Path(path).exists():
+    if not warehouse.exists():
         return {}
     try:
-        con = open_duckdb(path, read_only=True, wait_seconds=0)
+        con = warehouse.open(read_only=True, wait_seconds=0)
     except WarehouseLocked:
         return None
     except duckdb.ConnectionException:
         # This process already has the file open for writing: read through that instance.
-        with DuckDBWarehouse(path=path).connection() as con:
+        with warehouse.connection() as con:
             return queued_months(con)
     with closing(con):
         try:
@@ -156,14 +155,25 @@ def _attempt(instance: dg.DagsterInstance, month_range: MonthRange) -> int | Non
     return len(statuses) + 1
 
 
+def keep_pool_limit(instance: dg.DagsterInstance, workers: int) -> None:
+    """The `warehouse` pool's limit is the setting (SCOUT_WORKERS on a lake, 1 on a file):
+    the instance's dagster.yaml can only give every pool one default, so the sensor that
+    launches the month runs sets it, on the instance the run queue reads."""
+    storage = instance.event_log_storage
+    if storage.get_concurrency_info(WAREHOUSE_POOL).slot_count != workers:
+        storage.set_concurrency_slots(WAREHOUSE_POOL, workers)
+
+
 def evaluate_automation(
     instance: dg.DagsterInstance,
-    warehouse_path: str,
+    warehouse: DuckDBWarehouse,
     cursor: AutomationCursor,
     now: datetime,
     log=None,
+    workers: int = 1,
 ) -> dg.SensorResult | dg.SkipReason:
     """One tick: rebuild the pending months, then refresh the monitors. ``now`` is aware."""
+    keep_pool_limit(instance, workers)
     busy = runs_in_flight(instance)
     if busy:
         return dg.SkipReason(
@@ -174,10 +184,10 @@ def evaluate_automation(
     messages: list[str] = []
     next_cursor = cursor
     if cursor.checked_at is None or cursor.waiting or _finished_since(instance, cursor.checked_at):
-        pending = read_pending_months(warehouse_path)
+        pending = read_pending_months(warehouse)
         if pending is None:
             return dg.SkipReason("the warehouse is busy; the queue is read on the next tick")
-        ranges, outside = plan_month_ranges(pending, now)
+        ranges, outside = plan_month_ranges(pending, now, workers)
         outside_keys = [m.isoformat()[:7] for m in outside]
         if outside_keys and outside_keys != cursor.outside and log is not None:
             log.warning(
@@ -208,7 +218,9 @@ def evaluate_automation(
     )
 
 
-def build_automation_sensor(default_status: dg.DefaultSensorStatus) -> dg.SensorDefinition:
+def build_automation_sensor(
+    default_status: dg.DefaultSensorStatus, workers: int = 1
+) -> dg.SensorDefinition:
     """The month rebuild sensor, started or stopped by default as the settings say."""
 
     @dg.sensor(
@@ -226,10 +238,11 @@ def build_automation_sensor(default_status: dg.DefaultSensorStatus) -> dg.Sensor
         run per contiguous range, then refreshes the monitors."""
         return evaluate_automation(
             context.instance,
-            warehouse.path,
+            warehouse,
             AutomationCursor.loads(context.cursor),
             datetime.now(UTC),
             log=context.log,
+            workers=workers,  # a lake's ranges are cut for its workers: the pool runs them at once
         )
 
     return month_rebuild_sensor

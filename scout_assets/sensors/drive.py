@@ -36,14 +36,13 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import dagster as dg
 import duckdb
 
 from scout_assets.jobs import ingest_job
 from scout_assets.resources.drive import DriveFile, DriveSource, sha256_hex
-from scout_assets.resources.duckdb_files import WarehouseLocked, open_duckdb
+from scout_assets.resources.duckdb_files import WarehouseLocked
 from scout_assets.resources.warehouse import DuckDBWarehouse
 
 SENSOR_NAME = "drive_sensor"
@@ -123,12 +122,12 @@ class KnownContent:
         return key.startswith("sha256:") and key.removeprefix("sha256:") in self.hashes
 
 
-def known_content(warehouse_path: str) -> KnownContent | None:
+def known_content(warehouse: DuckDBWarehouse) -> KnownContent | None:
     """The manifest, read-only; None while a run holds the warehouse (or before any)."""
-    if not Path(warehouse_path).is_file():
+    if not warehouse.exists():
         return None
     try:
-        con = open_duckdb(warehouse_path, read_only=True, wait_seconds=0)
+        con = warehouse.open(read_only=True, wait_seconds=0)
     except (WarehouseLocked, duckdb.ConnectionException):
         return None
     with closing(con):
@@ -405,7 +404,7 @@ def build_drive_sensor(default_status: dg.DefaultSensorStatus) -> dg.SensorDefin
         """
         try:
             tick = evaluate_drive(drive, DriveCursor.loads(context.cursor), utc_now(),
-                                  known=known_content(warehouse.path))  # fmt: skip
+                                  known=known_content(warehouse))  # fmt: skip
         except FileNotFoundError as error:
             return dg.SkipReason(f"{error}: create it or set SCOUT_DRIVE_DIR")
         for message in tick.messages:

@@ -11,12 +11,11 @@ import sys
 import time
 import uuid
 from datetime import date
-from pathlib import Path
 from typing import NoReturn
 
 import click
 
-from scout_assets.cli import pipeline_settings, warehouse_option
+from scout_assets.cli import existing_warehouse, pipeline_settings, warehouse_option
 
 
 def _month(value: str | None) -> date | None:
@@ -54,20 +53,17 @@ def publish(
         odbc_warehouse_from_env,
         resolved,
     )
-    from scout_assets.resources.warehouse import DuckDBWarehouse
     from scout_assets.serving.publish import publish as run_publish
     from scout_assets.serving.publish import summary
 
-    warehouse = pipeline_settings(warehouse).warehouse_path
-    if not Path(warehouse).exists():
-        _fail(f"no warehouse at {warehouse}: run `scout run` first")
+    source = existing_warehouse(pipeline_settings(warehouse))
     started = time.perf_counter()
     batch_id = f"cli-{uuid.uuid4()}"
     try:
         server = resolved(odbc_warehouse_from_env(target, dict(os.environ)))
         click.echo(f"publishing {warehouse} to {server.describe()}", err=True)
         outcomes = run_publish(
-            DuckDBWarehouse(path=warehouse),
+            source,
             server,
             batch_id,
             _month(first),

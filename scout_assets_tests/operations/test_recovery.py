@@ -123,7 +123,7 @@ def timeline(tmp_path_factory) -> Timeline:
         rolled_back = rollback_batch(warehouse, second, "device resent a bad sync",
                                      derived_tables(), "rollback-of-batch-2")  # fmt: skip
         ranges, _outside = plan_month_ranges(dict.fromkeys(rolled_back.months))
-        build_months(build_definitions(live), instance, ranges)
+        build_months(live, build_definitions(live), instance, ranges)
         close_all_connections()
     return Timeline(root, drive, live, backup, between, between_at, (first, second, third), home)
 

@@ -9,7 +9,7 @@ import dagster as dg
 from dagster._core.test_utils import create_run_for_test
 
 from scout_assets.month_plan import REBUILD_TAG, plan_month_ranges
-from scout_assets.resources.warehouse import AuditEntry
+from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse
 from scout_assets.sensors.automation import (
     LAST_MONITOR_KEY,
     LAST_MONTHLY_KEY,
@@ -69,7 +69,7 @@ def test_one_run_per_range_with_the_range_tags(warehouse, instance):
 
         warning = info
 
-    result = evaluate_automation(instance, warehouse.path, AutomationCursor(), NOW, log=Log())
+    result = evaluate_automation(instance, warehouse, AutomationCursor(), NOW, log=Log())
 
     assert [
         (
@@ -84,7 +84,7 @@ def test_one_run_per_range_with_the_range_tags(warehouse, instance):
     ]
     assert all(r.run_key.endswith("-attempt1") for r in result.run_requests)
     assert any("2099-01" in m and "outside the partition range" in m for m in log)
-    replay = evaluate_automation(instance, warehouse.path, AutomationCursor(), NOW)
+    replay = evaluate_automation(instance, warehouse, AutomationCursor(), NOW)
     assert [r.run_key for r in replay.run_requests] == [r.run_key for r in result.run_requests]
 
 
@@ -92,7 +92,7 @@ def test_nothing_is_asked_for_while_a_monthly_run_or_a_backfill_is_in_flight(war
     queue(warehouse, date(2025, 3, 1))
     run = create_run_for_test(instance, job_name="build_months", status=dg.DagsterRunStatus.STARTED)
 
-    skipped = evaluate_automation(instance, warehouse.path, AutomationCursor(), NOW)
+    skipped = evaluate_automation(instance, warehouse, AutomationCursor(), NOW)
     assert isinstance(skipped, dg.SkipReason) and run.run_id[:8] in skipped.skip_message
 
     instance.report_run_failed(run)
@@ -103,13 +103,13 @@ def test_nothing_is_asked_for_while_a_monthly_run_or_a_backfill_is_in_flight(war
         tags={"dagster/backfill": "abcdefgh"},
     )
     assert isinstance(
-        evaluate_automation(instance, warehouse.path, AutomationCursor(), NOW), dg.SkipReason
+        evaluate_automation(instance, warehouse, AutomationCursor(), NOW), dg.SkipReason
     )
 
 
 def test_a_failed_range_is_retried_then_left_for_an_operator(warehouse, instance):
     queue(warehouse, date(2025, 3, 1))
-    first = evaluate_automation(instance, warehouse.path, AutomationCursor(), NOW)
+    first = evaluate_automation(instance, warehouse, AutomationCursor(), NOW)
     (request,) = first.run_requests
     base = request.tags[REBUILD_TAG]
 
@@ -121,7 +121,7 @@ def test_a_failed_range_is_retried_then_left_for_an_operator(warehouse, instance
             tags={REBUILD_TAG: base},
             status=dg.DagsterRunStatus.FAILURE,
         )
-        result = evaluate_automation(instance, warehouse.path, AutomationCursor(), NOW)
+        result = evaluate_automation(instance, warehouse, AutomationCursor(), NOW)
         attempts.extend(r.run_key for r in result.run_requests)
 
     assert [key.rsplit("-", 1)[1] for key in attempts] == ["attempt1", "attempt2", "attempt3"]
@@ -130,34 +130,34 @@ def test_a_failed_range_is_retried_then_left_for_an_operator(warehouse, instance
 
 def test_the_queue_is_read_again_only_after_a_run_finished(warehouse, instance):
     queue(warehouse, date(2099, 1, 1))  # nothing buildable
-    first = evaluate_automation(instance, warehouse.path, AutomationCursor(), NOW)
+    first = evaluate_automation(instance, warehouse, AutomationCursor(), NOW)
     cursor = AutomationCursor.loads(first.cursor)
     assert first.run_requests == [] and cursor.outside == ["2099-01"]
 
     queue(warehouse, date(2025, 3, 1))  # queued, but no run has finished since the last look
-    quiet = evaluate_automation(instance, warehouse.path, cursor, NOW)
+    quiet = evaluate_automation(instance, warehouse, cursor, NOW)
     assert quiet.run_requests == []
 
     run = create_run_for_test(instance, job_name="ingest_drive", status=dg.DagsterRunStatus.STARTED)
     instance.report_run_failed(run)  # any finished run: the queue may have changed
-    woken = evaluate_automation(instance, warehouse.path, cursor, datetime.now(UTC))
+    woken = evaluate_automation(instance, warehouse, cursor, datetime.now(UTC))
     assert [r.tags["dagster/asset_partition_range_start"] for r in woken.run_requests] == [
         "2025-03-01"
     ]
 
 
 def test_the_monitors_are_refreshed_once_after_the_months_are_rebuilt(warehouse, instance):
-    assert evaluate_automation(instance, warehouse.path, AutomationCursor(), NOW).run_requests == []
+    assert evaluate_automation(instance, warehouse, AutomationCursor(), NOW).run_requests == []
     instance.report_runless_asset_event(
         dg.AssetMaterialization(LAST_MONTHLY_KEY, partition="2025-03-01")
     )
 
-    result = evaluate_automation(instance, warehouse.path, AutomationCursor(), NOW)
+    result = evaluate_automation(instance, warehouse, AutomationCursor(), NOW)
     (request,) = result.run_requests
     assert request.job_name == "refresh_monitors" and request.run_key.startswith("monitors-after-")
 
     instance.report_runless_asset_event(dg.AssetMaterialization(LAST_MONITOR_KEY))
-    assert evaluate_automation(instance, warehouse.path, AutomationCursor(), NOW).run_requests == []
+    assert evaluate_automation(instance, warehouse, AutomationCursor(), NOW).run_requests == []
 
 
 def test_a_busy_warehouse_is_a_skipped_tick(warehouse, instance, tmp_path):
@@ -178,17 +178,17 @@ def test_a_busy_warehouse_is_a_skipped_tick(warehouse, instance, tmp_path):
     )
     try:
         assert holder.stdout.readline().strip() == "ready"
-        assert read_pending_months(warehouse.path) is None
-        result = evaluate_automation(instance, warehouse.path, AutomationCursor(), NOW)
+        assert read_pending_months(warehouse) is None
+        result = evaluate_automation(instance, warehouse, AutomationCursor(), NOW)
         assert isinstance(result, dg.SkipReason) and "busy" in result.skip_message
     finally:
         holder.kill()
         holder.wait(timeout=10)
-    assert list(read_pending_months(warehouse.path)) == [date(2025, 3, 1)]
+    assert list(read_pending_months(warehouse)) == [date(2025, 3, 1)]
 
 
 def test_a_warehouse_that_does_not_exist_yet_has_nothing_pending(tmp_path):
-    assert read_pending_months(str(tmp_path / "none.duckdb")) == {}
+    assert read_pending_months(DuckDBWarehouse(path=str(tmp_path / "none.duckdb"))) == {}
 
 
 def test_the_sensor_wiring(warehouse, instance):

@@ -21,14 +21,6 @@ _databases = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def postgres():
-    """A throwaway PostgreSQL server for the whole session."""
-    server = pg_server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
 def psqlodbc() -> str:
     """The psqlODBC driver (name or library path), for tests that need no server."""
     return pg_server.find_driver()
