@@ -11,16 +11,6 @@ items as (
     join dbo.PayloadItems as i using (payload_hash)
 ),
 
-cached as (
-    -- One answer per (name, hint): two lake workers matching the same new name at once both
-    -- add it, with the same answer (the same matcher), and no key refuses the second.
-    select *
-    from ref.brand_match_cache
-    qualify row_number() over (
-        partition by product_name, brand_hint order by matched_at desc, matcher_version
-    ) = 1
-),
-
 brand_lookup as (
     -- The brand cache with its brand-map and keyword categories, joined once per cached name
     -- (a few thousand rows) instead of once per item.
@@ -34,7 +24,7 @@ brand_lookup as (
         brand_map.nielsen_department as brand_map_department,
         by_keyword.category_name as keyword_category_name,
         by_keyword.department_name as keyword_department_name
-    from cached as m
+    from ref.brand_match_cache as m
     left join ref.nielsen_brand_map as brand_map on brand_map.brand_name = m.brand
     left join dbo.TaxonomyCategories as by_keyword
         on by_keyword.category_name = m.keyword_category
