@@ -64,8 +64,29 @@ def drive_dir(tmp_path: Path) -> Path:
     return root
 
 
+# The warehouse-level suite: tests here that use the warehouse run on both storages, the
+# DuckDB file and a DuckLake (issue: the same SQL on both).
+BOTH_STORAGES = ("bronze", "silver", "gold", "platinum", "checks")
+STORAGES = ("file", "lake")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    folder = Path(metafunc.definition.path).parent.name
+    if "storage" in metafunc.fixturenames and folder in BOTH_STORAGES:
+        metafunc.parametrize("storage", STORAGES, indirect=True)
+
+
 @pytest.fixture
-def settings(tmp_path: Path, drive_dir: Path) -> Settings:
+def storage(request: pytest.FixtureRequest) -> str:
+    """Where the test's warehouse lives: the DuckDB file, or (in the warehouse-level suite)
+    each of the file and a DuckLake."""
+    return getattr(request, "param", "file")
+
+
+@pytest.fixture
+def settings(storage: str, tmp_path: Path, drive_dir: Path, request) -> Settings:
+    if storage == "lake":
+        return request.getfixturevalue("lake_settings")
     return Settings(warehouse_path=str(tmp_path / "warehouse.duckdb"), drive_dir=str(drive_dir))
 
 

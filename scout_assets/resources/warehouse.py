@@ -225,9 +225,35 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection, key: str) -> None:
     with _SCHEMA_LOCK:
         if key in _SCHEMA_READY:
             return
-        apply_migrations(con)  # an older warehouse first takes the current shapes
-        create_schema(con)
+        if is_lake(key) and _applied_by_this_code(con):
+            _SCHEMA_READY.add(key)  # a lake's worker: the ingestion run applied it already
+            return
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            try:
+                apply_migrations(con)  # an older warehouse first takes the current shapes
+                create_schema(con)
+                break
+            except duckdb.TransactionException:
+                # Workers starting together on a lake replace the same views at once: the
+                # DDL is idempotent, so the one that lost applies it again.
+                if not is_lake(key) or attempt == COMMIT_ATTEMPTS:
+                    raise
+                time.sleep(0.2 * attempt * random.uniform(0.5, 1.5))
         _SCHEMA_READY.add(key)
+
+
+def _applied_by_this_code(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the warehouse's schema is the one this code's DDL makes (nothing_new.py)."""
+    from scout_assets.nothing_new import FINGERPRINT_ROW, code_fingerprint
+
+    try:
+        row = con.execute(
+            "select fingerprint from ref.reference_fingerprints where table_name = ?",
+            [FINGERPRINT_ROW],
+        ).fetchone()
+    except duckdb.CatalogException:
+        return False  # a new lake
+    return row is not None and row[0] == code_fingerprint()
 
 
 # Open sessions per warehouse: key -> [keeper connection, depth]. While a session is open, units

@@ -82,7 +82,7 @@ def refresh_after_matcher_change(con, months, batch_id: str, now) -> MatcherChan
     and queue the months holding items whose answer changed, except ``months`` (rebuilt now,
     in the same transaction, from the new answers). Nothing to do costs one query."""
     stale = con.execute(
-        "select product_name, brand_hint, brand, method, confidence, keyword_category "
+        "select distinct product_name, brand_hint, brand, method, confidence, keyword_category "
         "from ref.brand_match_cache where matcher_version is distinct from $version",
         {"version": matcher_version()},
     ).df()

@@ -28,6 +28,11 @@ brand_lookup as (
     left join ref.nielsen_brand_map as brand_map on brand_map.brand_name = m.brand
     left join dbo.TaxonomyCategories as by_keyword
         on by_keyword.category_name = m.keyword_category
+    -- One answer per name: on a lake, two workers may cache the same new name at once
+    -- (DuckLake never conflicts two inserts); the newest answer wins.
+    qualify row_number() over (
+        partition by m.product_name, m.brand_hint order by m.matched_at desc
+    ) = 1
 ),
 
 unknown_brand as (
