@@ -2,13 +2,13 @@
 check (checks/keys.py), and a repeat stops the models after it in the run."""
 
 import dagster as dg
-import duckdb
 import pytest
 
 from scout_assets import layers
 from scout_assets.checks import names
 from scout_assets.checks.catalog import BY_MODEL
 from scout_assets.checks.verdicts import ERROR
+from scout_assets.environment import open_warehouse
 from scout_assets.models import AUDIT, MODELS
 from scout_assets.runner import PipelineError
 from scout_assets_tests.builders import write_jsonl
@@ -31,7 +31,7 @@ def test_every_declared_key_has_a_blocking_check_saying_what_a_repeat_means(sett
 
 
 def _errors(settings, check_name: str) -> int:
-    with duckdb.connect(settings.warehouse_path) as con:
+    with open_warehouse(settings).connection() as con:
         return con.execute(
             "select count(*) from audit.CheckResults where check_name = ? and severity = ?",
             [check_name, ERROR],
@@ -41,13 +41,13 @@ def _errors(settings, check_name: str) -> int:
 def test_a_store_listed_twice_stops_the_run_before_silver(drive_dir, settings):
     write_jsonl(drive_dir / "transactions/export-1.ndjson", [sale(1)])
     run(settings)
-    with duckdb.connect(settings.warehouse_path) as con:  # what a primary key used to refuse
+    with open_warehouse(settings).connection() as con:  # what a primary key used to refuse
         con.execute("insert into dbo.Stores select * from dbo.Stores where StoreID = 104")
     write_jsonl(drive_dir / "transactions/export-2.ndjson", [sale(2)])
     with pytest.raises(PipelineError, match="unique_storeid"):
         run(settings)
     assert _errors(settings, "unique_storeid") == 1
-    with duckdb.connect(settings.warehouse_path) as con:
+    with open_warehouse(settings).connection() as con:
         assert con.execute("select count(*) from dbo.Transactions").fetchone() == (1,)
 
 
@@ -65,7 +65,7 @@ def test_a_month_written_twice_stops_the_models_after_it(drive_dir, settings, mo
     with pytest.raises(PipelineError, match=names.UNIQUE_TRANSACTIONS):
         run(settings)
     assert _errors(settings, names.UNIQUE_TRANSACTIONS) == 1
-    with duckdb.connect(settings.warehouse_path) as con:
+    with open_warehouse(settings).connection() as con:
         # Silver's baskets committed with the repeat; gold was not built on them.
         assert con.execute("select count(*) from dbo.TransactionBaskets").fetchone() == (4,)
         assert con.execute(
