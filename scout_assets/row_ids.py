@@ -22,6 +22,7 @@ import threading
 import time
 
 TAG_BITS = 10
+MAX_ROW_ID = 2**63 - 1
 
 
 class RowIds:
@@ -52,3 +53,9 @@ os.register_at_fork(after_in_child=_new_process)
 def next_row_id() -> int:
     """A new id for a log row written by this process."""
     return _PROCESS.next()
+
+
+def row_id_at(seconds_ago: float) -> int:
+    """The smallest id a row numbered ``seconds_ago`` seconds ago or later can have: rows with
+    smaller ids were numbered earlier (a reader's settled horizon)."""
+    return (int((time.time() - seconds_ago) * 1_000_000)) << TAG_BITS

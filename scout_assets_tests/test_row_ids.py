@@ -6,7 +6,7 @@ import multiprocessing
 import time
 
 from scout_assets import row_ids
-from scout_assets.row_ids import TAG_BITS, RowIds, next_row_id
+from scout_assets.row_ids import TAG_BITS, RowIds, next_row_id, row_id_at
 
 
 def test_ids_increase_strictly_even_when_the_clock_stands_still(monkeypatch):
@@ -43,3 +43,10 @@ def test_a_forked_worker_draws_its_own_tag():
         tags.add(queue.get(timeout=30))
         child.join()
     assert len(tags | {row_ids._PROCESS.tag}) > 1  # 9 draws of 1024 all equal: ~1e-24
+
+
+def test_the_settled_horizon_divides_ids_numbered_before_and_after_it():
+    numbered_before = RowIds(tag=1023).next()
+    time.sleep(0.05)
+    horizon = row_id_at(0.02)
+    assert numbered_before < horizon < RowIds(tag=0).next()

@@ -35,6 +35,7 @@ from scout_assets.resources.odbc_warehouse import (
     WriteMode,
 )
 from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse
+from scout_assets.row_ids import MAX_ROW_ID, row_id_at
 from scout_assets.serving import ddl, migrations
 from scout_assets.serving.objects import (
     PUBLISH_LOG,
@@ -47,6 +48,10 @@ from scout_assets.serving.objects import (
     duckdb_models,
 )
 from scout_assets.time import manila_now
+
+# How long a lake worker's log row may take from its number to its commit (a commit retried
+# after a conflict numbers its row again).
+SETTLED_SECONDS = 60
 
 Log = Callable[[str], None]
 
@@ -312,15 +317,19 @@ class Publisher:
     def _append_new(
         self, served: ServedObject, model: TableModel, done: dict[str, tuple[str, int]]
     ) -> Outcome:
-        """Send the log rows written since the last publish (DuckDB's log_id is the watermark)."""
+        """Send the log rows written since the last publish (the warehouse's log_id is the
+        watermark). From a lake, only rows numbered SETTLED_SECONDS ago or earlier: a worker
+        numbers its row just before its commit, so a smaller id may still be committing
+        while a larger one is visible, and a watermark past it would skip it for ever."""
         started = time.perf_counter()
         identity = next(c.name for c in model.columns if c.identity)
         fingerprint, previous_rows = done.get(WHOLE_TABLE, ("0", 0))
         watermark = int(fingerprint or 0)
         columns = ", ".join(f'"{c}"' for c in [identity, *model.published_columns])
         rows = self.source.query(
-            f"select {columns} from {served.table} where {identity} > ? order by {identity}",
-            [watermark],
+            f"select {columns} from {served.table} where {identity} > ? and {identity} < ? "
+            f"order by {identity}",
+            [watermark, row_id_at(SETTLED_SECONDS) if self.source.lake else MAX_ROW_ID],
         )
         if rows.num_rows == 0:
             return Outcome(served.table, WHOLE_TABLE, "unchanged", 0, 0.0)
