@@ -18,6 +18,7 @@ from datetime import date
 import dagster as dg
 
 from scout_assets.checks.catalog import BY_MODEL, check_specs
+from scout_assets.checks.keys import judge_keys
 from scout_assets.checks.schema import judge_schema
 from scout_assets.checks.verdicts import (
     ERROR,
@@ -153,6 +154,8 @@ def _rebuild(context, warehouse: DuckDBWarehouse, model: Model, companions: list
         if steps.after:
             steps.after(context, tx, months)
         verdicts = steps.judge(tx.con, months) if steps.judge else []
+        verdicts += [v for m in (model, *companions) if m.unique_key
+                     for v in judge_keys(tx.con, m, months)]  # fmt: skip
         verdicts += [judge_schema(tx.con, m.table, m.label) for m in (model, *companions)
                      if m.served]  # fmt: skip
         record_verdicts(tx.con, verdicts, context.run.run_id)

@@ -34,7 +34,10 @@ class Model:
     sql: str | None = None  # sql/<sql>: the query whose rows the table holds
     monthly: bool = True  # replaced month by month (txn_month); else replaced whole
     served: bool = False  # published to the serving warehouse (serving/objects.py)
-    serving_key: tuple[str, ...] = ()  # the key on the target, when DuckDB's table has none
+    # The columns that identify a row. The warehouse holds no key constraint (a DuckLake has
+    # none): the blocking check unique_<key> proves it, and the servers make it their key.
+    unique_key: tuple[str, ...] = ()
+    row_id: str | None = None  # numbered by the writing process (row_ids.py), not served
     step: str | None = None  # the bronze step writing it (bronze objects only)
     also_reads: tuple[str, ...] = ()  # other SQL its step runs for it (lineage)
     hook_reads: tuple[str, ...] = ()  # tables its Python step code reads (lineage)
@@ -51,9 +54,16 @@ class Model:
         return f"{self.layer}/{self.name}"
 
 
-def _reference(name: str, table: str, description: str, grain: str, served=True) -> Model:
+def _reference(
+    name: str,
+    table: str,
+    description: str,
+    grain: str,
+    unique_key: tuple[str, ...] = (),
+    served=True,
+) -> Model:
     return Model(BRONZE, name, table, description, grain, monthly=False, served=served,
-                 step=REFERENCE_STEP)  # fmt: skip
+                 unique_key=unique_key, step=REFERENCE_STEP)  # fmt: skip
 
 
 def _ingested(name: str, table: str, description: str, grain: str) -> Model:
@@ -63,25 +73,30 @@ def _ingested(name: str, table: str, description: str, grain: str) -> Model:
 MODELS: list[Model] = [
     # -- bronze: reference data (seed + Drive supplements) ---------------------------------------
     _reference("stores", "dbo.Stores", "Stores that send payloads, with device and location.",
-               "StoreID"),
-    _reference("region", "dbo.Region", "The 17 Philippine regions.", "RegionID"),
-    _reference("province", "dbo.Province", "Provinces that stores sit in.", "ProvinceID"),
+               "StoreID", ("StoreID",)),
+    _reference("region", "dbo.Region", "The 17 Philippine regions.", "RegionID",
+               ("region_code",)),
+    _reference("province", "dbo.Province", "Provinces that stores sit in.", "ProvinceID",
+               ("province_name",)),
     _reference("municipality", "dbo.Municipality",
-               "Cities and municipalities that stores sit in.", "MunicipalityID"),
+               "Cities and municipalities that stores sit in.", "MunicipalityID",
+               ("municipality_name", "province_name")),
     _reference("taxonomy_departments", "dbo.TaxonomyDepartments",
-               "Nielsen/Kantar departments.", "department"),
+               "Nielsen/Kantar departments.", "department", ("department_id",)),
     _reference("taxonomy_categories", "dbo.TaxonomyCategories",
-               "Nielsen categories with their group and department.", "category"),
+               "Nielsen categories with their group and department.", "category",
+               ("category_id",)),
     _reference("brand_category_mapping", "dbo.BrandCategoryMapping",
-               "The curated brand -> Nielsen category mapping.", "brand"),
+               "The curated brand -> Nielsen category mapping.", "brand", ("brand_name",)),
     _reference("nielsen_brand_map", "ref.nielsen_brand_map",
-               "Every known brand with its Nielsen category and mapping confidence.", "brand"),
+               "Every known brand with its Nielsen category and mapping confidence.", "brand",
+               ("brand_name",)),
     _reference("brand_aliases", "ref.brand_aliases",
                "Misspellings and speech-to-text variants of brand names.", "alias",
-               served=False),
+               ("brand_slug", "alias"), served=False),
     _reference("observed_category_map", "ref.observed_category_map",
                "The devices' own category names mapped to Nielsen categories.",
-               "device category", served=False),
+               "device category", ("observed_category",), served=False),
     _reference("plausibility_limits", "ref.plausibility_limits",
                "Amount ceilings beyond which silver flags a transaction as implausible.",
                "limit", served=False),
@@ -114,7 +129,7 @@ MODELS: list[Model] = [
         "Amounts above ref.plausibility_limits, and a transaction id repeated by another "
         "store, are kept and flagged (quality_flags).",
         "canonical_tx_id", sql="silver/transactions.sql", served=True,
-        serving_key=("canonical_tx_id",),
+        unique_key=("canonical_tx_id",),
         also_reads=("silver/month_versions.sql", "silver/flag_duplicates.sql"),
     ),
     Model(
@@ -134,7 +149,7 @@ MODELS: list[Model] = [
         "(brand_match_method says which). Category: the brand's Nielsen mapping, then the "
         "device's category, then keyword rules; else Unspecified / General Merchandise.",
         "canonical_tx_id, item_sequence", sql="silver/transaction_items.sql", served=True,
-        serving_key=("canonical_tx_id", "item_sequence"),
+        unique_key=("canonical_tx_id", "item_sequence"),
         also_reads=("silver/unmatched_product_names.sql",),
         hook_reads=("ref.nielsen_brand_map", "ref.brand_aliases"),  # silver/brand_cache.py
     ),
@@ -147,7 +162,7 @@ MODELS: list[Model] = [
         SILVER, "transaction_baskets", "dbo.TransactionBaskets",
         "One row per transaction describing its basket: size bucket, brands, categories.",
         "canonical_tx_id", sql="silver/transaction_baskets.sql", served=True,
-        serving_key=("canonical_tx_id",),
+        unique_key=("canonical_tx_id",),
     ),
     # -- gold ------------------------------------------------------------------------------------
     Model(
@@ -192,7 +207,7 @@ MODELS: list[Model] = [
         "categorisation rates, earliest and latest record and how fresh the data is. "
         "Refreshed after every run.",
         "table_name", sql="platinum/data_quality_monitor.sql", monthly=False, served=True,
-        monitor=True,
+        unique_key=("table_name",), monitor=True,
     ),
     Model(
         PLATINUM, "pipeline_realtime_monitor", "dbo.v_pipeline_realtime_monitor",
@@ -201,14 +216,14 @@ MODELS: list[Model] = [
         "Stalled). Read from audit.ETLProcessingLog, refreshed after every run (after the "
         "data-quality monitor, so that its refresh is in the log).",
         "process_name", sql="platinum/pipeline_realtime_monitor.sql", monthly=False,
-        served=True, monitor=True,
+        served=True, unique_key=("process_name",), monitor=True,
     ),
     # -- audit -----------------------------------------------------------------------------------
     Model(
         AUDIT, "etl_processing_log", "audit.ETLProcessingLog",
         "One row per unit of work (an asset's transaction for a month range): status, "
         "duration, records. Written by every asset; only new rows are published.",
-        "unit of work", monthly=False, served=True,
+        "unit of work", monthly=False, served=True, unique_key=("log_id",), row_id="log_id",
     ),
 ]  # fmt: skip
 

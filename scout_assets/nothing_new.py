@@ -39,9 +39,22 @@ def code_fingerprint() -> str:
 def record_complete_run(con: duckdb.DuckDBPyConnection) -> None:
     """Called once the reference data step has applied this code's DDL and seeds (on every
     path: `scout run`, the Drive sensor's runs, a UI launch)."""
+    con.execute("begin transaction")
+    try:
+        record_fingerprint(con, FINGERPRINT_ROW, code_fingerprint(), manila_now())
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def record_fingerprint(con, table: str, fingerprint: str, now) -> None:
+    """Replace ``table``'s row of ref.reference_fingerprints, inside the caller's transaction
+    (the warehouse has no keys to upsert on: docs/ARCHITECTURE.md, "No keys in the
+    warehouse")."""
+    con.execute("delete from ref.reference_fingerprints where table_name = ?", [table])
     con.execute(
-        "insert or replace into ref.reference_fingerprints values (?, ?, ?)",
-        [FINGERPRINT_ROW, code_fingerprint(), manila_now()],
+        "insert into ref.reference_fingerprints values (?, ?, ?)", [table, fingerprint, now]
     )
 
 

@@ -18,6 +18,7 @@ from scout_assets.bronze.reference import (
 )
 from scout_assets.checks.bronze import judge_batch, judged_batch
 from scout_assets.checks.catalog import check_specs
+from scout_assets.checks.keys import judge_keys
 from scout_assets.checks.schema import judge_schema
 from scout_assets.checks.verdicts import record_verdicts
 from scout_assets.constants import WAREHOUSE_POOL
@@ -74,7 +75,8 @@ def reference_data(
                     "select table_name, fingerprint from ref.reference_fingerprints"
                 ).fetchall()
             )
-            verdicts = [judge_schema(con, m.table, m.label) for m in REFERENCE_MODELS if m.served]
+            verdicts = [v for m in REFERENCE_MODELS if m.unique_key for v in judge_keys(con, m)]
+            verdicts += [judge_schema(con, m.table, m.label) for m in REFERENCE_MODELS if m.served]
             record_verdicts(con, verdicts, context.run.run_id)
         for model in REFERENCE_MODELS:
             if model.table in written:
@@ -88,7 +90,9 @@ def reference_data(
                         "seconds": elapsed_since(started),
                     },
                 )  # fmt: skip
-    yield from check_events(context, verdicts)
+    blocked = yield from check_events(context, verdicts)
+    if blocked:
+        raise blocking_failure(blocked)
 
 
 @dg.multi_asset(

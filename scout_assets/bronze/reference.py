@@ -28,6 +28,7 @@ from dagster_pandas import PandasColumn, create_dagster_pandas_dataframe_type
 from scout_assets.checks import names
 from scout_assets.checks.verdicts import ERROR, OK, Verdict, record_verdicts
 from scout_assets.constants import REFERENCE_DIR
+from scout_assets.nothing_new import record_fingerprint
 from scout_assets.operations.reference_changes import (
     queue_reference_changes,
     reference_before_change,
@@ -421,10 +422,7 @@ def write_reference_tables(
         for table, (frame, table_print) in changed.items():
             tx.execute(f"delete from {table}")
             tx.insert_arrow(table, pa.Table.from_pandas(frame, preserve_index=False))
-            tx.execute(
-                "insert or replace into ref.reference_fingerprints values (?, ?, ?)",
-                [table, table_print, now],
-            )
+            record_fingerprint(tx.con, table, table_print, now)
         # Queue the months the change alters: the brand map and taxonomy (which also forget
         # the brand answers they invalidate), the stores, regions and limits.
         invalidate_after_change(tx, previous_taxonomy, batch_id, now)

@@ -62,9 +62,6 @@ CHECKS: list[CheckDef] = [
              "payload items are each held once (ERROR, blocks silver and everything after "
              "it).", monthly=False, blocking=True),
     # -- silver.transactions -----------------------------------------------------------------
-    CheckDef(n.UNIQUE_TRANSACTIONS, "silver/transactions",
-             "No canonical_tx_id twice in the month (ERROR, blocks the models after it).",
-             blocking=True),
     CheckDef(n.BUSINESS_DUPLICATES, "silver/transactions",
              "Business duplicates (same store, time and amount in another payload) per 100 "
              f"kept transactions: {_warn_error(True, n.DUPLICATE_WARN, n.DUPLICATE_ERROR)}; "
@@ -117,6 +114,30 @@ CHECKS: list[CheckDef] = [
              "Daily category shares sum to 100% per category and day, daily market shares to "
              "100% per day, and revenue ranks are dense (1..n over the distinct revenues, ties "
              "sharing) (ERROR)."),
+]  # fmt: skip
+
+
+def _key_repeat_meaning(model: Model) -> str:
+    """What a repeated key means to the operator, and what to do."""
+    if model.step:
+        return ("the seed or a supplement workbook lists it twice: joins on it would double "
+                "rows; correct the workbook and run again")  # fmt: skip
+    if model.monitor:
+        return "two refreshes interleaved: the next refresh (any run) replaces the table"
+    return ("the month was written twice (two runs at once) or its SQL repeats rows: every "
+            "model after it would count them twice; rebuild the month (scout backfill "
+            "--from M --to M)")  # fmt: skip
+
+
+# Every declared key, proven (the warehouse holds no key constraints: checks/keys.py).
+CHECKS += [
+    CheckDef(n.unique_key_check(model.unique_key), model.label,
+             f"No {', '.join(model.unique_key)} held by two rows of {model.table}"
+             f"{' in the month' if model.monthly else ''} (ERROR, blocks the models after it). "
+             f"A repeat means {_key_repeat_meaning(model)}.",
+             blocking=True, monthly=model.monthly)
+    for model in MODELS
+    if model.unique_key and model.layer != "audit"
 ]  # fmt: skip
 
 # Every served object: its columns and types against its DDL.

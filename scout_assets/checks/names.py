@@ -9,8 +9,14 @@ UNPLACED_TRANSACTIONS = "unplaced_transactions"
 BRONZE_KEYS_UNIQUE = "bronze_keys_unique"  # the keys bronze holds by construction, not by index
 SUPPLEMENTS_VALID = "supplements_valid"  # per supplement workbook, when a new version arrives
 
+
+def unique_key_check(key: tuple[str, ...]) -> str:
+    """The blocking check proving a model's declared key (models.py) is held once."""
+    return "unique_" + "_".join(key).lower()
+
+
 # Silver transactions: judged per month while the months are written.
-UNIQUE_TRANSACTIONS = "unique_canonical_tx_id"
+UNIQUE_TRANSACTIONS = unique_key_check(("canonical_tx_id",))
 BUSINESS_DUPLICATES = "business_duplicate_rate"
 CONFLICTING_VERSIONS = "conflicting_version_rate"
 QUALITY_TIER = "quality_tier"

@@ -1,14 +1,14 @@
 """Silver's quality gates, judged per month inside the transaction that writes the month
 (``layers.py``; declared in ``checks/catalog.py``).
 
-silver.transactions: no transaction twice, duplicate-version rates, the quality tier, counts and
-revenue against bronze's winning versions, stores known, a row-count anomaly against the
-trailing months, and how fresh the newest data is. silver.transaction_items: brand detection
-(with the share of items per match method) and categorisation rates, categories and
-departments known to the taxonomy.
+silver.transactions: duplicate-version rates, the quality tier, counts and revenue against
+bronze's winning versions, stores known, a row-count anomaly against the trailing months, and
+how fresh the newest data is (no transaction twice: the key check, checks/keys.py).
+silver.transaction_items: brand detection (with the share of items per match method) and
+categorisation rates, categories and departments known to the taxonomy.
 
-Blocking (an ERROR stops the models after it in the run): a transaction twice, a Critical quality tier, and
-a month that does not reconcile with bronze (silver would then be wrong, and gold with it).
+Blocking (an ERROR stops the models after it in the run): a Critical quality tier and a month
+that does not reconcile with bronze (silver would then be wrong, and gold with it).
 Rates are judged only on months of at least ``RATE_MIN_SAMPLE`` transactions (items).
 """
 
@@ -70,15 +70,6 @@ def judge_transactions(con, months: Sequence[date], now=None) -> list[Verdict]:
 
         def add(check, severity, description, month=month, **figures):
             verdicts.append(month_verdict(check, asset, month, severity, description, **figures))
-
-        twice = kept - row["distinct_ids"]
-        add(
-            names.UNIQUE_TRANSACTIONS,
-            ERROR if twice else OK,
-            f"{twice} canonical_tx_id(s) more than once" if twice else f"{kept} unique",
-            transactions=kept,
-            repeated_ids=twice,
-        )
 
         business = percent(row["business_duplicates"], kept)
         add(

@@ -26,6 +26,7 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 )
 
 from scout_assets.partitions import partition_key
+from scout_assets.row_ids import next_row_id
 from scout_assets.time import manila_now
 
 OK, INFO, WARN, ERROR = "OK", "INFO", "WARN", "ERROR"
@@ -103,9 +104,9 @@ def worst(severities: Iterable[str]) -> str:
 # -- persistence -------------------------------------------------------------------------------
 
 _INSERT = """
-insert into audit.CheckResults (check_name, asset, subject, txn_month, severity, passed,
-                                description, figures_json, run_id, evaluated_at)
-values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+insert into audit.CheckResults (result_id, check_name, asset, subject, txn_month, severity,
+                                passed, description, figures_json, run_id, evaluated_at)
+values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
 
@@ -130,8 +131,8 @@ def record_verdicts(con, verdicts: Sequence[Verdict], run_id: str | None) -> Non
     con.executemany(
         _INSERT,
         [
-            [v.check_name, v.asset, v.subject, v.month, v.severity, v.passed, v.description,
-             figures_json(v.figures), run_id, now]
+            [next_row_id(), v.check_name, v.asset, v.subject, v.month, v.severity, v.passed,
+             v.description, figures_json(v.figures), run_id, now]
             for v in verdicts
         ],
     )  # fmt: skip

@@ -9,12 +9,13 @@ import time
 import dagster as dg
 
 from scout_assets.checks.catalog import check_specs
+from scout_assets.checks.keys import judge_keys
 from scout_assets.checks.reconciliation import judge_xtab
 from scout_assets.checks.schema import judge_schema
 from scout_assets.checks.verdicts import record_verdicts
 from scout_assets.constants import PLATINUM, WAREHOUSE_POOL
 from scout_assets.errors import RETRY_POLICY, classified
-from scout_assets.layers import ModelSteps, asset_spec, check_events, layer_asset
+from scout_assets.layers import ModelSteps, asset_spec, blocking_failure, check_events, layer_asset
 from scout_assets.lineage import model_deps
 from scout_assets.metadata import table_preview
 from scout_assets.models import Model, layer_models
@@ -55,7 +56,7 @@ def _refresh(context, warehouse: DuckDBWarehouse, model: Model):
         tx.execute(f"delete from {model.table}")
         rows = tx.rowcount(f"insert into {model.table} by name {sql_text(model.sql)}",
                            {"now": manila_now()})  # fmt: skip
-        verdicts = [judge_schema(tx.con, model.table, model.label)]
+        verdicts = [*judge_keys(tx.con, model), judge_schema(tx.con, model.table, model.label)]
         record_verdicts(tx.con, verdicts, context.run.run_id)
         audit.count(rows)
     context.log.info(f"{model.table}: {rows:,} rows")
@@ -67,7 +68,9 @@ def _refresh(context, warehouse: DuckDBWarehouse, model: Model):
             "seconds": elapsed_since(started),
         },
     )
-    yield from check_events(context, verdicts)
+    blocked = yield from check_events(context, verdicts)
+    if blocked:
+        raise blocking_failure(blocked)
 
 
 assets = [layer_asset(PLATINUM, STEPS), monitors]

@@ -41,10 +41,10 @@ from pydantic import Field
 # that does not publish) must work on a machine without unixODBC.
 from scout_assets.resources.warehouse import (
     COMPLETED,
-    LOG_INSERT,
+    SERVER_LOG_INSERT,
     AuditEntry,
     Warehouse,
-    audit_row,
+    server_audit_row,
 )
 
 MSSQL_DEFAULT_DRIVER = "ODBC Driver 18 for SQL Server"
@@ -532,7 +532,7 @@ class OdbcWarehouse(Warehouse):
         try:
             yield OdbcTransaction(cursor)
             for entry in audits:
-                cursor.execute(LOG_INSERT, audit_row(entry, COMPLETED))
+                cursor.execute(SERVER_LOG_INSERT, server_audit_row(entry, COMPLETED))
             con.commit()
         except BaseException as error:
             with suppress(pyodbc.Error):  # a dead session was rolled back by the server
@@ -547,7 +547,7 @@ class OdbcWarehouse(Warehouse):
         try:
             message = f"{type(error).__name__}: {error}"
             for audit in audits:
-                con.cursor().execute(LOG_INSERT, audit_row(audit, "failed", message))
+                con.cursor().execute(SERVER_LOG_INSERT, server_audit_row(audit, "failed", message))
             con.commit()
         except Exception:  # the connection may be the thing that broke
             pass

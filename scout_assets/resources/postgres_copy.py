@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from scout_assets.constants import MONTH_COLUMN
 from scout_assets.resources.duckdb_extensions import NO_DOWNLOADS, load
-from scout_assets.resources.warehouse import COMPLETED, LOG_INSERT, audit_row
+from scout_assets.resources.warehouse import COMPLETED, SERVER_LOG_INSERT, server_audit_row
 
 if TYPE_CHECKING:
     from scout_assets.resources.odbc_warehouse import (
@@ -115,7 +115,7 @@ def write_unit(
             try:
                 _write(con, warehouse, unit, progress)
                 for audit in unit.audits:
-                    con.execute(LOG_INSERT, audit_row(audit, COMPLETED))
+                    con.execute(SERVER_LOG_INSERT, server_audit_row(audit, COMPLETED))
                 con.execute("commit")
             except BaseException as error:
                 with suppress(duckdb.Error):  # a dead link: the server rolled it back itself
@@ -173,7 +173,7 @@ def _log_failure(con, unit: UnitWrite, error: BaseException) -> None:
     try:
         message = f"{type(error).__name__}: {error}"
         for audit in unit.audits:
-            con.execute(LOG_INSERT, audit_row(audit, "failed", message))
+            con.execute(SERVER_LOG_INSERT, server_audit_row(audit, "failed", message))
     except duckdb.Error:  # the link may be the thing that broke
         pass
 

@@ -35,6 +35,7 @@ from scout_assets.models import MODELS
 from scout_assets.resources.duckdb_files import LOCK_WAIT_SECONDS, open_duckdb
 from scout_assets.resources.lake import ATTACHED as LAKE_CATALOG
 from scout_assets.resources.lake import CommitConflict, Lake, detach_all, is_lake
+from scout_assets.row_ids import next_row_id
 from scout_assets.sql_files import ddl_files, ddl_text, sql_text
 from scout_assets.time import manila_now
 
@@ -92,16 +93,25 @@ class Warehouse(dg.ConfigurableResource, ABC):
 
 # The original's status words: a unit that committed is 'completed' (else 'failed').
 COMPLETED = "completed"
-LOG_INSERT = """
-insert into audit.ETLProcessingLog
-    (process_name, batch_id, partition_key, start_time, end_time, status, records_processed,
-     records_successful, records_failed, processing_duration_seconds, error_message, retry_count)
-values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-"""
+_LOG_COLUMNS = """process_name, batch_id, partition_key, start_time, end_time, status,
+    records_processed, records_successful, records_failed, processing_duration_seconds,
+    error_message, retry_count"""
+# The warehouse's writers number its log rows (scout_assets/row_ids.py: it has no sequences);
+# a server numbers its own (an identity column), so its statement leaves log_id out.
+_LOG_VALUES = ", ".join(["?"] * 12)
+LOG_INSERT = (
+    f"insert into audit.ETLProcessingLog (log_id, {_LOG_COLUMNS}) values (?, {_LOG_VALUES})"
+)
+SERVER_LOG_INSERT = f"insert into audit.ETLProcessingLog ({_LOG_COLUMNS}) values ({_LOG_VALUES})"
 
 
 def audit_row(audit: AuditEntry, status: str, error: str | None = None) -> list[Any]:
     """Parameters of ``LOG_INSERT`` for a finished unit."""
+    return [next_row_id(), *server_audit_row(audit, status, error)]
+
+
+def server_audit_row(audit: AuditEntry, status: str, error: str | None = None) -> list[Any]:
+    """Parameters of ``SERVER_LOG_INSERT`` for a finished unit."""
     ended = manila_now()
     return [
         audit.process_name,

@@ -62,6 +62,7 @@ from scout_assets.resources.notifier import (
     compose,
 )
 from scout_assets.resources.warehouse import DuckDBWarehouse
+from scout_assets.row_ids import next_row_id
 from scout_assets.sensors.open_problems import digest, open_problems, open_problems_event
 from scout_assets.sensors.ticks import tick_verdicts
 from scout_assets.sql_files import sql_text
@@ -342,16 +343,16 @@ def alert_states(con) -> dict[str, tuple[str, str]]:
 def enqueue(con, alerts: Sequence[Alert], channels: Sequence[str], now) -> None:
     """Write the alerts to audit.AlertLog and one undelivered outbox row per channel."""
     for alert in alerts:
-        alert_id = con.execute(
+        alert_id = next_row_id()
+        con.execute(
             """
-            insert into audit.AlertLog (problem_key, state, severity, title, details, channels,
-                                        delivered, attempts, created_at)
-            values (?, ?, ?, ?, ?, ?, false, 0, ?)
-            returning alert_id
+            insert into audit.AlertLog (alert_id, problem_key, state, severity, title, details,
+                                        channels, delivered, attempts, created_at)
+            values (?, ?, ?, ?, ?, ?, ?, false, 0, ?)
             """,
-            [alert.problem_key, alert.state, alert.severity, alert.title, alert.description,
-             ",".join(channels), now],
-        ).fetchone()[0]  # fmt: skip
+            [alert_id, alert.problem_key, alert.state, alert.severity, alert.title,
+             alert.description, ",".join(channels), now],
+        )  # fmt: skip
         con.executemany(
             "insert into audit.AlertDeliveries (alert_id, channel, delivered, attempts) "
             "values (?, ?, false, 0)",
@@ -417,18 +418,22 @@ def deliver(notifier: Notifier, due: Sequence[tuple[int, str, Alert]], log) -> l
 def mark(con, outcomes: Sequence[Outcome], notifier: Notifier, now) -> None:
     """Record delivery attempts; an alert is delivered when every channel is."""
     for outcome in outcomes:
-        attempts = con.execute(
+        key = [outcome.alert_id, outcome.channel]
+        con.execute(
             "update audit.AlertDeliveries set attempts = attempts + 1, delivered = ?, "
             "last_error = ?, last_attempt_at = ?, delivered_at = case when ? then ? end "
-            "where alert_id = ? and channel = ? returning attempts",
-            [outcome.delivered, outcome.error, now, outcome.delivered, now, outcome.alert_id,
-             outcome.channel],
-        ).fetchone()[0]  # fmt: skip
+            "where alert_id = ? and channel = ?",
+            [outcome.delivered, outcome.error, now, outcome.delivered, now, *key],
+        )  # fmt: skip
         if not outcome.delivered:
+            attempts = con.execute(
+                "select attempts from audit.AlertDeliveries where alert_id = ? and channel = ?",
+                key,
+            ).fetchone()[0]
             con.execute(
                 "update audit.AlertDeliveries set next_attempt_at = ? "
                 "where alert_id = ? and channel = ?",
-                [notifier.next_attempt(attempts, now), outcome.alert_id, outcome.channel],
+                [notifier.next_attempt(attempts, now), *key],
             )
     alert_ids = sorted({o.alert_id for o in outcomes})
     if alert_ids:

@@ -1,12 +1,12 @@
 """What is served, and each served object's model as the DuckDB DDL defines it.
 
-The model (columns, DuckDB types, nullability, primary key) is read by running ``sql/ddl`` in an
-in-memory DuckDB, so the target DDL and the publisher follow the DuckDB contract by construction.
+The model (columns, DuckDB types, nullability) is read by running ``sql/ddl`` in an in-memory
+DuckDB, so the target DDL and the publisher follow the DuckDB contract by construction; the key
+is the one ``models.py`` declares (the warehouse holds no key constraints).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -28,9 +28,9 @@ class ServedObject:
     monthly: bool  # replaced month by month (MONTH_COLUMN); else replaced whole
     asset: tuple[str, ...] | None  # the Dagster asset that writes it in DuckDB
     append_only: bool = False  # only new rows are published (a log)
-    # The key on the target when the DuckDB table has none (DuckDB's month rewrites are much
-    # faster without a primary key; the servers keep one for their consumers).
+    # The key on the target (the warehouse holds none: models.py, unique_key).
     key: tuple[str, ...] = ()
+    row_id: str | None = None  # numbered by the warehouse's writers: the target numbers its own
 
     @property
     def columnstore(self) -> bool:
@@ -46,7 +46,8 @@ SERVED_OBJECTS: list[ServedObject] = [
         model.monthly,
         None if model.layer == AUDIT else (model.layer, model.name),
         append_only=model.layer == AUDIT,  # a log: only new rows move
-        key=model.serving_key,
+        key=model.unique_key,
+        row_id=model.row_id,
     )
     for model in MODELS
     if model.served
@@ -60,7 +61,7 @@ class Column:
     name: str
     duck_type: str  # as DuckDB reports it: VARCHAR, DECIMAL(12,2), TIMESTAMP, ...
     nullable: bool = True
-    identity: bool = False  # DuckDB fills it from a sequence: the target numbers its own rows
+    identity: bool = False  # a row id (row_ids.py): the target numbers its own rows
 
 
 @dataclass(frozen=True)
@@ -147,34 +148,29 @@ def duckdb_models() -> dict[str, TableModel]:
 def _model(con: duckdb.DuckDBPyConnection, table: str, ddl_text: str) -> TableModel:
     schema, _, name = table.partition(".")
     rows = con.execute(
-        "select column_name, data_type, is_nullable, column_default from information_schema.columns"
+        "select column_name, data_type, is_nullable from information_schema.columns"
         " where table_schema = ? and table_name = ? order by ordinal_position",
         [schema, name],
     ).fetchall()
     if not rows:
         raise ValueError(f"sql/ddl/{table}.sql does not define {table}")
-    keys = con.execute(
-        "select constraint_column_names from duckdb_constraints()"
-        " where schema_name = ? and table_name = ? and constraint_type = 'PRIMARY KEY'",
-        [schema, name],
-    ).fetchall()
+    served = SERVED_BY_TABLE[table]
     columns = tuple(
         Column(
             name=column,
             duck_type=data_type,
             nullable=nullable == "YES",
-            identity=bool(default and re.match(r"nextval\(", str(default), re.IGNORECASE)),
+            identity=column == served.row_id,
         )
-        for column, data_type, nullable, default in rows
+        for column, data_type, nullable in rows
     )
     model = TableModel(
         table=table,
         columns=columns,
-        primary_key=tuple(keys[0][0]) if keys else SERVED_BY_TABLE[table].key,
+        primary_key=served.key,
         description=_description(ddl_text),
         source=f"sql/ddl/{table}.sql",
     )
-    served = SERVED_BY_TABLE[table]
     if served.monthly and not any(c.name == MONTH_COLUMN for c in columns):
         raise ValueError(f"{table} is published by month but has no {MONTH_COLUMN} column")
     return model

@@ -98,6 +98,7 @@ def verdicts(warehouse, month: date | None = None) -> dict[str, str]:
 
 ITEMS_KEY = dg.AssetKey(["silver", "transaction_items"])
 TRANSACTIONS_KEY = dg.AssetKey(["silver", "transactions"])
+ITEM_KEYS = names.unique_key_check(("canonical_tx_id", "item_sequence"))
 
 
 def evaluation(instance, asset_key, name, month: date):
@@ -135,7 +136,7 @@ def test_a_month_made_worse_warns_errs_blocks_gold_and_alerts_once_per_problem(
     run_scout()
 
     assert verdicts(warehouse, MARCH) == {
-        names.UNIQUE_TRANSACTIONS: "OK", names.BUSINESS_DUPLICATES: "OK",
+        names.UNIQUE_TRANSACTIONS: "OK", ITEM_KEYS: "OK", names.BUSINESS_DUPLICATES: "OK",
         names.CONFLICTING_VERSIONS: "OK", names.QUALITY_TIER: "OK",
         names.RECONCILES_WITH_BRONZE: "OK", names.KNOWN_STORES: "OK",
         names.ROW_COUNT_ANOMALY: "INFO", names.BRAND_DETECTION: "OK",

@@ -1,7 +1,7 @@
 -- Figures behind the silver.transactions checks, per month of $months: the dedupe verdicts of
 -- every payload version (month_versions: dbo.v_payload_versions for $months, staged by
 -- silver/month_versions.sql: the rejected ones among them), and the kept transactions' count,
--- distinct ids, revenue and average quality. Read by scout_assets/checks/silver.py.
+-- revenue and average quality. Read by scout_assets/checks/silver.py.
 with months as (
     select unnest($months::date[]) as txn_month
 ),
@@ -26,7 +26,6 @@ kept as (
     select
         t.txn_month,
         count(*) as transactions,
-        count(distinct t.canonical_tx_id) as distinct_ids,
         sum(t.total_amount) as revenue,
         avg(t.quality_score) * 100 as quality_percent
     from dbo.Transactions as t
@@ -37,7 +36,6 @@ kept as (
 select
     months.txn_month as month,
     coalesce(kept.transactions, 0) as transactions,
-    coalesce(kept.distinct_ids, 0) as distinct_ids,
     coalesce(kept.revenue, 0) as revenue,
     round(kept.quality_percent, 2) as quality_percent,
     coalesce(versions.unknown_stores, 0) as unknown_stores,

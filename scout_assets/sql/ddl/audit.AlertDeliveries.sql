@@ -9,6 +9,5 @@ create table if not exists audit.AlertDeliveries (
     last_error       varchar,
     last_attempt_at  timestamp,
     next_attempt_at  timestamp,
-    delivered_at     timestamp,
-    primary key (alert_id, channel)
+    delivered_at     timestamp
 );

@@ -1,7 +1,6 @@
 -- Every alert sent (or attempted) and every recovery, one row per problem transition.
-create sequence if not exists audit.alert_seq;
 create table if not exists audit.AlertLog (
-    alert_id       bigint default nextval('audit.alert_seq') primary key,
+    alert_id       bigint not null,
     problem_key    varchar not null,     -- stable identity of the problem (check + asset + month)
     state          varchar not null,     -- problem / recovered
     severity       varchar not null,     -- WARN / ERROR / INFO

@@ -2,9 +2,8 @@
 -- batch, a table) per evaluation. The latest row per (check_name, asset, subject) is the
 -- current verdict: what `scout doctor` shows and what the alert sensor turns into alerts.
 -- Monthly checks write their rows in the same transaction as the month they judge.
-create sequence if not exists audit.check_result_seq;
 create table if not exists audit.CheckResults (
-    result_id     bigint default nextval('audit.check_result_seq') primary key,
+    result_id     bigint not null,
     check_name    varchar not null,
     asset         varchar not null,   -- asset key as layer/name, or the judge (doctor, a job)
     subject       varchar not null,   -- YYYY-MM for a month, 'latest', 'batch', a table name

@@ -1,7 +1,6 @@
 -- One row per write of one process (asset) for one partition: the pipeline's audit trail.
-create sequence if not exists audit.etl_log_seq;
 create table if not exists audit.ETLProcessingLog (
-    log_id              bigint default nextval('audit.etl_log_seq') primary key,
+    log_id              bigint not null,
     process_name        varchar not null,
     batch_id            varchar not null,      -- the Dagster run id
     partition_key       varchar,               -- YYYY-MM-DD month, NULL for unpartitioned

@@ -1,6 +1,6 @@
 -- Every batch rolled back: why, when, and what it took out. One row per batch.
 create table if not exists audit.Rollbacks (
-    batch_id         varchar primary key,   -- the ingestion run rolled back
+    batch_id         varchar not null,   -- the ingestion run rolled back
     reason           varchar not null,
     rolled_back_at   timestamp not null,
     rollback_id      varchar not null,      -- the run (or CLI invocation) that rolled it back

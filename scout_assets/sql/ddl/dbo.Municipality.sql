@@ -2,6 +2,5 @@
 create table if not exists dbo.Municipality (
     municipality_name  varchar not null,
     province_name      varchar not null,
-    region_code        varchar,
-    primary key (municipality_name, province_name)
+    region_code        varchar
 );

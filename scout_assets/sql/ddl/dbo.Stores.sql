@@ -1,6 +1,6 @@
 -- Reference: the stores whose devices send payloads (shipped seed, updated from supplements).
 create table if not exists dbo.Stores (
-    StoreID           integer primary key,
+    StoreID           integer not null,
     StoreName         varchar,
     DeviceID          varchar,
     BarangayName      varchar,

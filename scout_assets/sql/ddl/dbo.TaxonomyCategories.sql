@@ -1,6 +1,6 @@
 -- Reference: Nielsen categories with their group and department.
 create table if not exists dbo.TaxonomyCategories (
-    category_id            integer primary key,
+    category_id            integer not null,
     category_code          varchar not null,
     category_name          varchar not null,
     filipino_name          varchar,

@@ -1,7 +1,7 @@
 -- Platinum: per table record counts, duplicates, quality and freshness, refreshed after every
 -- run. Unpartitioned: replaced whole. A table despite the v_ name.
 create table if not exists dbo.v_data_quality_monitor (
-    table_name             varchar primary key,  -- the original's names: PayloadTransactions, ...
+    table_name             varchar not null,  -- the original's names: PayloadTransactions, ...
     total_records          bigint not null,
     non_duplicate_records  bigint not null,
     deduplication_rate     double,       -- % of records kept (not duplicates), as the original

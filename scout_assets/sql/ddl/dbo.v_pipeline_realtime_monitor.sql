@@ -1,7 +1,7 @@
 -- Platinum: per process (asset) health from audit.ETLProcessingLog, refreshed after every run.
 -- Unpartitioned: replaced whole. A table despite the v_ name.
 create table if not exists dbo.v_pipeline_realtime_monitor (
-    process_name                  varchar primary key,
+    process_name                  varchar not null,
     total_runs                    bigint not null,     -- runs started in the last 24 h
     successful_runs               bigint not null,
     failed_runs                   bigint not null,

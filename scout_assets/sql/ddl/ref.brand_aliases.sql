@@ -1,6 +1,5 @@
 -- Reference: misspellings and speech-to-text variants of brand names.
 create table if not exists ref.brand_aliases (
     brand_slug  varchar not null,
-    alias       varchar not null,
-    primary key (brand_slug, alias)
+    alias       varchar not null
 );

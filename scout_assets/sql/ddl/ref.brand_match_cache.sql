@@ -7,6 +7,5 @@ create table if not exists ref.brand_match_cache (
     confidence        double not null,
     keyword_category  varchar,            -- Nielsen category from keyword rules, if any
     matched_at        timestamp not null,
-    matcher_version   varchar,            -- brands.matcher_version() that answered; null: older
-    primary key (product_name, brand_hint)
+    matcher_version   varchar             -- brands.matcher_version() that answered; null: older
 );

@@ -1,6 +1,6 @@
 -- Reference: every known brand with its Nielsen category and the confidence of the mapping.
 create table if not exists ref.nielsen_brand_map (
-    brand_name          varchar primary key,
+    brand_name          varchar not null,
     category_id         integer,
     nielsen_category    varchar,
     nielsen_department  varchar,
