@@ -45,7 +45,7 @@ PASSWORD_VARIABLE = "SCOUT_LAKE_CATALOG_PASSWORD"
 
 def bench_lake(n: int, months: int, work: Path, seed: int, keep: bool = False) -> dict:
     """The section's figures: the builds, the commit latency, the machine's load."""
-    from bench.run import _generate, generation_end
+    from bench.run import _child, _generate, generation_end
     from scout_assets_tests.serving import pg_server
 
     root = work / "lake"
@@ -69,9 +69,10 @@ def bench_lake(n: int, months: int, work: Path, seed: int, keep: bool = False) -
             print(f"[lake] {PROBE_COMMITS} small commits by each of {committers} process(es)",
                   flush=True)  # fmt: skip
             catalog = _new_catalog(server, f"bench_commits_{committers}")
-            commits.append(_child_json(["bench.lake", "--catalog", catalog, "--data-path",
-                                        str(root / f"commits-{committers}"), "--committers",
-                                        str(committers)], env))  # fmt: skip
+            probe, _ = _child(["bench.lake", "--catalog", catalog, "--data-path",
+                               str(root / f"commits-{committers}"), "--committers",
+                               str(committers)], env)  # fmt: skip
+            commits.append(probe)
     finally:
         server.stop()
     if not keep:
@@ -98,12 +99,6 @@ def _database_bytes(server, database: str) -> int:
         return int(con.execute("select pg_database_size(current_database())").fetchone()[0])
     finally:
         con.close()
-
-
-def _child_json(args: list[str], env: dict[str, str]) -> dict:
-    from bench.run import _child
-
-    return _child(args, env)[0]
 
 
 def _build(drive: Path, root: Path, catalog: str | None = None, workers: int = 1,
@@ -347,7 +342,7 @@ def render_model(inputs: BackfillInputs, n: int) -> list[str]:
         f"| transactions per store per day | {inputs.transactions_per_store_per_day:.1f} | "
         "assumed: the demo generator's defaults (scout_assets/demo/generate.py) |",
         f"| transactions per Drive file | {inputs.transactions_per_file:,.0f} | assumed: as "
-        "the bench's NDJSON Drive packs them |",
+        "the bench's NDJSON Drive holds them (transaction exports and interaction files) |",
         f"| stores x months | {inputs.stores:,} x {inputs.months} | assumed: the issue's "
         f"retailer; {total / 1e6:,.0f}M transactions |",
         "",
