@@ -20,7 +20,7 @@ export SCOUT_WAREHOUSE ?= .scout/warehouse.duckdb
 # 2024-01, for a Drive it did not generate. Set SCOUT_PARTITIONS_START to override it.
 export SCOUT_PARTITIONS_START ?= $(shell cat $(SCOUT_DRIVE_DIR)/.partitions-start 2>/dev/null)
 
-.PHONY: install run demo-drive lint test ui ui-screenshots status bench bench-ingest serve-ingest eval-brands clean
+.PHONY: install run demo-drive lint test ui ui-screenshots status bench bench-lake bench-ingest serve-ingest eval-brands clean
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -69,10 +69,14 @@ BENCH_TRANSACTIONS ?= 100000
 BENCH_LAYOUT ?= both
 BENCH_FLAGS ?=
 
-bench: install ## speed and memory vs the pandas way; writes docs/PERFORMANCE.md (BENCH_TRANSACTIONS=1000000 BENCH_LAYOUT=ndjson for the 1M target), then bench-ingest
+bench: install ## speed and memory vs the pandas way; writes docs/PERFORMANCE.md (BENCH_TRANSACTIONS=1000000 BENCH_LAYOUT=ndjson for the 1M target), then bench-lake and bench-ingest
 	$(BIN)/python -m bench.run --transactions $(BENCH_TRANSACTIONS) --layout $(BENCH_LAYOUT) \
 		--out docs/PERFORMANCE.md $(BENCH_FLAGS)
+	$(MAKE) bench-lake
 	$(MAKE) bench-ingest
+
+bench-lake: install ## the DuckDB file vs a DuckLake with 1, 2, 4 workers on one NDJSON Drive, and the N-machine backfill model; into docs/PERFORMANCE.md
+	$(BIN)/python -m bench.run --lake --transactions $(BENCH_TRANSACTIONS) --out docs/PERFORMANCE.md
 
 INGEST_BENCH_POSTS ?= 20000
 

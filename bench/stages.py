@@ -7,7 +7,10 @@ from ``audit.ETLProcessingLog`` plus the ingestion phases (``IngestionResult.pha
 listing; the wait for parsed chunks, i.e. the parsing that loading did not hide, since
 workers parse while the ingesting process loads; loading and finishing, commit included);
 the resident memory peak per stage, sampled every 20 ms over this process and its children
-(the parse workers); and ``ru_maxrss``.
+(the parse workers, and a lake's month workers); and ``ru_maxrss``. With ``--lake-data-path``
+the warehouse is a DuckLake catalog (``ducklake:postgres:...``, its password in
+SCOUT_LAKE_CATALOG_PASSWORD) built by ``--workers`` processes, and the figures add each run's
+window, the commit conflicts retried and the lake's snapshots (bench/lake.py).
 """
 
 from __future__ import annotations
@@ -102,7 +105,8 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def measure(drive_dir: str, warehouse_path: str, dagster_home: str) -> dict:
+def measure(drive_dir: str, warehouse_path: str, dagster_home: str,
+            lake_data_path: str | None = None, workers: int = 1) -> dict:  # fmt: skip
     process_started = time.perf_counter()
     sampler = RssSampler()
     sampler.start()
@@ -110,12 +114,11 @@ def measure(drive_dir: str, warehouse_path: str, dagster_home: str) -> dict:
     import warnings
 
     warnings.filterwarnings("ignore")
-    import duckdb
-
     import scout_assets.bronze.assets as bronze_assets
     import scout_assets.silver.assets as silver_assets
     from scout_assets.definitions import build_definitions
-    from scout_assets.environment import Settings
+    from scout_assets.environment import Settings, open_warehouse
+    from scout_assets.resources.lake import ATTACHED as LAKE
     from scout_assets.runner import local_instance, run_pipeline
 
     ingestions, brand_calls = [], []
@@ -136,7 +139,9 @@ def measure(drive_dir: str, warehouse_path: str, dagster_home: str) -> dict:
     bronze_assets.ingest_drive_files = ingest_spy
     silver_assets.fill_brand_cache = fill_spy
 
-    settings = Settings(warehouse_path=warehouse_path, drive_dir=drive_dir)
+    lake = {"lake_data_path": lake_data_path, "workers": workers,
+            "lake_secrets": ("lake_catalog_password",)} if lake_data_path else {}  # fmt: skip
+    settings = Settings(warehouse_path=warehouse_path, drive_dir=drive_dir, **lake)
     defs = build_definitions(settings)
     instance = local_instance()
     startup = time.perf_counter() - process_started
@@ -150,13 +155,19 @@ def measure(drive_dir: str, warehouse_path: str, dagster_home: str) -> dict:
 
     step_seconds = 0.0
     steps = []
+    runs = []  # (job, start, end): ingestion, the month ranges (at once on a lake), monitors
+    job_of_run = {}
     for run_id in outcome.run_ids:
+        record = instance.get_run_record_by_id(run_id)
+        job_of_run[run_id] = record.dagster_run.job_name
+        runs.append((job_of_run[run_id], record.start_time, record.end_time))
         for step in instance.get_run_step_stats(run_id):
             if step.start_time and step.end_time:
                 step_seconds += step.end_time - step.start_time
                 steps.append((step.step_key, step.start_time, step.end_time))
 
-    with duckdb.connect(warehouse_path, read_only=True) as con:
+    warehouse = open_warehouse(settings)
+    with warehouse.connection(read_only=True) as con:
         log_rows = con.execute(
             """
             select process_name, sum(processing_duration_seconds), sum(records_processed),
@@ -169,6 +180,9 @@ def measure(drive_dir: str, warehouse_path: str, dagster_home: str) -> dict:
         ).fetchall()
         items = con.execute("select count(*) from dbo.TransactionItems").fetchone()[0]
         transactions = con.execute("select count(*) from dbo.Transactions").fetchone()[0]
+        units = _units(con, job_of_run)
+        snapshots = (con.execute(f"select count(*) from {LAKE}.snapshots()").fetchone()[0]
+                     if settings.is_lake else None)  # fmt: skip
 
     stages: dict[str, dict] = {name: {"seconds": 0.0, "rows": 0, "peak_rss": 0} for name in STAGES}
     for process, seconds, rows, _start, _end in log_rows:
@@ -218,6 +232,9 @@ def measure(drive_dir: str, warehouse_path: str, dagster_home: str) -> dict:
     usage_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     return {
         "runs": len(outcome.run_ids),
+        "run_windows": runs,
+        "units": units,
+        "snapshots": snapshots,
         "months_built": len(outcome.months_built),
         "transactions_in_warehouse": transactions,
         "items_in_warehouse": items,
@@ -239,6 +256,27 @@ def measure(drive_dir: str, warehouse_path: str, dagster_home: str) -> dict:
     }
 
 
+def _units(con, runs: dict[str, str]) -> dict[str, dict[str, int]]:
+    """Units of work (one commit each) per job: committed, and refused by a lake's catalog
+    because another worker committed to the same table first (each then retried)."""
+    rows = con.execute(
+        """
+        select batch_id, count(*) filter (status = 'completed'),
+               count(*) filter (status = 'failed' and error_message like 'CommitConflict%')
+        from audit.ETLProcessingLog
+        where batch_id in (select unnest($run_ids::varchar[]))
+        group by batch_id
+        """,
+        {"run_ids": list(runs)},
+    ).fetchall()
+    units: dict[str, dict[str, int]] = {}
+    for run_id, committed, conflicts in rows:
+        job = units.setdefault(runs[run_id], {"committed": 0, "conflicts": 0})
+        job["committed"] += committed
+        job["conflicts"] += conflicts
+    return units
+
+
 STEP_PROCESSES = {
     "drive_ingestion": "bronze.ingest_drive",
     "reference_data": "bronze.reference_data",
@@ -255,9 +293,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--drive-dir", required=True)
     parser.add_argument("--warehouse", required=True)
     parser.add_argument("--dagster-home", required=True)
+    parser.add_argument("--lake-data-path", help="the lake's data path (--warehouse its catalog)")
+    parser.add_argument("--workers", type=int, default=1, help="a lake's month workers")
     args = parser.parse_args(argv)
     Path(args.dagster_home).mkdir(parents=True, exist_ok=True)
-    figures = measure(args.drive_dir, args.warehouse, str(Path(args.dagster_home).resolve()))
+    figures = measure(args.drive_dir, args.warehouse, str(Path(args.dagster_home).resolve()),
+                      args.lake_data_path, args.workers)  # fmt: skip
     sys.stdout.write("BENCH_JSON " + json.dumps(figures) + "\n")
 
 
