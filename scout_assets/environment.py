@@ -196,9 +196,13 @@ def build_warehouse(settings: Settings) -> DuckDBWarehouse:
 
 
 def open_warehouse(settings: Settings) -> DuckDBWarehouse:
-    """The warehouse for a command that runs outside Dagster: its ``dg.EnvVar`` secrets
-    resolved now, as Dagster resolves them for a run."""
-    return build_warehouse(settings).process_config_and_initialize()
+    """The warehouse for code that runs outside a Dagster step (`scout` commands, the runner):
+    its ``dg.EnvVar`` secrets resolved now from the environment, as Dagster resolves them for
+    a run. (Not ``process_config_and_initialize``: called inside an instance's context that
+    then ends in an error, it leaves the instance's definitions-state storage set.)"""
+    resource = build_warehouse(settings)
+    secrets = {name: os.environ[LAKE_SECRETS[name]] for name in settings.lake_secrets}
+    return resource.model_copy(update=secrets) if secrets else resource
 
 
 def build_resources(settings: Settings) -> dict[str, object]:

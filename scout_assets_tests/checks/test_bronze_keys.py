@@ -6,7 +6,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 
 from scout_assets.bronze import loading
@@ -15,21 +14,22 @@ from scout_assets.bronze.reference import build_reference_tables, write_referenc
 from scout_assets.checks import names
 from scout_assets.checks.bronze import judge_batch
 from scout_assets.checks.verdicts import ERROR, OK
+from scout_assets.environment import open_warehouse
 from scout_assets.resources.drive import LocalDrive, sha256_hex
 from scout_assets.runner import PipelineError
 from scout_assets_tests.builders import write_json, write_jsonl
 from scout_assets_tests.test_bronze_keeps_everything import run, sale
 
 
-def _keys_verdict(warehouse_path: str, batch_id: str):
-    with duckdb.connect(warehouse_path) as con:
+def _keys_verdict(settings, batch_id: str):
+    with open_warehouse(settings).connection() as con:
         [verdict] = [v for v in judge_batch(con, batch_id)
                      if v.check_name == names.BRONZE_KEYS_UNIQUE]  # fmt: skip
     return verdict
 
 
-def _batches(warehouse_path: str) -> list[str]:
-    with duckdb.connect(warehouse_path) as con:
+def _batches(settings) -> list[str]:
+    with open_warehouse(settings).connection() as con:
         return [row[0] for row in con.execute(
             "select distinct etl_batch_id from dbo.PayloadTransactions order by all").fetchall()]  # fmt: skip
 
@@ -37,11 +37,11 @@ def _batches(warehouse_path: str) -> list[str]:
 def test_a_repeated_item_is_an_error_for_its_batch(drive_dir, settings):
     write_jsonl(drive_dir / "transactions/export-1.ndjson", [sale(1)])
     run(settings)
-    [batch] = _batches(settings.warehouse_path)
-    assert _keys_verdict(settings.warehouse_path, batch).severity == OK
-    with duckdb.connect(settings.warehouse_path) as con:  # what a primary key used to refuse
+    [batch] = _batches(settings)
+    assert _keys_verdict(settings, batch).severity == OK
+    with open_warehouse(settings).connection() as con:  # what a primary key used to refuse
         con.execute("insert into dbo.PayloadItems select * from dbo.PayloadItems limit 1")
-    verdict = _keys_verdict(settings.warehouse_path, batch)
+    verdict = _keys_verdict(settings, batch)
     assert (verdict.severity, verdict.figures["item_repeats"]) == (ERROR, 1)
     assert "1 item repeats" in verdict.description
 
@@ -58,7 +58,7 @@ def test_when_the_construction_fails_the_check_stops_silver(drive_dir, settings,
     write_jsonl(drive_dir / "transactions/export-2.ndjson", [first, sale(2)])
     with pytest.raises(PipelineError, match=names.BRONZE_KEYS_UNIQUE):
         run(settings)
-    with duckdb.connect(settings.warehouse_path) as con:
+    with open_warehouse(settings).connection() as con:
         # Bronze committed the batch; silver was not rebuilt: its month stays queued.
         assert con.execute("select count(*) from dbo.Transactions").fetchone() == (1,)
         assert con.execute("select count(*) from audit.PendingMonths").fetchone()[0] > 0
