@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from scout_assets.resources.warehouse import AuditEntry, DuckDBWarehouse
+from scout_assets.row_ids import next_row_id
 from scout_assets.sql_files import sql_text
 from scout_assets.tiers import quality_tier
 from scout_assets_tests.gold.silver_rows import (
@@ -118,7 +119,7 @@ def _runs(process: str, statuses: str, last_end: datetime, every=timedelta(minut
     for i, code in enumerate(statuses):
         end = last_end - every * (count - 1 - i)
         result.append({
-            "process_name": process, "batch_id": f"run-{i}",
+            "log_id": next_row_id(), "process_name": process, "batch_id": f"run-{i}",
             "start_time": end - timedelta(seconds=30),
             "end_time": None if code == "r" else end, "status": status_of[code],
             "records_processed": 100, "processing_duration_seconds": 30.0,
