@@ -53,10 +53,11 @@ def test_doctor_on_the_demo_warehouse_reports_only_the_demos_unknown_stores(demo
 
 DAMAGE = [
     # a process that failed 10 minutes ago and was not retried successfully
-    """insert into audit.ETLProcessingLog (process_name, batch_id, partition_key, start_time,
-           end_time, status, error_message)
-       values ('silver.transactions', 'run-x', '2026-01-01', $recent, $recent, 'failed',
-               'IOException: disk full')""",
+    """insert into audit.ETLProcessingLog (log_id, process_name, batch_id, partition_key,
+           start_time, end_time, status, error_message)
+       select max(log_id) + 1, 'silver.transactions', 'run-x', '2026-01-01', $recent, $recent,
+              'failed', 'IOException: disk full'
+       from audit.ETLProcessingLog""",
     # bronze has received nothing for 10 days; a month has waited 3 hours for its rebuild
     "update dbo.PayloadTransactions set ingestion_timestamp = ingestion_timestamp - to_days(10)",
     "insert into audit.PendingMonths values (date '2026-01-01', 'new input', 'run-x', $hours_ago)",
