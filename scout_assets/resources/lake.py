@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -27,7 +27,7 @@ ATTACHED = "lake"
 
 
 class LakeUnavailable(TransientError):
-    """The lake's catalog database cannot be reached (down, wrong host, refused login)."""
+    """The lake's catalog database cannot be reached (down, wrong host or port)."""
 
 
 class LakeUnusable(CriticalError):
@@ -54,10 +54,10 @@ class Lake:
 
     catalog: str
     data_path: str
-    catalog_password: str | None = None
-    azure_connection_string: str | None = None
+    catalog_password: str | None = field(default=None, repr=False)
+    azure_connection_string: str | None = field(default=None, repr=False)
     s3_key_id: str | None = None
-    s3_secret: str | None = None
+    s3_secret: str | None = field(default=None, repr=False)
     s3_region: str | None = None
 
     def describe(self) -> str:
@@ -119,7 +119,7 @@ class Lake:
         except duckdb.Error as error:
             # The original message carries the connection string, password included.
             message = str(error)
-            if "Unable to connect" in message:
+            if "Unable to connect" in message and "authentication failed" not in message:
                 raise LakeUnavailable(f"the lake's catalog {catalog_name(self.catalog)} is "
                                       f"unreachable: {_first_reason(message)}") from None  # fmt: skip
             raise LakeUnusable(f"the lake's catalog {catalog_name(self.catalog)} cannot be "

@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 
 from scout_assets.environment import build_warehouse, settings_from_env
-from scout_assets.resources.lake import LakeNotWritable
+from scout_assets.resources.lake import LakeNotWritable, LakeUnusable
 from scout_assets.resources.warehouse import DuckDBWarehouse
 from scout_assets_tests.conftest import lake_catalog
 
@@ -104,3 +104,14 @@ def test_a_reader_needs_no_write_permission_but_a_writer_is_stopped_before_any_w
     with pytest.raises(LakeNotWritable, match="is not writable"):
         warehouse.open()
     warehouse.open(read_only=True).close()
+
+
+def test_a_refused_login_is_not_retried_and_never_repeats_the_password(lake_settings):
+    warehouse = DuckDBWarehouse(path=lake_settings.warehouse_path,
+                                lake_data_path=lake_settings.lake_data_path,
+                                lake_catalog_password="not-the-password")  # fmt: skip
+    with pytest.raises(
+        LakeUnusable, match="cannot be opened: .*password authentication failed"
+    ) as e:
+        warehouse.open()
+    assert "not-the-password" not in str(e.value)
