@@ -97,6 +97,19 @@ def as_version_0(built: Path, target: Path) -> None:
         "table_name not in (select table_schema || '.' || table_name "
         "from information_schema.tables where table_catalog = current_database())"
     )
+    # Today's writers number log rows by time (scout_assets/row_ids.py); version 0's sequences
+    # numbered them 1, 2, 3...: renumber in the same order (an alert's id in both its tables).
+    for table, column, also in [
+        ("audit.ETLProcessingLog", "log_id", ()),
+        ("audit.CheckResults", "result_id", ()),
+        ("audit.AlertLog", "alert_id", ("audit.AlertDeliveries",)),
+    ]:
+        con.execute(f"create temp table _ids as select {column} as old, "
+                    f"row_number() over (order by {column}) as new from {table}")  # fmt: skip
+        for renumbered in (table, *also):
+            con.execute(f"update {renumbered} set {column} = _ids.new from _ids "
+                        f"where {renumbered}.{column} = _ids.old")  # fmt: skip
+        con.execute("drop table _ids")
     for sequence, table, column in [
         ("audit.etl_log_seq", "audit.ETLProcessingLog", "log_id"),
         ("dbo.payload_id_seq", "dbo.PayloadTransactions", "payload_id"),
